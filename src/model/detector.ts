@@ -1,0 +1,34 @@
+// The detector adapter: everything saliencam needs to know about a model, so the CAM code needs none.
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Detection, Frame } from '../types.js';
+import type { LoadedGraph } from './load.js';
+
+/** A detection plus where its class score lives in the score node's output (for CAM targets). */
+export interface DetectedObject extends Detection {
+  /** Where the score lives: [score node index, ...gatherND index into that node's row (batch axis removed)]. */
+  scoreIndices: number[][];
+}
+
+export interface Detector {
+  readonly name: string;
+  readonly classNames: readonly string[];
+  readonly graph: LoadedGraph;
+  readonly inputName: string;
+  /** Pre-activation class scores (one node per head level); CAM targets read these. */
+  readonly scoreNodes: readonly string[];
+  /** How the head turns scores into probabilities (PolyCAM scores masked inputs in probability space). */
+  readonly scoreActivation: 'sigmoid' | 'none';
+  /** Feature layer for single-layer CAMs; chosen for the best localisation measured on driving stills. */
+  readonly camLayer: string;
+  /** PolyCAM / XPolyCAM layers, ordered from low to high spatial resolution. */
+  readonly polyLayers: readonly string[];
+  /** Nodes whose outputs `decode` needs, fetched in the same forward pass as the CAM activations. */
+  readonly decodeNodes: readonly string[];
+  /** Frame → model input batch of one (runs inside a tidy). */
+  preprocess(frame: Frame): tf.Tensor4D;
+  /** Resize/normalise an already-sized RGB batch [n,h,w,3] (0-255) the way preprocess does, for perturbed inputs. */
+  normalise(rgb: tf.Tensor4D): tf.Tensor4D;
+  readonly inputSize: { width: number; height: number };
+  /** Decode the `decodeNodes` outputs (batch row 0) into detections in source pixels, after NMS. */
+  decode(outputs: tf.Tensor[], frameWidth: number, frameHeight: number, minScore: number): Promise<DetectedObject[]>;
+}

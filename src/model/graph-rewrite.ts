@@ -1,0 +1,46 @@
+// Graph surgery on a TF.js GraphModel's JSON topology, done before loading.
+//
+// Why: in gradient mode TF.js routes a fused conv whose only fused op is BiasAdd through a custom gradient that
+// computes the *filter* gradient eagerly even when only d/dx is wanted. WASM has no Conv2DBackpropFilter kernel
+// (it fails) and the CPU backend spends seconds in it. Splitting those nodes into a plain conv followed by a
+// BiasAdd under the same output name gives the same numbers (within float rounding) and plain gradients.
+
+import type { GraphNode } from './graph.js';
+
+const PLAIN_OP: Record<string, string> = {
+  _FusedConv2D: 'Conv2D',
+  FusedDepthwiseConv2dNative: 'DepthwiseConv2dNative',
+};
+
+function fusedOps(node: GraphNode): string[] {
+  const list = node.attr?.['fused_ops']?.list?.s ?? [];
+  return list.map((s: string) => Buffer.from(s, 'base64').toString('utf8'));
+}
+
+/** Returns how many nodes were split. Mutates `nodes` in place. */
+export function splitBiasOnlyFusedConvs(nodes: GraphNode[]): number {
+  let split = 0;
+  const out: GraphNode[] = [];
+  for (const node of nodes) {
+    const plainOp = PLAIN_OP[node.op];
+    const ops = fusedOps(node);
+    if (!plainOp || ops.length !== 1 || ops[0] !== 'BiasAdd' || !node.input || node.input.length < 3) {
+      out.push(node);
+      continue;
+    }
+    const [x, filter, bias] = node.input as [string, string, string];
+    const convAttr = { ...node.attr };
+    delete convAttr['fused_ops'];
+    delete convAttr['num_args'];
+    delete convAttr['epsilon'];
+    const convName = `${node.name}/saliencam_conv`;
+    out.push({ name: convName, op: plainOp, input: [x, filter], attr: convAttr });
+    const biasAttr: GraphNode['attr'] = {};
+    if (node.attr?.['T']) biasAttr['T'] = node.attr['T'];
+    if (node.attr?.['data_format']) biasAttr['data_format'] = node.attr['data_format'];
+    out.push({ name: node.name, op: 'BiasAdd', input: [convName, bias], attr: biasAttr });
+    split++;
+  }
+  nodes.splice(0, nodes.length, ...out);
+  return split;
+}

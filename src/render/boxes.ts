@@ -1,0 +1,148 @@
+// Detection boxes with "label score" plates, as one SVG cropped to the area the boxes use:
+// librsvg's cost grows with the canvas, so a full-frame SVG for a few boxes would waste time.
+
+import type { Detection } from '../types.js';
+import { classColor } from './classColors.js';
+import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
+
+/** Sizes that scale with the image the boxes are drawn on. */
+export interface BoxStyle {
+  fontSize: number;
+  /** Box outline width; drawn inside the box so the outermost box pixel is the class colour. */
+  stroke: number;
+}
+
+export function boxStyleFor(width: number, height: number): BoxStyle {
+  const short = Math.min(width, height);
+  return {
+    fontSize: clamp(Math.round(short / 45), 10, 32),
+    stroke: clamp(Math.round(short / 240), 2, 6),
+  };
+}
+
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface LabelPlate extends Rect {
+  /** Width of the class-colour stripe at the plate's left edge. */
+  stripe: number;
+}
+
+/** Text shown on a detection's plate. */
+export function detectionText(d: Detection): string {
+  return `${d.label} ${d.score.toFixed(2)}`;
+}
+
+/**
+ * Where the plate for `text` goes: above the box when there is room, else just inside its top edge;
+ * shifted left if it would leave the image.
+ */
+export function labelPlate(box: Rect, text: string, style: BoxStyle, width: number, height: number): LabelPlate {
+  const fs = style.fontSize;
+  const pad = Math.round(fs * 0.35);
+  const stripe = Math.max(3, Math.round(fs * 0.3));
+  const w = Math.min(width, stripe + pad * 2 + textWidth(text, fs));
+  const h = Math.min(height, Math.round(fs * 1.45));
+  const y = box.y - h >= 0 ? box.y - h : Math.min(box.y, height - h);
+  const x = clamp(box.x, 0, Math.max(0, width - w));
+  return { x, y, w, h, stripe };
+}
+
+/**
+ * Box in integer pixels of a `width`x`height` image that is the source scaled by `sx`, `sy`,
+ * clipped to it; null if nothing is left.
+ */
+export function scaledBox(d: Detection, sx: number, sy: number, width: number, height: number): Rect | null {
+  const [x1, y1, x2, y2] = d.box;
+  const l = clamp(Math.round(Math.min(x1, x2) * sx), 0, width);
+  const t = clamp(Math.round(Math.min(y1, y2) * sy), 0, height);
+  const r = clamp(Math.round(Math.max(x1, x2) * sx), 0, width);
+  const b = clamp(Math.round(Math.max(y1, y2) * sy), 0, height);
+  if (!(r > l && b > t)) return null;
+  return { x: l, y: t, w: r - l, h: b - t };
+}
+
+export interface SvgOverlay {
+  svg: Buffer;
+  left: number;
+  top: number;
+}
+
+/**
+ * SVG drawing `detections` on a `width`x`height` image that is the source frame scaled by `sx`, `sy`.
+ * Null when no box is visible.
+ */
+export function boxesSvg(
+  detections: readonly Detection[],
+  sx: number,
+  sy: number,
+  width: number,
+  height: number,
+  style: BoxStyle = boxStyleFor(width, height),
+): SvgOverlay | null {
+  const parts: string[] = [];
+  const bounds = { l: Infinity, t: Infinity, r: -Infinity, b: -Infinity };
+  const grow = (q: Rect) => {
+    bounds.l = Math.min(bounds.l, q.x);
+    bounds.t = Math.min(bounds.t, q.y);
+    bounds.r = Math.max(bounds.r, q.x + q.w);
+    bounds.b = Math.max(bounds.b, q.y + q.h);
+  };
+  // Boxes first, plates after, so no box outline crosses another detection's label.
+  const plates: string[] = [];
+  for (const d of detections) {
+    const box = scaledBox(d, sx, sy, width, height);
+    if (!box) continue;
+    const color = classColor(d.classId, d.label).hex;
+    const sw = Math.min(style.stroke, Math.floor(Math.min(box.w, box.h) / 2)) || 1;
+    parts.push(
+      `<rect x="${box.x + sw / 2}" y="${box.y + sw / 2}" width="${box.w - sw}" height="${box.h - sw}" ` +
+        `fill="none" stroke="${color}" stroke-width="${sw}"/>`,
+    );
+    grow(box);
+    const text = detectionText(d);
+    const p = labelPlate(box, text, style, width, height);
+    plates.push(plateSvg(p, text, color, style.fontSize));
+    grow(p);
+  }
+  if (parts.length === 0) return null;
+  return cropSvg(parts.concat(plates).join(''), bounds);
+}
+
+/** A title plate in the top-left corner of a `width`x`height` image (grid tiles). */
+export function titleSvg(text: string, color: string, width: number, height: number, style: BoxStyle): SvgOverlay {
+  const p = labelPlate({ x: 0, y: 0, w: width, h: height }, text, style, width, height);
+  return cropSvg(plateSvg(p, text, color, style.fontSize), { l: p.x, t: p.y, r: p.x + p.w, b: p.y + p.h });
+}
+
+/** A dark plate with a class-colour stripe and white text: readable over any footage. */
+export function plateSvg(p: LabelPlate, text: string, color: string, fontSize: number): string {
+  const pad = Math.round(fontSize * 0.35);
+  const baseline = p.y + Math.round((p.h - fontSize) / 2 + fontSize * 0.8);
+  return (
+    `<rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" fill="rgb(16,16,16)" fill-opacity="0.85"/>` +
+    `<rect x="${p.x}" y="${p.y}" width="${p.stripe}" height="${p.h}" fill="${color}"/>` +
+    `<text x="${p.x + p.stripe + pad}" y="${baseline}" font-family="${FONT_FAMILY}" font-size="${fontSize}" ` +
+    `fill="#ffffff">${escapeXml(text)}</text>`
+  );
+}
+
+/** Wrap SVG drawn in image coordinates into a document covering only `bounds`, placed at its corner. */
+export function cropSvg(body: string, bounds: { l: number; t: number; r: number; b: number }): SvgOverlay {
+  const left = Math.floor(bounds.l);
+  const top = Math.floor(bounds.t);
+  const w = Math.max(1, Math.ceil(bounds.r) - left);
+  const h = Math.max(1, Math.ceil(bounds.b) - top);
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">` +
+    `<g transform="translate(${-left},${-top})">${body}</g></svg>`;
+  return { svg: Buffer.from(svg), left, top };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}

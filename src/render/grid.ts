@@ -1,0 +1,125 @@
+// The `grid` view: the frame with boxes, then one tile per map (dimmed frame + that map), all scaled
+// down into an image of the frame's own size, so a video encoder sees a constant frame size.
+
+import sharp, { type OverlayOptions } from 'sharp';
+import type { Detection, ExplainedFrame, RenderOptions, SaliencyMap } from '../types.js';
+import { OVERLAY_GAMMA, colorize } from './colormap.js';
+import { checkMap } from './combine.js';
+import { classColor } from './classColors.js';
+import { boxStyleFor, boxesSvg, titleSvg, type BoxStyle } from './boxes.js';
+import { legendLayer } from './legend.js';
+import { asBuffer, compositeRgb, rawLayer, resizeRgbaActive } from './raster.js';
+
+/** Brightness of the frame under a map tile: dark enough that the colours read, light enough to see the scene. */
+const DIM = 0.5;
+
+export interface GridLayout {
+  cols: number;
+  rows: number;
+  tileW: number;
+  tileH: number;
+  /** Top-left corner of each tile, in tile order (row-major), centred in the image. */
+  cells: Array<{ left: number; top: number }>;
+}
+
+/**
+ * Near-square grid for `n` tiles. Every tile keeps the frame's aspect ratio, scaled by 1/max(cols, rows);
+ * unused space stays black.
+ */
+export function gridLayout(n: number, width: number, height: number): GridLayout {
+  const cols = Math.max(1, Math.ceil(Math.sqrt(n)));
+  const rows = Math.max(1, Math.ceil(n / cols));
+  const k = Math.max(cols, rows);
+  const tileW = Math.max(1, Math.floor(width / k));
+  const tileH = Math.max(1, Math.floor(height / k));
+  const x0 = Math.floor((width - cols * tileW) / 2);
+  const y0 = Math.floor((height - rows * tileH) / 2);
+  const cells = [];
+  for (let i = 0; i < n; i++) {
+    cells.push({ left: x0 + (i % cols) * tileW, top: y0 + Math.floor(i / cols) * tileH });
+  }
+  return { cols, rows, tileW, tileH, cells };
+}
+
+/** Title of a map's tile. */
+export function tileTitle(m: SaliencyMap): string {
+  return m.detectionIndex === undefined ? m.label : `${m.label} #${m.detectionIndex}`;
+}
+
+export async function renderGrid(ex: ExplainedFrame, maps: SaliencyMap[], opts: RenderOptions): Promise<Uint8Array> {
+  for (const m of maps) checkMap(m);
+  const { width, height, rgb } = ex.frame;
+  const layout = gridLayout(maps.length + 1, width, height);
+  const { tileW, tileH } = layout;
+  const sx = tileW / width;
+  const sy = tileH / height;
+  const style = boxStyleFor(tileW, tileH);
+
+  // The one full-resolution read: shrink the frame once, everything after works at tile size.
+  const small = await sharp(asBuffer(rgb), { raw: { width, height, channels: 3 } })
+    .resize(tileW, tileH, { fit: 'fill' })
+    .raw()
+    .toBuffer();
+  const dim =
+    maps.length > 0
+      ? await sharp(small, { raw: { width: tileW, height: tileH, channels: 3 } }).linear(DIM, 0).raw().toBuffer()
+      : small;
+
+  const frameTile = () => {
+    const layers: OverlayOptions[] = [];
+    if (opts.boxes) pushBoxes(layers, ex.detections, sx, sy, tileW, tileH, style);
+    const t = titleSvg('frame', '#9e9e9e', tileW, tileH, style);
+    layers.push({ input: t.svg, left: t.left, top: t.top });
+    return compositeRgb(small, tileW, tileH, layers);
+  };
+
+  const mapTile = async (m: SaliencyMap) => {
+    const rgba = colorize(m.data, m.width, m.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
+    const patch = await resizeRgbaActive(rgba, m.width, m.height, tileW, tileH);
+    const layers: OverlayOptions[] = [];
+    if (patch) layers.push(rawLayer(patch.data, patch.width, patch.height, patch.left, patch.top));
+    if (opts.boxes) pushBoxes(layers, detectionsOf(ex.detections, m), sx, sy, tileW, tileH, style);
+    const t = titleSvg(tileTitle(m), classColor(m.classId, m.label).hex, tileW, tileH, style);
+    layers.push({ input: t.svg, left: t.left, top: t.top });
+    return compositeRgb(dim, tileW, tileH, layers);
+  };
+
+  const tiles = await Promise.all([frameTile(), ...maps.map(mapTile)]);
+  const layers: OverlayOptions[] = tiles.map((t, i) => ({
+    input: asBuffer(t),
+    raw: { width: tileW, height: tileH, channels: 3 },
+    left: layout.cells[i]!.left,
+    top: layout.cells[i]!.top,
+  }));
+  if (opts.legend) {
+    const l = await legendLayer(width, height, ex.record.method, opts.colormap);
+    if (l) layers.push(l);
+  }
+  return sharp({ create: { width, height, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+    .composite(layers)
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+}
+
+/** The detections a map explains: its own detection, or every detection of its class. */
+function detectionsOf(all: readonly Detection[], m: SaliencyMap): Detection[] {
+  if (m.detectionIndex !== undefined) {
+    const d = all[m.detectionIndex];
+    return d ? [d] : [];
+  }
+  return all.filter((d) => d.label === m.label);
+}
+
+function pushBoxes(
+  layers: OverlayOptions[],
+  detections: readonly Detection[],
+  sx: number,
+  sy: number,
+  w: number,
+  h: number,
+  style: BoxStyle,
+): void {
+  const b = boxesSvg(detections, sx, sy, w, h, style);
+  if (b) layers.push({ input: b.svg, left: b.left, top: b.top });
+}

@@ -1,0 +1,116 @@
+// The colour-scale legend: a bar from 0 to 1 titled with the CAM method and colormap.
+// It is the same on every frame of a video, so it is rendered once to raw RGBA and reused.
+
+import sharp, { type OverlayOptions } from 'sharp';
+import type { CamMethodName, ColormapName } from '../types.js';
+import { cssColorAt } from './colormap.js';
+import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
+import { rawLayer } from './raster.js';
+
+export interface LegendImage {
+  /** Straight RGBA, width * height * 4. */
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/** Legend placement on an image: bottom-right corner, or null when the image is too small for it. */
+export function legendRect(
+  width: number,
+  height: number,
+  method: string,
+): { left: number; top: number; width: number; height: number } | null {
+  const { w, h, margin } = legendSize(width, height, method);
+  if (w + margin > width || h + margin > height) return null;
+  return { left: width - w - margin, top: height - h - margin, width: w, height: h };
+}
+
+function legendScale(width: number, height: number): number {
+  // 1 at 720p; quantised so nearby sizes share one cached image.
+  return Math.max(0.5, Math.min(3, Math.round((Math.min(width, height) / 720) * 4) / 4));
+}
+
+function legendSize(width: number, height: number, method: string) {
+  const s = legendScale(width, height);
+  // Sized for the longest colormap name, so the placement does not depend on the colormap.
+  const titleW = textWidth(legendTitle(method, 'inferno'), Math.round(11 * s));
+  const w = Math.round(Math.max(190 * s, titleW + 16 * s));
+  return { s, w, h: Math.round(48 * s), margin: Math.round(10 * s) };
+}
+
+function legendTitle(method: string, colormap: string): string {
+  return `${method} · ${colormap}`;
+}
+
+function legendSvg(w: number, h: number, s: number, method: string, colormap: ColormapName): string {
+  const stops: string[] = [];
+  // 33 stops reproduce every colormap here to within a level or two; jet's kinks fall on stops.
+  for (let i = 0; i <= 32; i++) {
+    const v = i / 32;
+    stops.push(`<stop offset="${v}" stop-color="${cssColorAt(colormap, v)}"/>`);
+  }
+  const pad = 8 * s;
+  const barY = 20 * s;
+  const barH = 10 * s;
+  const barW = w - 2 * pad;
+  const fsTitle = Math.round(11 * s);
+  const fsTick = Math.round(10 * s);
+  const tickY = barY + barH + fsTick + 2 * s;
+  const tick = (v: number, anchor: string) =>
+    `<text x="${pad + barW * v}" y="${tickY}" text-anchor="${anchor}" font-family="${FONT_FAMILY}" ` +
+    `font-size="${fsTick}" fill="#ffffff">${v}</text>`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">` +
+    `<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="0">${stops.join('')}</linearGradient></defs>` +
+    `<rect width="${w}" height="${h}" rx="${4 * s}" fill="rgb(0,0,0)" fill-opacity="0.6"/>` +
+    `<text x="${pad}" y="${barY - 5 * s}" font-family="${FONT_FAMILY}" font-size="${fsTitle}" fill="#ffffff">` +
+    `${escapeXml(legendTitle(method, colormap))}</text>` +
+    `<rect x="${pad}" y="${barY}" width="${barW}" height="${barH}" fill="url(#g)" stroke="#ffffff" ` +
+    `stroke-opacity="0.6" stroke-width="${Math.max(1, s)}"/>` +
+    tick(0, 'start') +
+    tick(0.5, 'middle') +
+    tick(1, 'end') +
+    `</svg>`
+  );
+}
+
+// Keyed by size/method/colormap; a run uses one or two keys, the bound only guards odd callers.
+const cache = new Map<string, Promise<LegendImage>>();
+const CACHE_MAX = 32;
+
+/** The legend for an image of `width`x`height`, rendered once per size/method/colormap. */
+export function legendImage(
+  width: number,
+  height: number,
+  method: CamMethodName | string,
+  colormap: ColormapName,
+): Promise<LegendImage> {
+  const { s, w, h } = legendSize(width, height, method);
+  const key = `${s}|${w}|${method}|${colormap}`;
+  let p = cache.get(key);
+  if (!p) {
+    p = sharp(Buffer.from(legendSvg(w, h, s, method, colormap)))
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+      .then(({ data, info }) => ({ data, width: info.width, height: info.height }));
+    // A failed render must not stay cached as a rejected promise.
+    p.catch(() => cache.delete(key));
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/** The legend as a composite layer in the bottom-right corner; null if the image is too small for it. */
+export async function legendLayer(
+  width: number,
+  height: number,
+  method: string,
+  colormap: ColormapName,
+): Promise<OverlayOptions | null> {
+  const at = legendRect(width, height, method);
+  if (!at) return null;
+  const img = await legendImage(width, height, method, colormap);
+  return rawLayer(img.data, img.width, img.height, at.left, at.top);
+}

@@ -1,0 +1,78 @@
+// renderFrame: ExplainedFrame → RenderedFrame. The `blend` view lives here; `grid` is in grid.ts.
+
+import type { OverlayOptions } from 'sharp';
+import { COLORMAPS, type ExplainedFrame, type Frame, type RenderOptions, type RenderedFrame, type SaliencyMap } from '../types.js';
+import { UserError } from '../errors.js';
+import { OVERLAY_GAMMA, colorize } from './colormap.js';
+import { combineMax } from './combine.js';
+import { boxesSvg } from './boxes.js';
+import { legendLayer } from './legend.js';
+import { compositeRgb, rawLayer, resizeRgbaActive } from './raster.js';
+import { renderGrid } from './grid.js';
+
+/** Which maps to draw. */
+export interface ShowOptions {
+  /** Only maps with these labels; undefined or empty = all maps. Boxes are drawn for every detection regardless. */
+  labels?: string[];
+}
+
+export async function renderFrame(
+  explained: ExplainedFrame,
+  opts: RenderOptions,
+  show?: ShowOptions,
+): Promise<RenderedFrame> {
+  checkOptions(opts);
+  const { frame } = explained;
+  checkFrame(frame);
+  const maps = selectMaps(explained.maps, show?.labels);
+  const rgb = opts.view === 'grid' ? await renderGrid(explained, maps, opts) : await renderBlend(explained, maps, opts);
+  return { explained, width: frame.width, height: frame.height, rgb };
+}
+
+export function selectMaps(maps: readonly SaliencyMap[], labels?: readonly string[]): SaliencyMap[] {
+  if (!labels || labels.length === 0) return [...maps];
+  const wanted = new Set(labels);
+  return maps.filter((m) => wanted.has(m.label));
+}
+
+async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: RenderOptions): Promise<Uint8Array> {
+  const { width, height, rgb } = ex.frame;
+  const layers: OverlayOptions[] = [];
+  // Max rather than sum: overlapping classes must not saturate, and each class's peak stays its own value.
+  const combined = combineMax(maps);
+  if (combined) {
+    const rgba = colorize(combined.data, combined.width, combined.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
+    const patch = await resizeRgbaActive(rgba, combined.width, combined.height, width, height);
+    if (patch) layers.push(rawLayer(patch.data, patch.width, patch.height, patch.left, patch.top));
+  }
+  if (opts.boxes) {
+    const b = boxesSvg(ex.detections, 1, 1, width, height);
+    if (b) layers.push({ input: b.svg, left: b.left, top: b.top });
+  }
+  if (opts.legend) {
+    const l = await legendLayer(width, height, ex.record.method, opts.colormap);
+    if (l) layers.push(l);
+  }
+  return compositeRgb(rgb, width, height, layers);
+}
+
+function checkOptions(opts: RenderOptions): void {
+  if (!(COLORMAPS as readonly string[]).includes(opts.colormap)) {
+    throw new UserError(`unknown colormap "${opts.colormap}" (expected one of: ${COLORMAPS.join(', ')})`);
+  }
+  if (!(opts.alpha >= 0 && opts.alpha <= 1)) {
+    throw new UserError(`overlay alpha must be between 0 and 1, got ${opts.alpha}`);
+  }
+  if (opts.view !== 'blend' && opts.view !== 'grid') {
+    throw new UserError(`unknown view "${String(opts.view)}" (expected blend or grid)`);
+  }
+}
+
+function checkFrame(f: Frame): void {
+  if (!(f.width >= 1 && f.height >= 1) || !Number.isInteger(f.width) || !Number.isInteger(f.height)) {
+    throw new Error(`frame ${f.index} has invalid size ${f.width}x${f.height}`);
+  }
+  if (f.rgb.length !== f.width * f.height * 3) {
+    throw new Error(`frame ${f.index} has ${f.rgb.length} bytes, expected ${f.width}x${f.height}x3`);
+  }
+}

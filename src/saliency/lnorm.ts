@@ -1,0 +1,32 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * PolyCAM's local relevance normalisation: divide a high-resolution map by its own content averaged over the
+ * cells of the lower-resolution map it is fused with, so each coarse cell's relevance is redistributed, not
+ * rescaled. `maps` [K,h,w], `coarse` = [h', w'].
+ */
+export function localNormalise(maps: tf.Tensor3D, coarse: [number, number]): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [, h, w] = maps.shape;
+    const m4 = tf.expandDims(maps, 3) as tf.Tensor4D;
+    const factor = tf.image.resizeBilinear(tf.image.resizeBilinear(m4, coarse), [h, w]);
+    return tf.squeeze(tf.div(m4, tf.maximum(factor, 1e-12)), [3]) as tf.Tensor3D;
+  });
+}
+
+/**
+ * Fuse per-layer maps ordered from low to high resolution: each finer map, locally normalised, multiplies the
+ * upsampled fused map so far (PolyCAM's recursion). Returns [K,h,w] at the finest resolution.
+ */
+export function fuseLayers(mapsLowToHigh: tf.Tensor3D[]): tf.Tensor3D {
+  return tf.tidy(() => {
+    let fused = mapsLowToHigh[0]!;
+    for (const next of mapsLowToHigh.slice(1)) {
+      const [, h, w] = next.shape;
+      const normed = localNormalise(next, [fused.shape[1], fused.shape[2]]);
+      const up = tf.squeeze(tf.image.resizeBilinear(tf.expandDims(fused, 3) as tf.Tensor4D, [h, w]), [3]);
+      fused = tf.relu(tf.mul(normed, up)) as tf.Tensor3D;
+    }
+    return fused;
+  });
+}

@@ -1,0 +1,54 @@
+// The CAM base: what every method shares. A method supplies only its channel weights (or, for the
+// gradient-free ones, its map); the context supplies activations, gradients and scoring, so the same
+// method code runs on a real detector graph and on a toy model in tests.
+import * as tf from '@tensorflow/tfjs-core';
+import type { CamMethodName } from '../types.js';
+import type { CamTarget } from './targets.js';
+import { weightedSum } from './normalise.js';
+
+/** What a CAM method may ask of the model. Tensors it returns are owned by the caller. */
+export interface CamContext {
+  /** Activation of `layer` for the frame, batch 1 (owned by the context: do not dispose). */
+  activation(layer: string): tf.Tensor4D;
+  /** d(target k)/d(layer) for every layer, each [K,h,w,C], all from one backward pass. */
+  gradients(layers: string[], targets: CamTarget[]): tf.Tensor4D[];
+  /** Model input of the frame, batch 1 (owned by the context). */
+  readonly input: tf.Tensor4D;
+  /** Scores (probability space) of each target on each of a batch of model inputs: [B, K]. */
+  scoreInputs(inputs: tf.Tensor4D, targets: CamTarget[]): tf.Tensor2D;
+}
+
+/** Per-channel weights [K,C] from activations [1,h,w,C] and gradients [K,h,w,C]. */
+export type GradientWeights = (A: tf.Tensor4D, G: tf.Tensor4D) => tf.Tensor2D;
+
+export interface CamMethod {
+  readonly name: CamMethodName;
+  readonly needsGradients: boolean;
+  /** Uses several layers (the detector's polyLayers) instead of one. */
+  readonly multiLayer: boolean;
+  /** Fast enough for live video (one backward pass at most). */
+  readonly realtime: boolean;
+  /** Class-agnostic: every target gets the same map. */
+  readonly classAgnostic: boolean;
+  /** Non-negative maps [K,h,w] at the (highest) layer resolution, not yet normalised. */
+  compute(ctx: CamContext, layers: string[], targets: CamTarget[]): tf.Tensor3D | Promise<tf.Tensor3D>;
+}
+
+/** A single-layer gradient CAM from its channel-weight function. */
+export function gradientCam(name: CamMethodName, weights: GradientWeights): CamMethod {
+  return {
+    name,
+    needsGradients: true,
+    multiLayer: false,
+    realtime: true,
+    classAgnostic: false,
+    compute(ctx, layers, targets) {
+      const layer = layers[0]!;
+      return tf.tidy(() => {
+        const A = ctx.activation(layer);
+        const [G] = ctx.gradients([layer], targets);
+        return weightedSum(A, weights(A, G!));
+      });
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// The values that flow through the saliencam pipeline, stage by stage:
+//   Frame ─► (detect + explain) ─► ExplainedFrame ─► (smooth) ─► ExplainedFrame ─► (render) ─► RenderedFrame
+// Each stage knows only its input type. Pixel buffers are plain typed arrays (no tensors cross a stage).
+
+/** Axis-aligned box in source-image pixels: [x1, y1, x2, y2]. */
+export type Box = [number, number, number, number];
+
+/** One decoded video frame (or still image), packed RGB, 8 bits per channel. */
+export interface Frame {
+  /** 0-based index in the source (after --start / --every are applied, still the source's own index). */
+  index: number;
+  /** Presentation time in seconds from the start of the source. */
+  time: number;
+  width: number;
+  height: number;
+  /** width * height * 3 bytes, row-major RGB. */
+  rgb: Uint8Array;
+}
+
+export interface Detection {
+  label: string;
+  /** 0-based COCO-80 index (or the custom model's own class index). */
+  classId: number;
+  score: number;
+  box: Box;
+}
+
+export const CAM_METHODS = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'polycam', 'xpolycam'] as const;
+export type CamMethodName = (typeof CAM_METHODS)[number];
+
+export const COLORMAPS = ['turbo', 'jet', 'viridis', 'inferno'] as const;
+export type ColormapName = (typeof COLORMAPS)[number];
+
+/**
+ * A saliency map covering the whole source frame, at the map's own (usually low) resolution.
+ * Values are normalised to [0, 1]. Upsampling to the frame size is the renderer's job.
+ */
+export interface SaliencyMap {
+  /** Class label the map explains. */
+  label: string;
+  classId: number;
+  /** Set when the map explains one detection (index into the frame's detections) instead of a whole class. */
+  detectionIndex?: number;
+  width: number;
+  height: number;
+  /** width * height values in [0, 1], row-major. */
+  data: Float32Array;
+}
+
+/** Per-map statistics, as in the JSON result's `saliency` array. */
+export interface SaliencyStats {
+  label: string;
+  detectionIndex?: number;
+  /** Share of the map's mass inside the explained boxes (energy-based pointing game). */
+  energyInBoxes: number;
+  /** Share of the image the explained boxes cover (what a uniform random map scores). */
+  areaInBoxes: number;
+  /** Map maximum in source pixels [x, y]. */
+  peak: [number, number];
+  /** Whether the peak falls inside one of the explained boxes. */
+  pointingHit: boolean;
+}
+
+export interface Timing {
+  detectMs: number;
+  saliencyMs: number;
+  totalMs: number;
+}
+
+/** The per-frame JSON record (`explain --json`, one NDJSON line of `export --sidecar`). */
+export interface ExplainRecord {
+  source: string;
+  frame?: number;
+  time?: number;
+  width: number;
+  height: number;
+  model: string;
+  backend: string;
+  method: CamMethodName;
+  detections: Detection[];
+  saliency: SaliencyStats[];
+  timing: Timing;
+}
+
+/** A frame after detection and explanation: the record plus the maps themselves. */
+export interface ExplainedFrame {
+  frame: Frame;
+  detections: Detection[];
+  maps: SaliencyMap[];
+  record: ExplainRecord;
+}
+
+export interface RenderOptions {
+  colormap: ColormapName;
+  /** Opacity of the saliency overlay at the map's maximum, 0..1. */
+  alpha: number;
+  view: 'blend' | 'grid';
+  /** Draw boxes, labels and scores. */
+  boxes: boolean;
+  /** Draw the colour-scale legend. */
+  legend: boolean;
+}
+
+/** A frame ready to show or encode. */
+export interface RenderedFrame {
+  explained: ExplainedFrame;
+  width: number;
+  height: number;
+  /** Raw RGB of the overlaid frame (for the encoder), width * height * 3. */
+  rgb: Uint8Array;
+}
+
+/** What to explain on a frame; every field has a CLI flag of the same name. */
+export interface ExplainOptions {
+  method: CamMethodName;
+  /** Class labels to explain; empty = every detected class. */
+  classes: string[];
+  /** Detections below this score are dropped (and not explained). */
+  minScore: number;
+  /** One map per detection instead of one per class. */
+  perDetection: boolean;
+  /** PolyCAM variant (`polycam` only). */
+  polycamVariant: 'plus' | 'minus' | 'pm';
+}
+
+/**
+ * The frame engine: detector + CAM on one TF.js backend. Implemented in src/engine.ts
+ * (`createExplainer`). Every tensor it makes is freed before `explain` resolves.
+ */
+export interface FrameExplainer {
+  readonly backend: string;
+  readonly model: string;
+  explain(frame: Frame, options?: Partial<ExplainOptions>, source?: string): Promise<ExplainedFrame>;
+  dispose(): void;
+}

@@ -1,0 +1,290 @@
+// Decodes a source into RGB24 frames, pulled one at a time by the consumer (see frame-sink.ts).
+import type { Readable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import { UserError } from '../errors.js';
+import type { Frame } from '../types.js';
+import { HeaderReader, LOG_ARGS, isErrorLevel, parseLogLine, pickErrorLine, showinfoTime, type LogLine } from './ffmpeg-log.js';
+import { FrameSink } from './frame-sink.js';
+import { probeSource, type SourceInfo } from './probe.js';
+import { killFfmpeg, startFfmpeg, type FfmpegExit, type FfmpegRun } from './run-ffmpeg.js';
+import { classifySource } from './source.js';
+
+export interface DecodeOptions {
+  /** Seconds from the start of the source (files only). */
+  start?: number;
+  /** Seconds to decode from `start`. */
+  duration?: number;
+  /** Drop stale frames instead of pausing ffmpeg (default: the source's own `live`). */
+  live?: boolean;
+  /** A probe result to reuse; probed when absent. */
+  info?: SourceInfo;
+  /** Where `-` reads from (default process.stdin). */
+  stdin?: Readable;
+  /** Whole frames decoded ahead of the consumer (default 2). */
+  maxQueued?: number;
+}
+
+export interface DecodeResult {
+  /** Frames handed to the consumer. */
+  frames: number;
+  /** The whole requested range decoded without error (false for a truncated file or a failed stream). */
+  complete: boolean;
+  /** One line from ffmpeg when something went wrong (also set, as a warning, when complete is true). */
+  error?: string;
+  /** Frames skipped in live mode because the consumer was busy. */
+  dropped: number;
+  /** The consumer stopped early (close() or leaving the loop). */
+  closed: boolean;
+}
+
+export interface Decoder extends AsyncIterable<Frame> {
+  /** Probe result; for stdin, size/codec/fps are filled in once ffmpeg has started. */
+  readonly info: SourceInfo;
+  /** Whole frames decoded and waiting for the consumer now. */
+  readonly buffered: number;
+  /** The most frames that ever waited at once. */
+  readonly peakBuffered: number;
+  /** Frames dropped so far (live mode). */
+  readonly dropped: number;
+  /** Resolves once decoding has ended and the consumer has finished or closed; never rejects. */
+  readonly done: Promise<DecodeResult>;
+  /** Stops ffmpeg and frees everything; idempotent, safe mid-stream. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `input` for decoding. Iterate it once with `for await`; leaving the loop early closes it.
+ * A file that breaks off part-way yields every frame that decoded, then ends; `done` says complete=false.
+ * Iteration throws (UserError) only when not a single frame could be decoded.
+ */
+export async function openDecoder(input: string, opts: DecodeOptions = {}): Promise<Decoder> {
+  const info: SourceInfo = { ...(opts.info ?? (await probeSource(input))) };
+  const spec = classifySource(input);
+  const live = opts.live ?? info.live;
+  const seekable = info.kind === 'file' || info.kind === 'url';
+  const start = seekable && opts.start && opts.start > 0 ? opts.start : 0;
+  const duration = info.kind !== 'image' && opts.duration && opts.duration > 0 ? opts.duration : undefined;
+
+  const sink = new FrameSink({ maxQueued: opts.maxQueued ?? 2, live });
+  const header = new HeaderReader();
+  const errors: LogLine[] = [];
+  // pts_time of each output frame, in order; ptsBase is the seq of times[0].
+  const times: number[] = [];
+  let ptsBase = 0;
+  let stderrDone = false;
+
+  const wake = new Set<() => void>();
+  const notify = (): void => {
+    for (const fn of [...wake]) fn();
+  };
+  sink.onChange(notify);
+  const changed = (): Promise<void> =>
+    new Promise((resolve) => {
+      const fn = (): void => {
+        wake.delete(fn);
+        resolve();
+      };
+      wake.add(fn);
+    });
+
+  const onLine = (raw: string): void => {
+    const line = parseLogLine(raw);
+    const t = showinfoTime(line);
+    if (t !== undefined) {
+      times.push(t);
+      notify();
+      return;
+    }
+    if (isErrorLevel(line.level) || line.level === 'warning') {
+      errors.push(line);
+      if (errors.length > 20) errors.shift();
+    }
+    if (header.push(line) && header.output) {
+      info.width = header.output.width;
+      info.height = header.output.height;
+      sink.setFrameSize(info.width * info.height * 3);
+    }
+    if (info.kind === 'stdin' && header.input.codec && info.codec === 'unknown') {
+      info.codec = header.input.codec;
+      info.fps = header.input.fps ?? 0;
+    }
+  };
+
+  const stdinSource = spec.kind === 'stdin' ? (opts.stdin ?? process.stdin) : undefined;
+  const command = ffmpeg();
+  command.input(stdinSource ?? input);
+  command.inputOptions([
+    ...LOG_ARGS,
+    // ffmpeg reads keyboard commands from its stdin unless told not to; its stdin is ours only for `-`.
+    ...(stdinSource ? [] : ['-nostdin']),
+    ...(live && info.kind === 'url' ? ['-fflags', 'nobuffer'] : []),
+    ...spec.inputOptions,
+    ...(start ? ['-ss', String(start)] : []),
+  ]);
+  command
+    .outputOptions([
+      '-map', '0:v:0', '-an', '-sn', '-dn',
+      // showinfo prints each frame's real pts on stderr (cheap next to decoding); passthrough keeps
+      // variable-rate video as it is, one output frame per decoded frame, no duplicates or drops.
+      '-vf', 'showinfo',
+      '-vsync', 'passthrough',
+      '-pix_fmt', 'rgb24',
+      ...(duration !== undefined ? ['-t', String(duration)] : []),
+    ])
+    .format('rawvideo')
+    .output(sink, { end: true });
+
+  let run: FfmpegRun;
+  try {
+    run = await startFfmpeg(command, onLine);
+  } catch (err) {
+    sink.destroy();
+    throw new UserError(`${input}: cannot start ffmpeg (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+  }
+  let exit: FfmpegExit | undefined;
+  void run.exited.then((e) => {
+    exit = e;
+    stderrDone = true;
+    // No header (odd ffmpeg build, or it printed nothing): fall back to the probed size.
+    if (!sink.frameSize && info.width > 0) sink.setFrameSize(info.width * info.height * 3);
+    notify();
+  });
+
+  let delivered = 0;
+  let stopped = false;
+  let iterating = false;
+  let indexOffset: number | undefined;
+  let finishIteration: () => void = () => undefined;
+  const iterationOver = new Promise<void>((resolve) => {
+    finishIteration = resolve;
+  });
+
+  const release = (): void => {
+    if (stdinSource) {
+      stdinSource.unpipe();
+      stdinSource.pause();
+    }
+    if (run.running) run.proc.kill('SIGKILL');
+    if (!sink.destroyed) sink.destroy();
+    notify();
+  };
+
+  /** Frame time in seconds, or undefined while its pts line has not arrived yet. */
+  const timeOf = (seq: number): number | undefined => {
+    while (ptsBase < seq && times.length > 0) {
+      times.shift();
+      ptsBase++;
+    }
+    const t = ptsBase === seq ? times[0] : undefined;
+    if (t !== undefined && !Number.isNaN(t)) return start + t;
+    if (t === undefined && !stderrDone) return undefined;
+    return start + (info.fps > 0 ? seq / info.fps : 0);
+  };
+
+  async function* frames(): AsyncGenerator<Frame> {
+    if (iterating) throw new Error('a Decoder can be iterated only once');
+    iterating = true;
+    try {
+      for (;;) {
+        if (stopped) return;
+        const raw = sink.peek();
+        if (raw) {
+          const time = timeOf(raw.seq);
+          if (time === undefined) {
+            await changed();
+            continue;
+          }
+          sink.shift();
+          indexOffset ??= start > 0 && info.fps > 0 ? Math.round(time * info.fps) - raw.seq : 0;
+          delivered++;
+          yield { index: raw.seq + indexOffset, time, width: info.width, height: info.height, rgb: raw.rgb };
+          continue;
+        }
+        if (sink.ended && stderrDone) break;
+        await changed();
+      }
+      if (delivered === 0 && exit && (exit.code !== 0 || errors.some((e) => isErrorLevel(e.level)))) {
+        throw new UserError(`${input}: no frame could be decoded (${pickErrorLine(errors, `ffmpeg exited with code ${exit.code}`)})`);
+      }
+    } finally {
+      // Leaving the loop early (break, throw in the body) is a close.
+      if (!(sink.ended && stderrDone)) stopped = true;
+      release();
+      finishIteration();
+    }
+  }
+
+  const done: Promise<DecodeResult> = Promise.all([run.exited, iterationOver]).then(([e]) =>
+    summarize(e, { delivered, dropped: sink.dropped, stopped, live, errors, leftover: sink.leftoverBytes, expected: expectedFrames() }),
+  );
+
+  function expectedFrames(): { count: number; exact: boolean } | undefined {
+    if (start || duration !== undefined || live || info.frameCount === undefined) return undefined;
+    return { count: info.frameCount, exact: info.frameCountExact !== false };
+  }
+
+  const iterable = frames();
+  return {
+    info,
+    get buffered() {
+      return sink.queued;
+    },
+    get peakBuffered() {
+      return sink.peakQueued;
+    },
+    get dropped() {
+      return sink.dropped;
+    },
+    done,
+    async close() {
+      if (!(sink.ended && stderrDone)) stopped = true;
+      release();
+      // A generator that was never started cannot run its finally; settle the iteration here.
+      if (!iterating) finishIteration();
+      else await iterable.return(undefined);
+      await run.exited;
+    },
+    [Symbol.asyncIterator]() {
+      return iterable;
+    },
+  };
+}
+
+interface Tally {
+  delivered: number;
+  dropped: number;
+  stopped: boolean;
+  live: boolean;
+  errors: LogLine[];
+  leftover: number;
+  expected: { count: number; exact: boolean } | undefined;
+}
+
+/**
+ * Decides whether the run was complete. ffmpeg exits 0 on a truncated file, so the exit code alone says
+ * little: a file that stops short of its frame count *and* logged errors is incomplete. A small shortfall
+ * without errors is normal (edit lists drop a few frames), hence the tolerance.
+ */
+function summarize(exit: FfmpegExit, t: Tally): DecodeResult {
+  const base = { frames: t.delivered, dropped: t.dropped, closed: t.stopped };
+  const exitOk = exit.code === 0;
+  const hasErrors = t.errors.some((e) => isErrorLevel(e.level));
+  const errorLine = pickErrorLine(t.errors);
+  if (t.stopped) return { ...base, complete: false };
+  if (!exitOk) {
+    const why = exit.signal ? `ffmpeg was killed (${exit.signal})` : `ffmpeg exited with code ${exit.code}`;
+    return { ...base, complete: false, error: errorLine ?? why };
+  }
+  if (t.live) return { ...base, complete: true, ...(errorLine ? { error: errorLine } : {}) };
+  let complete = !hasErrors && t.leftover === 0;
+  let error = errorLine;
+  if (t.expected) {
+    const got = t.delivered + t.dropped;
+    const shortfall = t.expected.count - got;
+    const tolerance = t.expected.exact ? Math.max(2, Math.ceil(t.expected.count * 0.01)) : Math.max(3, Math.ceil(t.expected.count * 0.05));
+    complete = t.leftover === 0 && (shortfall <= 0 || (!hasErrors && shortfall <= tolerance));
+    if (!complete && !error) error = `decoding stopped after ${got} of ${t.expected.count} frames`;
+  }
+  if (t.leftover > 0 && !error) error = 'the last frame was cut short';
+  return { ...base, complete, ...(error ? { error } : {}) };
+}

@@ -1,0 +1,101 @@
+// Starts a fluent-ffmpeg command and hands back the child process, its exit status and its stderr.
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import type { FfmpegCommand } from 'fluent-ffmpeg';
+import { trackChild } from './exit-cleanup.js';
+import { locateFfmpeg } from './ffmpeg-locate.js';
+
+export interface FfmpegExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last stderr lines (at most STDERR_KEEP), for error messages. */
+  stderr: string[];
+}
+
+export interface FfmpegRun {
+  proc: ChildProcess;
+  /** Resolves (never rejects) once ffmpeg has exited and its stderr has been read to the end. */
+  exited: Promise<FfmpegExit>;
+  /** Whether ffmpeg has exited. */
+  readonly running: boolean;
+}
+
+const STDERR_KEEP = 60;
+
+type SpawnFn = (args: string[], options: SpawnOptions, ...callbacks: unknown[]) => void;
+
+/**
+ * Runs `command` with ffmpeg in its own process group, so that a terminal Ctrl-C (SIGINT to the
+ * foreground group) reaches only us: the caller decides how to stop ffmpeg (finish the file, or kill it).
+ * fluent-ffmpeg does not expose spawn's `detached`, so the instance's private `_spawnFfmpeg` is wrapped
+ * to add it; if a future fluent-ffmpeg renames that method the command still runs, just not isolated.
+ * `onLine` gets each stderr line as ffmpeg prints it.
+ */
+export function startFfmpeg(command: FfmpegCommand, onLine?: (line: string) => void): Promise<FfmpegRun> {
+  locateFfmpeg();
+  const internals = command as unknown as { _spawnFfmpeg?: SpawnFn; ffmpegProc?: ChildProcess };
+  const original = internals._spawnFfmpeg;
+  if (typeof original === 'function') {
+    internals._spawnFfmpeg = function (this: unknown, args, options, ...callbacks) {
+      return original.call(this, args, { ...options, detached: true }, ...callbacks);
+    };
+  }
+
+  const tail: string[] = [];
+  command.on('stderr', (line: string) => {
+    tail.push(line);
+    if (tail.length > STDERR_KEEP) tail.shift();
+    onLine?.(line);
+  });
+
+  return new Promise<FfmpegRun>((resolve, reject) => {
+    let started = false;
+    let code: number | null = null;
+    let signal: NodeJS.Signals | null = null;
+    let settle: (exit: FfmpegExit) => void = () => undefined;
+    const exited = new Promise<FfmpegExit>((res) => {
+      settle = res;
+    });
+    // fluent-ffmpeg reports 'end'/'error' after the process exited and stderr closed; both mean "done".
+    const done = (): void => settle({ code, signal, stderr: tail.slice() });
+    command.on('end', done);
+    command.on('error', (err: Error) => {
+      if (!started) reject(err);
+      done();
+    });
+    command.on('start', () => {
+      const proc = internals.ffmpegProc;
+      if (!proc) {
+        reject(new Error('fluent-ffmpeg started without a process'));
+        return;
+      }
+      started = true;
+      trackChild(proc);
+      let running = true;
+      proc.once('exit', (c, s) => {
+        running = false;
+        code = c;
+        signal = s;
+      });
+      resolve({
+        proc,
+        exited,
+        get running() {
+          return running;
+        },
+      });
+    });
+    command.run();
+  });
+}
+
+/** Kills `run` (SIGKILL: its output is being thrown away) and waits for it to be gone. */
+export async function killFfmpeg(run: FfmpegRun): Promise<FfmpegExit> {
+  if (run.running) {
+    try {
+      run.proc.kill('SIGKILL');
+    } catch {
+      // exited in between
+    }
+  }
+  return run.exited;
+}
