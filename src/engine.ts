@@ -80,7 +80,8 @@ export class Engine implements FrameExplainer {
   async warmUp(width = 640, height = 360): Promise<number> {
     const t0 = performance.now();
     const rgb = new Uint8Array(width * height * 3).fill(96);
-    await this.explain({ index: 0, time: 0, width, height, rgb }, { minScore: 0 });
+    // minScore 0 on one class: a featureless frame still yields peaks, so the CAM kernels compile too.
+    await this.explain({ index: 0, time: 0, width, height, rgb }, { minScore: 0, classes: [this.detector.classNames[0]!] });
     return performance.now() - t0;
   }
 
@@ -111,7 +112,7 @@ export class Engine implements FrameExplainer {
       const targets = o.perDetection ? detectionTargets(found) : classTargets(found);
       let maps: SaliencyMap[] = [];
       if (targets.length) {
-        const probed = method.needsGradients && method.multiLayer ? await this.graph.probedModel(layers) : undefined;
+        const probed = method.needsGradients && method.multiLayer ? await this.graph.probedModel(layers.slice(1)) : undefined;
         const ctx = new GraphCamContext(this.graph, input, fetched, this.options.batching!, probed);
         const raw = await method.compute(ctx, layers, targets);
         const normed = minMaxPerMap(raw);

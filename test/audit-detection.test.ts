@@ -74,6 +74,11 @@ describe('auditDetection', () => {
     expect(r.random.pointingHit!).toBeGreaterThanOrEqual(0);
     expect(r.random.pointingHit!).toBeLessThanOrEqual(1);
     expect(r.random.maxSensitivity!).toBeGreaterThan(0.5);
+    // curves kept for the report: steps + 1 points, deletion starts and insertion ends at the unperturbed score
+    expect(t.deletionCurve).toHaveLength(11);
+    expect(t.deletionCurve![0]).toBe(1);
+    expect(t.insertionCurve![10]).toBe(1);
+    expect(r.random.deletionCurve).toHaveLength(11);
   });
 
   it('repeats exactly (seeded random maps) and refuses the reserved name', async () => {

@@ -1,7 +1,16 @@
 // The summary table: per method (and per class and method) mean and spread of every metric, with the
 // random baseline as its own row. Non-finite values (e.g. an AUC of a detection that vanished on the
 // unperturbed image) are left out and show up as a smaller n.
-import { RANDOM, type AuditSummary, type DetectionAudit, type MetricValues, type Spread, type SummaryRow, type TemporalResult } from './types.js';
+import {
+  RANDOM,
+  type AuditSummary,
+  type DetectionAudit,
+  type MetricValues,
+  type ScalarMetric,
+  type Spread,
+  type SummaryRow,
+  type TemporalResult,
+} from './types.js';
 
 /** Weighted mean and (unbiased for unit weights) standard deviation of the finite values. */
 export function spread(values: readonly (number | undefined)[], weights?: readonly number[]): Spread {
@@ -50,7 +59,7 @@ export function aggregate(
 function rowsFor(detections: readonly DetectionAudit[], temporal: readonly TemporalResult[], methods: readonly string[]): SummaryRow[] {
   const row = (method: string, values: MetricValues[]): SummaryRow => {
     const t = temporal.filter((r) => r.method === method);
-    const pick = (k: keyof MetricValues) => spread(values.map((v) => v[k]));
+    const pick = (k: ScalarMetric) => spread(values.map((v) => v[k]));
     return {
       method,
       detections: values.length,
@@ -75,4 +84,13 @@ function rowsFor(detections: readonly DetectionAudit[], temporal: readonly Tempo
   );
   rows.push(row(RANDOM, detections.map((d) => d.random)));
   return rows;
+}
+
+/** Pointwise mean of the curves that have `points` finite values (others are skipped); undefined if none. */
+export function meanCurve(curves: readonly (readonly number[] | undefined)[]): number[] | undefined {
+  const ok = curves.filter((c): c is readonly number[] => !!c && c.length > 0 && c.every(Number.isFinite));
+  const len = ok[0]?.length;
+  const same = ok.filter((c) => c.length === len);
+  if (!len || same.length === 0) return undefined;
+  return Array.from({ length: len }, (_, i) => same.reduce((a, c) => a + c[i]!, 0) / same.length);
 }

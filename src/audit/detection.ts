@@ -1,5 +1,6 @@
 // Audits one detection: every method's map plus the random baseline, on every per-detection metric.
 import type { Detection } from '../types.js';
+import { meanCurve } from './aggregate.js';
 import { checkImage, checkMap } from './image.js';
 import { perturbationCurves } from './perturbation.js';
 import { pointingMetrics } from './pointing.js';
@@ -39,13 +40,16 @@ export interface AuditDetectionInput {
 /**
  * Deletion/insertion AUC, energy in box, pointing hit, and (where an explainer is given) max-sensitivity for
  * each method's map, and the same for random maps of the first map's size averaged over `randomSeeds`.
- * All maps' perturbed images go through `scoreBatch` in shared batches.
+ * All maps' perturbed images go through `scoreBatch` in shared batches. `keepCurves` (default true) keeps
+ * the normalised curves in the result for the report's mean-curve charts (steps + 1 numbers each).
  */
 export async function auditDetection(
   input: AuditDetectionInput,
   settings: Partial<AuditSettings> = {},
+  options: { keepCurves?: boolean } = {},
 ): Promise<DetectionAudit> {
   const s = { ...DEFAULT_AUDIT_SETTINGS, ...settings };
+  const keepCurves = options.keepCurves ?? true;
   const { image, detection, maps } = input;
   checkImage(image.rgb, image.width, image.height);
   const methods = Object.keys(maps);
@@ -72,6 +76,10 @@ export async function auditDetection(
   for (const [i, m] of methods.entries()) {
     const c = curves[i]!;
     const values: MetricValues = { deletionAuc: c.deletion.auc, insertionAuc: c.insertion.auc, ...point(maps[m]!) };
+    if (keepCurves) {
+      values.deletionCurve = c.deletion.y;
+      values.insertionCurve = c.insertion.y;
+    }
     const explain = input.explainers?.[m];
     if (explain) {
       values.maxSensitivity = await maxSensitivity(image.rgb, image.width, image.height, explain, {
@@ -94,6 +102,12 @@ export async function auditDetection(
     areaInBoxes: mean(randomPoints.map((p) => p.areaInBoxes)),
     pointingHit: mean(randomPoints.map((p) => p.pointingHit)),
   };
+  if (keepCurves) {
+    const dc = meanCurve(randomCurves.map((c) => c.deletion.y));
+    const ic = meanCurve(randomCurves.map((c) => c.insertion.y));
+    if (dc) random.deletionCurve = dc;
+    if (ic) random.insertionCurve = ic;
+  }
   if (input.explainers && Object.keys(input.explainers).length > 0) {
     random.maxSensitivity = mean(
       s.randomSeeds.map((seed) =>

@@ -1,6 +1,6 @@
 // Faithfulness audit of saliency maps: metrics, aggregation and the HTML report.
 export * from './types.js';
-export { aggregate, methodsOf, spread } from './aggregate.js';
+export { aggregate, meanCurve, methodsOf, spread } from './aggregate.js';
 export { attributionToMap, type AttributionMapOptions } from './attribution-map.js';
 export { iou, matchedScore } from './box.js';
 export { auditDetection, type AuditDetectionInput } from './detection.js';
@@ -10,6 +10,7 @@ export { cellOrder, saliencyPixelOrder } from './order.js';
 export { deletionInsertion, perturbationCurves, trapezoidAuc, type PerturbationOptions } from './perturbation.js';
 export { pointingMetrics, type PointingResult } from './pointing.js';
 export { renderAuditReport, toAuditJson } from './report.js';
+export { resolveAuditSettings } from './settings.js';
 export { mixSeed, mulberry32, randomMap } from './rng.js';
 export { detectionScorer, type DetectBatch } from './scorer.js';
 export { addUniformNoise, maxSensitivity, randomExplainSensitivity, type SensitivityOptions } from './sensitivity.js';

@@ -1,6 +1,6 @@
 // The audit report: one self-contained HTML file (inline CSS, inline SVG charts, images as data URIs),
 // so it opens offline and can be attached or archived as is.
-import { aggregate } from './aggregate.js';
+import { aggregate, meanCurve } from './aggregate.js';
 import { lineChartSvg, type ChartSeries } from './charts.js';
 import { escapeHtml } from './html.js';
 import {
@@ -48,12 +48,12 @@ export function renderAuditReport(data: AuditReportData): string {
 <p class="meta">Source <b>${escapeHtml(data.source)}</b> · model <b>${escapeHtml(data.model)}</b> · backend <b>${escapeHtml(data.backend)}</b> · ${escapeHtml(data.createdAt)}</p>
 <p class="meta">${data.framesSampled !== undefined ? `${data.framesSampled} frames sampled, ` : ''}${frames} with detections · ${data.detections.length} detections · ${tracks} tracks · methods: ${data.methods.map(escapeHtml).join(', ')}</p>
 </header>
-<nav><a href="#summary">Summary</a> <a href="#classes">Per class</a> <a href="#timeline">Over the drive</a> <a href="#gallery">Worst frames</a> <a href="#settings">Settings</a> <a href="#howto">How to read</a></nav>
+<nav><a href="#summary">Summary</a> <a href="#classes">Per class</a> <a href="#timeline">Over the drive</a> <a href="#curves">Curves</a> <a href="#gallery">Worst frames</a> <a href="#settings">Settings</a> <a href="#howto">How to read</a></nav>
 
 <section id="summary">
 <h2>Summary</h2>
 ${summaryTable(summary.overall, false)}
-<p class="note">Mean ± standard deviation over detections (temporal change: over tracks, weighted by their length); n in grey where it differs from the detection count. <b>Bold</b>: best method in the column. <span class="worse">Tinted</span>: no better than the random-map baseline. Mean share of the image covered by the boxes (what a uniform map scores on energy in box): ${fmt(summary.overall[summary.overall.length - 1]?.areaInBoxes.mean, 3)}.</p>
+<p class="note">Mean ± standard deviation over detections (temporal change: over tracks, weighted by their length); n in grey where it differs from the detection count (temporal change: the number of tracks). <b>Bold</b>: best method in the column. <span class="worse">Tinted</span>: no better than the random-map baseline. Mean share of the image covered by the boxes (what a uniform map scores on energy in box): ${fmt(summary.overall[summary.overall.length - 1]?.areaInBoxes.mean, 3)}.</p>
 </section>
 
 <section id="classes">
@@ -65,6 +65,12 @@ ${summary.perClass.length ? summaryTable(summary.perClass, true) : '<p>No detect
 <h2>Energy in box over the drive</h2>
 ${timelineChart(data)}
 <p class="note">Per sampled frame, the mean over its detections; the dashed line is the random-map baseline.</p>
+</section>
+
+<section id="curves">
+<h2>Deletion and insertion curves</h2>
+${curveCharts(data)}
+<p class="note">Mean over detections of the score after each step, divided by the score on the untouched image; the areas under these curves are the AUC columns. Dashed: random maps.</p>
 </section>
 
 <section id="gallery">
@@ -117,7 +123,9 @@ function summaryTable(rows: readonly SummaryRow[], perClass: boolean): string {
         if (!isRandom && c.key !== 'msPerMap' && Number.isFinite(rv) && Number.isFinite(s.mean)) {
           if (c.better === 'low' ? s.mean >= rv : s.mean <= rv) classes.push('worse');
         }
-        return `<td${classes.length ? ` class="${classes.join(' ')}"` : ''}>${spreadCell(s, c.digits, r.detections)}</td>`;
+        // Temporal change is counted over tracks, not detections: always say how many.
+        const cell = c.key === 'temporalChange' ? spreadCell(s, c.digits, NaN, 'tracks') : spreadCell(s, c.digits, r.detections);
+        return `<td${classes.length ? ` class="${classes.join(' ')}"` : ''}>${cell}</td>`;
       }).join('');
       body.push(
         `<tr${isRandom ? ' class="random"' : ''} data-method="${escapeHtml(r.method)}"${perClass ? ` data-class="${escapeHtml(label)}"` : ''}>` +
@@ -129,9 +137,9 @@ function summaryTable(rows: readonly SummaryRow[], perClass: boolean): string {
   return `<div class="scroll"><table><thead>${head}</thead><tbody>${body.join('\n')}</tbody></table></div>`;
 }
 
-function spreadCell(s: Spread, digits: number, detections: number): string {
+function spreadCell(s: Spread, digits: number, detections: number, unit = ''): string {
   if (s.n === 0 || !Number.isFinite(s.mean)) return '<span class="na">—</span>';
-  const n = s.n !== detections ? ` <span class="n">n=${s.n}</span>` : '';
+  const n = s.n !== detections ? ` <span class="n">${unit ? `${s.n} ${unit}` : `n=${s.n}`}</span>` : '';
   return `${fmt(s.mean, digits)} <span class="sd">± ${fmt(s.std, digits)}</span>${n}`;
 }
 
@@ -160,6 +168,24 @@ function timelineChart(data: AuditReportData): string {
   }));
   series.push({ name: RANDOM, color: RANDOM_COLOR, dashed: true, points: perFrame((d) => d.random.energyInBoxes) });
   return lineChartSvg(series, { yLabel: 'energy in box', xLabel: 'time (s)' });
+}
+
+function curveCharts(data: AuditReportData): string {
+  const chart = (key: 'deletionCurve' | 'insertionCurve', xLabel: string): string => {
+    const series: ChartSeries[] = [];
+    const add = (name: string, color: string, curve: number[] | undefined, dashed = false): void => {
+      if (curve) series.push({ name, color, dashed, points: curve.map((y, i) => [i / (curve.length - 1), y]) });
+    };
+    data.methods.forEach((m, i) => add(m, PALETTE[i % PALETTE.length]!, meanCurve(data.detections.map((d) => d.methods[m]?.[key]))));
+    add(RANDOM, RANDOM_COLOR, meanCurve(data.detections.map((d) => d.random[key])), true);
+    if (series.length === 0) return '';
+    // Insertion can overshoot 1 (a partly revealed image may score higher than the original).
+    const top = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[1])));
+    return lineChartSvg(series, { width: 560, height: 260, xLabel, yLabel: 'score / unperturbed', yMax: Math.ceil(top * 10) / 10 });
+  };
+  const del = chart('deletionCurve', 'share of pixels deleted (most salient first)');
+  const ins = chart('insertionCurve', 'share of pixels inserted (most salient first)');
+  return del || ins ? `<div class="pair">${del}${ins}</div>` : '<p>No curves were kept.</p>';
 }
 
 function gallery(items: readonly GalleryItem[]): string {
@@ -214,15 +240,15 @@ const HOWTO = `<dl>
 
 const CSS = `
 :root{color-scheme:light;--fg:#1b1f24;--muted:#5b6570;--line:#d7dce1;--bg:#fff;--alt:#f5f7f9}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:1200px;padding:16px 24px 48px}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:1440px;padding:16px 24px 48px}
 h1{font-size:22px;margin:8px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
 .meta{color:var(--muted);margin:2px 0}nav{margin:12px 0;display:flex;gap:14px;flex-wrap:wrap}nav a{color:#0b63c5;text-decoration:none}
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-variant-numeric:tabular-nums}
-th,td{border:1px solid var(--line);padding:4px 8px;text-align:right;white-space:nowrap}thead th{background:var(--alt);text-align:center}
+th,td{border:1px solid var(--line);padding:4px 7px;text-align:right;white-space:nowrap}thead th{background:var(--alt);text-align:center}
 tbody th{text-align:left;font-weight:600}tr.random{color:var(--muted);background:var(--alt)}
 td.best{font-weight:700}td.worse{background:#fdecea}.sd,.n{color:var(--muted);font-size:12px}.na{color:var(--muted)}
 .note{color:var(--muted);font-size:13px;max-width:900px}.worse{background:#fdecea}
-.chart{margin:0}.chart svg{max-width:100%;height:auto}.chart .grid{stroke:#eceff2}.chart .axis{stroke:#9aa3ab}
+.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}.chart{margin:0}.chart svg{max-width:100%;height:auto}.chart .grid{stroke:#eceff2}.chart .axis{stroke:#9aa3ab}
 .chart .tick{font-size:11px;fill:var(--muted)}.chart .label{font-size:12px;fill:var(--fg)}
 .legend{display:flex;gap:14px;flex-wrap:wrap;font-size:13px;margin-top:4px}.key{display:inline-flex;align-items:center;gap:6px}
 .swatch{display:inline-block;width:22px;border-top:3px solid}.swatch.dashed{border-top-style:dashed}

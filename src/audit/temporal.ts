@@ -7,7 +7,14 @@
 import { checkMap } from './image.js';
 import { mixSeed, randomMap } from './rng.js';
 import type { Box } from '../types.js';
-import { RANDOM, type MapGrid, type TemporalMeasure, type TemporalRegion, type TemporalResult } from './types.js';
+import {
+  RANDOM,
+  type AuditSettings,
+  type MapGrid,
+  type TemporalMeasure,
+  type TemporalRegion,
+  type TemporalResult,
+} from './types.js';
 
 export function mapChange(a: Float32Array, b: Float32Array, measure: TemporalMeasure = 'l1'): number {
   if (a.length !== b.length) throw new Error(`audit: maps of different sizes (${a.length} vs ${b.length} values)`);
@@ -120,6 +127,11 @@ export class TemporalCollector {
   ) {
     this.o = { measure: 'l1', region: 'box', randomSeeds: [1, 2, 3], grid: 16, ...options };
     if (this.o.randomSeeds.length === 0) throw new Error('audit: temporal baseline needs at least one seed');
+  }
+
+  /** A collector using the audit settings' measure, region and random seeds. */
+  static fromSettings(frameWidth: number, frameHeight: number, s: AuditSettings): TemporalCollector {
+    return new TemporalCollector(frameWidth, frameHeight, { measure: s.temporalMeasure, region: s.temporalRegion, randomSeeds: s.randomSeeds });
   }
 
   add(method: string, trackId: number, point: TrackPoint): void {

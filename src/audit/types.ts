@@ -108,7 +108,13 @@ export interface MetricValues {
   maxSensitivity?: number;
   /** Time the method took to make the map (caller-measured). */
   msPerMap?: number;
+  /** Normalised deletion / insertion curves (steps + 1 points over x = 0..1), for the report's mean curves. */
+  deletionCurve?: number[];
+  insertionCurve?: number[];
 }
+
+/** The MetricValues fields that are single numbers (what the table aggregates). */
+export type ScalarMetric = Exclude<keyof MetricValues, 'deletionCurve' | 'insertionCurve'>;
 
 /** Everything measured on one detection of one frame: one entry per method plus the random baseline. */
 export interface DetectionAudit {

@@ -9,6 +9,9 @@ import { batchedScore, type CamTarget } from './targets.js';
 
 export type TargetBatching = 'batched' | 'sequential';
 
+/** Most targets in one batched backward pass. */
+export const MAX_BATCH = 8;
+
 /** Per-detector graph facts computed once: frontiers and the probed twin model. */
 export class DetectorGraph {
   private readonly frontiers = new Map<string, string[]>();
@@ -31,7 +34,7 @@ export class DetectorGraph {
     return f;
   }
 
-  /** A second copy of the model with gradient probes after `layers` (loaded once, on first use). */
+  /** A second copy of the model with gradient probes after `layers` (all but the fed one; loaded once, on first use). */
   probedModel(layers: string[]): Promise<LoadedGraph> {
     const key = layers.join('|');
     if (!this.probed || this.probedLayers !== key) {
@@ -72,13 +75,15 @@ export class GraphCamContext implements CamContext {
   }
 
   gradients(layers: string[], targets: CamTarget[]): tf.Tensor4D[] {
-    if (this.batching === 'sequential' && targets.length > 1) {
-      const perTarget = targets.map((t) => this.gradientsBatched(layers, [t]));
-      const out = layers.map((_, i) => tf.concat(perTarget.map((g) => g[i]!)) as tf.Tensor4D);
-      tf.dispose(perTarget.flat());
-      return out;
-    }
-    return this.gradientsBatched(layers, targets);
+    // Sequential: one backward per target. Batched: one per group of MAX_BATCH targets (the backward keeps
+    // K copies of every intermediate, so an unbounded K could exhaust WASM's heap).
+    const size = this.batching === 'sequential' ? 1 : MAX_BATCH;
+    if (targets.length <= size) return this.gradientsBatched(layers, targets);
+    const groups: tf.Tensor4D[][] = [];
+    for (let i = 0; i < targets.length; i += size) groups.push(this.gradientsBatched(layers, targets.slice(i, i + size)));
+    const out = layers.map((_, i) => tf.concat(groups.map((g) => g[i]!)) as tf.Tensor4D);
+    tf.dispose(groups.flat());
+    return out;
   }
 
   /** One backward pass for all targets: the fed tensors repeated K times, row k carrying target k. */

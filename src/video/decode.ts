@@ -269,22 +269,28 @@ function summarize(exit: FfmpegExit, t: Tally): DecodeResult {
   const base = { frames: t.delivered, dropped: t.dropped, closed: t.stopped };
   const exitOk = exit.code === 0;
   const hasErrors = t.errors.some((e) => isErrorLevel(e.level));
-  const errorLine = pickErrorLine(t.errors);
+  // Error-level lines only; a warning is worth showing only to explain an incomplete run.
+  const errorLine = pickErrorLine(t.errors.filter((e) => isErrorLevel(e.level)));
+  const anyLine = pickErrorLine(t.errors);
   if (t.stopped) return { ...base, complete: false };
   if (!exitOk) {
     const why = exit.signal ? `ffmpeg was killed (${exit.signal})` : `ffmpeg exited with code ${exit.code}`;
-    return { ...base, complete: false, error: errorLine ?? why };
+    return { ...base, complete: false, error: anyLine ?? why };
   }
-  if (t.live) return { ...base, complete: true, ...(errorLine ? { error: errorLine } : {}) };
-  let complete = !hasErrors && t.leftover === 0;
-  let error = errorLine;
-  if (t.expected) {
-    const got = t.delivered + t.dropped;
-    const shortfall = t.expected.count - got;
-    const tolerance = t.expected.exact ? Math.max(2, Math.ceil(t.expected.count * 0.01)) : Math.max(3, Math.ceil(t.expected.count * 0.05));
-    complete = t.leftover === 0 && (shortfall <= 0 || (!hasErrors && shortfall <= tolerance));
-    if (!complete && !error) error = `decoding stopped after ${got} of ${t.expected.count} frames`;
+  let complete = !hasErrors;
+  if (!t.live && t.expected) {
+    const shortfall = t.expected.count - (t.delivered + t.dropped);
+    const tolerance = t.expected.exact
+      ? Math.max(2, Math.ceil(t.expected.count * 0.01))
+      : Math.max(3, Math.ceil(t.expected.count * 0.05));
+    complete = shortfall <= 0 || (!hasErrors && shortfall <= tolerance);
+    if (!complete) {
+      const got = t.delivered + t.dropped;
+      return { ...base, complete, error: anyLine ?? `decoding stopped after ${got} of ${t.expected.count} frames` };
+    }
   }
-  if (t.leftover > 0 && !error) error = 'the last frame was cut short';
-  return { ...base, complete, ...(error ? { error } : {}) };
+  if (t.live) complete = true; // a live source that ends by itself has ended; errors stay a warning
+  if (t.leftover > 0) return { ...base, complete: false, error: anyLine ?? 'the last frame was cut short' };
+  if (!complete) return { ...base, complete, error: anyLine ?? 'ffmpeg reported errors' };
+  return { ...base, complete, ...(errorLine ? { error: errorLine } : {}) };
 }

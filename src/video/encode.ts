@@ -109,9 +109,12 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
   let state: 'open' | 'finishing' | 'finished' | 'aborted' = 'open';
   let result: { frames: number; path: string } | undefined;
 
-  const why = (exit?: FfmpegExit): string =>
-    pickErrorLine(log) ??
-    (exit?.signal ? `killed by ${exit.signal}` : exit?.code ? `exited with code ${exit.code}` : stdinError?.message ?? 'stopped');
+  const why = (exit?: FfmpegExit): string => {
+    const signal = exit ? exit.signal : run.proc.signalCode;
+    const code = exit ? exit.code : run.proc.exitCode;
+    if (signalledExit) return `ffmpeg stopped on a signal (${code === 0 ? 'exit 0' : `exit ${code}`})`;
+    return pickErrorLine(log) ?? (signal ? `killed by ${signal}` : code ? `exited with code ${code}` : stdinError?.message ?? 'its input closed');
+  };
 
   const cleanExit = (exit: FfmpegExit): boolean => exit.code === 0 || (signalledExit && exit.code === 255);
 

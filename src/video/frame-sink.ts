@@ -30,7 +30,7 @@ export class FrameSink extends Writable {
   private filled = 0;
   private pending: Pending | undefined;
   private readonly queue: RawFrame[] = [];
-  private listeners = new Set<() => void>();
+  private readonly watchers = new Set<() => void>();
   private readonly maxQueued: number;
   private readonly live: boolean;
 
@@ -45,8 +45,9 @@ export class FrameSink extends Writable {
 
   constructor(options: FrameSinkOptions) {
     // emitClose off: fluent-ffmpeg kills ffmpeg 20 ms after its output stream emits 'close', which would
-    // race ffmpeg's own clean exit at end of input. A small highWaterMark keeps buffered bytes small.
-    super({ highWaterMark: 64 * 1024, emitClose: false });
+    // race ffmpeg's own clean exit at end of input. autoDestroy off: destroying after 'finish' would
+    // discard the frames still queued for the consumer. A small highWaterMark keeps buffered bytes small.
+    super({ highWaterMark: 64 * 1024, emitClose: false, autoDestroy: false });
     this.maxQueued = options.live ? 1 : Math.max(1, options.maxQueued);
     this.live = options.live;
   }
@@ -79,8 +80,8 @@ export class FrameSink extends Writable {
 
   /** Calls `fn` on every change (frame queued, end); returns the unsubscribe function. */
   onChange(fn: () => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
@@ -138,6 +139,6 @@ export class FrameSink extends Writable {
   }
 
   private notify(): void {
-    for (const fn of [...this.listeners]) fn();
+    for (const fn of [...this.watchers]) fn();
   }
 }

@@ -49,38 +49,35 @@ export function startFfmpeg(command: FfmpegCommand, onLine?: (line: string) => v
 
   return new Promise<FfmpegRun>((resolve, reject) => {
     let started = false;
-    let code: number | null = null;
-    let signal: NodeJS.Signals | null = null;
+    let proc: ChildProcess | undefined;
     let settle: (exit: FfmpegExit) => void = () => undefined;
     const exited = new Promise<FfmpegExit>((res) => {
       settle = res;
     });
     // fluent-ffmpeg reports 'end'/'error' after the process exited and stderr closed; both mean "done".
-    const done = (): void => settle({ code, signal, stderr: tail.slice() });
+    // Its own 'exit' listener runs before any of ours, so read the status from the process object.
+    const done = (): void => settle({ code: proc?.exitCode ?? null, signal: proc?.signalCode ?? null, stderr: tail.slice() });
     command.on('end', done);
     command.on('error', (err: Error) => {
       if (!started) reject(err);
       done();
     });
-    command.on('start', () => {
-      const proc = internals.ffmpegProc;
-      if (!proc) {
+    command.on('start', (cmdline: string) => {
+      // SALIENCAM_DEBUG_FFMPEG=1 prints each ffmpeg command line (for bug reports).
+      if (process.env.SALIENCAM_DEBUG_FFMPEG) process.stderr.write(`${cmdline}\n`);
+      const child = internals.ffmpegProc;
+      if (!child) {
         reject(new Error('fluent-ffmpeg started without a process'));
         return;
       }
+      proc = child;
       started = true;
-      trackChild(proc);
-      let running = true;
-      proc.once('exit', (c, s) => {
-        running = false;
-        code = c;
-        signal = s;
-      });
+      trackChild(child);
       resolve({
-        proc,
+        proc: child,
         exited,
         get running() {
-          return running;
+          return child.exitCode === null && child.signalCode === null;
         },
       });
     });

@@ -57,12 +57,12 @@ export async function openSidecar(path: string): Promise<Sidecar> {
         // 'drain' never comes if the stream errors; wait for whichever happens.
         await Promise.race([once(stream, 'drain'), once(stream, 'close'), once(stream, 'error').catch(() => undefined)]);
         if (failure) throw failure;
-        if (state === 'aborted') throw new Error(`sidecar ${path} was aborted`);
+        if ((state as string) === 'aborted') throw new Error(`sidecar ${path} was aborted`);
       }
     },
     async finish() {
       if (state === 'finished') return { records, path: target };
-      if (state === 'aborted') throw new Error(`sidecar ${path} was aborted`);
+      if ((state as string) === 'aborted') throw new Error(`sidecar ${path} was aborted`);
       await closeStream();
       if (failure) {
         state = 'aborted';

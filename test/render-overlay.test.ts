@@ -1,0 +1,226 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { renderFrame } from '../src/render/overlay.js';
+import { encodeImage } from '../src/render/encode.js';
+import { colorAt } from '../src/render/colormap.js';
+import { classColor } from '../src/render/classColors.js';
+import { legendRect } from '../src/render/legend.js';
+import { boxStyleFor, detectionText, labelPlate } from '../src/render/boxes.js';
+import { resizeRgba, resizeRgbaActive } from '../src/render/raster.js';
+import { colorize } from '../src/render/colormap.js';
+import { UserError } from '../src/errors.js';
+import type { Detection, Frame, RenderOptions } from '../src/types.js';
+import { TEST1_CARS, explained, flatMap, gaussMap, loadFrame, px } from './render-fixtures.js';
+
+const BLEND: RenderOptions = { colormap: 'turbo', alpha: 0.6, view: 'blend', boxes: true, legend: true };
+const PLAIN: RenderOptions = { ...BLEND, boxes: false, legend: false };
+
+let frame: Frame;
+beforeAll(async () => {
+  frame = await loadFrame('test1.jpg');
+  mkdirSync('test-artifacts', { recursive: true });
+});
+
+/** Largest per-channel difference between two RGB buffers over a rectangle, skipping `skip` rectangles. */
+function maxDiff(
+  a: Uint8Array,
+  b: Uint8Array,
+  width: number,
+  r: { x0: number; y0: number; x1: number; y1: number },
+  skip: Array<{ left: number; top: number; width: number; height: number }> = [],
+): number {
+  let m = 0;
+  for (let y = r.y0; y < r.y1; y++) {
+    for (let x = r.x0; x < r.x1; x++) {
+      if (skip.some((s) => x >= s.left && x < s.left + s.width && y >= s.top && y < s.top + s.height)) continue;
+      for (let c = 0; c < 3; c++) {
+        const i = (y * width + x) * 3 + c;
+        m = Math.max(m, Math.abs(a[i]! - b[i]!));
+      }
+    }
+  }
+  return m;
+}
+
+function meanDiff(a: Uint8Array, b: Uint8Array, width: number, r: { x0: number; y0: number; x1: number; y1: number }) {
+  let sum = 0;
+  let n = 0;
+  for (let y = r.y0; y < r.y1; y++) {
+    for (let x = r.x0; x < r.x1; x++) {
+      for (let c = 0; c < 3; c++) {
+        const i = (y * width + x) * 3 + c;
+        sum += Math.abs(a[i]! - b[i]!);
+        n++;
+      }
+    }
+  }
+  return sum / n;
+}
+
+describe('renderFrame blend view', () => {
+  it('colours a hot spot strongly and leaves a far, cold quadrant untouched', async () => {
+    const { width: W, height: H } = frame;
+    // Hot spot centred on a map pixel centre in the top-left quadrant.
+    const cx = 32.5 / 128;
+    const cy = 32.5 / 128;
+    const ex = explained(frame, [], [gaussMap('car', 2, cx, cy, 0.05)]);
+    const out = await renderFrame(ex, BLEND);
+    expect(out.width).toBe(W);
+    expect(out.height).toBe(H);
+    expect(out.rgb.length).toBe(W * H * 3);
+
+    const spot = { x0: Math.round(cx * W) - 20, y0: Math.round(cy * H) - 20, x1: Math.round(cx * W) + 20, y1: Math.round(cy * H) + 20 };
+    expect(meanDiff(out.rgb, frame.rgb, W, spot)).toBeGreaterThan(40);
+
+    // At the peak the output is the alpha blend of Turbo's top colour over the frame.
+    const x = Math.round(cx * W - 0.5);
+    const y = Math.round(cy * H - 0.5);
+    const top = colorAt('turbo', 1);
+    const src = px(frame.rgb, W, x, y);
+    const got = px(out.rgb, W, x, y);
+    for (let c = 0; c < 3; c++) expect(Math.abs(got[c]! - (src[c]! * 0.4 + top[c]! * 0.6))).toBeLessThanOrEqual(4);
+
+    // Bottom-right quadrant: map is 0 there, so only the legend may change pixels.
+    const legend = legendRect(W, H, 'xgradcam')!;
+    expect(legend).not.toBeNull();
+    const far = { x0: W / 2, y0: H / 2, x1: W, y1: H };
+    expect(maxDiff(out.rgb, frame.rgb, W, far, [legend])).toBeLessThanOrEqual(2);
+    // …and the legend did draw something.
+    expect(maxDiff(out.rgb, frame.rgb, W, { x0: legend.left, y0: legend.top, x1: legend.left + legend.width, y1: legend.top + legend.height })).toBeGreaterThan(100);
+
+    writeFileSync('test-artifacts/render-hotspot.png', await encodeImage(out, 'png'));
+  });
+
+  it('combines maps by per-pixel maximum', async () => {
+    const a = gaussMap('car', 2, 0.3, 0.5, 0.08);
+    const b = gaussMap('person', 0, 0.5, 0.5, 0.08);
+    const max = { ...a, data: a.data.map((v, i) => Math.max(v, b.data[i]!)) };
+    const both = await renderFrame(explained(frame, [], [a, b]), PLAIN);
+    const single = await renderFrame(explained(frame, [], [max]), PLAIN);
+    expect(Buffer.compare(Buffer.from(both.rgb), Buffer.from(single.rgb))).toBe(0);
+    // Not a sum: where the two overlap, the colour is no hotter than the larger map alone.
+    const onlyA = await renderFrame(explained(frame, [], [a]), PLAIN);
+    const { width: W, height: H } = frame;
+    const ax = { x0: Math.round(0.3 * W) - 10, y0: H / 2 - 10, x1: Math.round(0.3 * W) + 10, y1: H / 2 + 10 };
+    expect(maxDiff(both.rgb, onlyA.rgb, W, ax)).toBeLessThanOrEqual(2);
+  });
+
+  it('show.labels hides the other classes’ maps', async () => {
+    const { width: W, height: H } = frame;
+    const car = gaussMap('car', 2, 0.25, 0.5, 0.05);
+    const person = gaussMap('person', 0, 0.75, 0.5, 0.05);
+    const ex = explained(frame, [], [car, person]);
+    const carArea = { x0: W / 4 - 20, y0: H / 2 - 20, x1: W / 4 + 20, y1: H / 2 + 20 };
+    const personArea = { x0: (3 * W) / 4 - 20, y0: H / 2 - 20, x1: (3 * W) / 4 + 20, y1: H / 2 + 20 };
+
+    const onlyCar = await renderFrame(ex, PLAIN, { labels: ['car'] });
+    expect(meanDiff(onlyCar.rgb, frame.rgb, W, carArea)).toBeGreaterThan(40);
+    expect(maxDiff(onlyCar.rgb, frame.rgb, W, personArea)).toBeLessThanOrEqual(2);
+
+    const all = await renderFrame(ex, PLAIN, { labels: [] });
+    expect(meanDiff(all.rgb, frame.rgb, W, personArea)).toBeGreaterThan(20);
+  });
+
+  it('draws boxes in the class colour at the box edges, with a readable label plate', async () => {
+    const { width: W, height: H } = frame;
+    const det: Detection = { label: 'car', classId: 2, score: 0.91, box: [300, 300, 500, 450] };
+    const out = await renderFrame(explained(frame, [det], []), { ...PLAIN, boxes: true });
+    const color = classColor(2).rgb;
+    for (const [x, y] of [
+      [300, 375], // left edge
+      [499, 375], // right edge
+      [400, 449], // bottom edge
+      [400, 300], // top edge
+    ] as const) {
+      const got = px(out.rgb, W, x, y);
+      for (let c = 0; c < 3; c++) expect(Math.abs(got[c]! - color[c]!), `edge at ${x},${y}`).toBeLessThanOrEqual(2);
+    }
+    // Inside the box the frame shows through unchanged.
+    expect(px(out.rgb, W, 400, 375)).toEqual(px(frame.rgb, W, 400, 375));
+
+    // The plate sits above the box; white glyphs must show on it, not just the dark fill.
+    const plate = labelPlate({ x: 300, y: 300, w: 200, h: 150 }, detectionText(det), boxStyleFor(W, H), W, H);
+    expect(plate.y + plate.h).toBe(300);
+    let bright = 0;
+    let dark = 0;
+    for (let y = plate.y; y < plate.y + plate.h; y++) {
+      for (let x = plate.x + plate.stripe; x < plate.x + plate.w; x++) {
+        const [r, g, b] = px(out.rgb, W, x, y);
+        if (Math.min(r, g, b) > 200) bright++;
+        if (Math.max(r, g, b) < 70) dark++;
+      }
+    }
+    expect(bright).toBeGreaterThan(40);
+    expect(dark).toBeGreaterThan(bright);
+  });
+
+  it('with no maps, boxes or legend returns the frame unchanged (as a copy)', async () => {
+    const out = await renderFrame(explained(frame, TEST1_CARS, []), PLAIN);
+    expect(Buffer.compare(Buffer.from(out.rgb), Buffer.from(frame.rgb))).toBe(0);
+    expect(out.rgb.buffer === frame.rgb.buffer).toBe(false);
+  });
+
+  it('places maps of any resolution and aspect over the whole frame', async () => {
+    const { width: W, height: H } = frame;
+    // 40x10 map, one hot cell at column 30, row 7 → centred at (30.5/40, 7.5/10) of the frame.
+    const m = flatMap('car', 2, 0, 40, 10);
+    m.data[7 * 40 + 30] = 1;
+    const out = await renderFrame(explained(frame, [], [m]), PLAIN);
+    const hx = Math.round((30.5 / 40) * W);
+    const hy = Math.round((7.5 / 10) * H);
+    expect(meanDiff(out.rgb, frame.rgb, W, { x0: hx - 5, y0: hy - 5, x1: hx + 5, y1: hy + 5 })).toBeGreaterThan(30);
+    expect(maxDiff(out.rgb, frame.rgb, W, { x0: 0, y0: 0, x1: W / 2, y1: H / 2 })).toBe(0);
+  });
+
+  it('upsamples only the non-transparent part, identically to a full resize', async () => {
+    const m = gaussMap('car', 2, 0.7, 0.3, 0.05);
+    const rgba = colorize(m.data, 128, 128, 'jet', 0.7, 1.5);
+    const full = await resizeRgba(rgba, 128, 128, 1280, 720);
+    const patch = (await resizeRgbaActive(rgba, 128, 128, 1280, 720))!;
+    expect(patch.width * patch.height).toBeLessThan((1280 * 720) / 4);
+    // Compare premultiplied (what gets composited): colour under alpha 0 is arbitrary after libvips unpremultiplies.
+    let worst = 0;
+    let droppedVisible = 0;
+    for (let y = 0; y < 720; y++) {
+      for (let x = 0; x < 1280; x++) {
+        const i = (y * 1280 + x) * 4;
+        const inside = x >= patch.left && x < patch.left + patch.width && y >= patch.top && y < patch.top + patch.height;
+        if (!inside) {
+          if (full[i + 3] !== 0) droppedVisible++;
+          continue;
+        }
+        const j = ((y - patch.top) * patch.width + (x - patch.left)) * 4;
+        for (let c = 0; c < 3; c++) {
+          const d = Math.abs(full[i + c]! * full[i + 3]! - patch.data[j + c]! * patch.data[j + 3]!) / 255;
+          worst = Math.max(worst, d);
+        }
+        worst = Math.max(worst, Math.abs(full[i + 3]! - patch.data[j + 3]!));
+      }
+    }
+    expect(droppedVisible).toBe(0);
+    expect(worst).toBeLessThanOrEqual(2);
+    expect(await resizeRgbaActive(new Uint8Array(128 * 128 * 4), 128, 128, 1280, 720)).toBeNull();
+  });
+
+  it('rejects bad options with a UserError', async () => {
+    const ex = explained(frame, [], []);
+    await expect(renderFrame(ex, { ...BLEND, alpha: 1.5 })).rejects.toThrow(UserError);
+    await expect(renderFrame(ex, { ...BLEND, alpha: Number.NaN })).rejects.toThrow(UserError);
+    await expect(renderFrame(ex, { ...BLEND, colormap: 'rainbow' as never })).rejects.toThrow(/colormap/);
+    const broken = { ...frame, rgb: frame.rgb.subarray(0, 10) };
+    await expect(renderFrame(explained(broken, [], []), BLEND)).rejects.toThrow(/expected 1280x720x3/);
+  });
+
+  it('renders a readable example of the real scene', async () => {
+    const dets: Detection[] = [...TEST1_CARS, { label: 'truck', classId: 7, score: 0.55, box: [58, 443, 143, 490] }];
+    const car = gaussMap('car', 2, 0.69, 0.62, 0.04);
+    const car2 = gaussMap('car', 2, 0.9, 0.63, 0.06);
+    for (let i = 0; i < car.data.length; i++) car.data[i] = Math.max(car.data[i]!, car2.data[i]! * 0.8);
+    const out = await renderFrame(explained(frame, dets, [car, gaussMap('truck', 7, 0.08, 0.64, 0.03)]), BLEND);
+    const png = await encodeImage(out, 'png');
+    writeFileSync('test-artifacts/render-blend.png', png);
+    const meta = await sharp(png).metadata();
+    expect([meta.width, meta.height]).toEqual([frame.width, frame.height]);
+  });
+});
