@@ -158,6 +158,50 @@ export class Engine implements FrameExplainer {
     }
   }
 
+  /**
+   * Detections on each of a batch of same-size RGB24 images (perturbation metrics re-run the detector on
+   * many variants of one frame). Boxes are in source pixels; `scoreIndices` locate each score for targets.
+   */
+  async detectBatch(images: Uint8Array[], width: number, height: number, minScore = 0.05): Promise<DetectedObject[][]> {
+    const d = this.detector;
+    const outs = tf.tidy(() => {
+      const batch = tf.stack(images.map((rgb) => tf.tensor3d(rgb, [height, width, 3], 'int32'))) as tf.Tensor4D;
+      return d.graph.model.execute({ [d.inputName]: d.normalise(batch) }, [...d.decodeNodes]) as tf.Tensor[];
+    });
+    try {
+      const result: DetectedObject[][] = [];
+      for (let b = 0; b < images.length; b++) {
+        const rows = outs.map((o) => tf.slice(o, b, 1));
+        try {
+          result.push(await d.decode(rows, width, height, minScore));
+        } finally {
+          tf.dispose(rows);
+        }
+      }
+      return result;
+    } finally {
+      tf.dispose(outs);
+    }
+  }
+
+  /**
+   * A differentiable score for Integrated Gradients: model inputs x [B,H,W,3] (RGB 0-255, any size; resized
+   * like a frame) → the pre-activation score at `scoreIndices` for each row [B].
+   */
+  scoreFunction(scoreIndices: number[][]): (x: tf.Tensor4D) => tf.Tensor1D {
+    const d = this.detector;
+    return (x) => {
+      const raw = d.graph.model.execute({ [d.inputName]: d.normalise(x) }, [...d.scoreNodes]);
+      const heads = Array.isArray(raw) ? raw : [raw];
+      const rows: tf.Scalar[] = [];
+      for (let b = 0; b < x.shape[0]; b++) {
+        const row = heads.map((h) => tf.slice(h, b, 1));
+        rows.push(tf.addN(scoreIndices.map(([node, ...idx]) => tf.reshape(tf.slice(row[node!]!, [0, ...idx], [1, ...idx.map(() => 1)]), []))) as tf.Scalar);
+      }
+      return tf.stack(rows) as tf.Tensor1D;
+    };
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

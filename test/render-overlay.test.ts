@@ -7,7 +7,7 @@ import { colorAt } from '../src/render/colormap.js';
 import { classColor } from '../src/render/classColors.js';
 import { legendRect } from '../src/render/legend.js';
 import { boxStyleFor, detectionText, labelPlate } from '../src/render/boxes.js';
-import { resizeRgba, resizeRgbaActive } from '../src/render/raster.js';
+import { resizeRgba, upsamplePatches, warmRegions } from '../src/render/upsample.js';
 import { colorize } from '../src/render/colormap.js';
 import { UserError } from '../src/errors.js';
 import type { Detection, Frame, RenderOptions } from '../src/types.js';
@@ -173,34 +173,53 @@ describe('renderFrame blend view', () => {
     expect(maxDiff(out.rgb, frame.rgb, W, { x0: 0, y0: 0, x1: W / 2, y1: H / 2 })).toBe(0);
   });
 
-  it('upsamples only the non-transparent part, identically to a full resize', async () => {
-    const m = gaussMap('car', 2, 0.7, 0.3, 0.05);
-    const rgba = colorize(m.data, 128, 128, 'jet', 0.7, 1.5);
+  it('upsamples only the warm parts, separately per area, identically to a full resize', async () => {
+    const a = gaussMap('car', 2, 0.7, 0.3, 0.04);
+    const b = gaussMap('person', 0, 0.2, 0.7, 0.04);
+    const data = a.data.map((v, i) => Math.max(v, b.data[i]!));
+    const rgba = colorize(data, 128, 128, 'jet', 0.7, 1.5);
     const full = await resizeRgba(rgba, 128, 128, 1280, 720);
-    const patch = (await resizeRgbaActive(rgba, 128, 128, 1280, 720))!;
-    expect(patch.width * patch.height).toBeLessThan((1280 * 720) / 4);
+    const patches = await upsamplePatches(rgba, 128, 128, 1280, 720);
+    expect(patches.length).toBe(2);
+    expect(patches.reduce((s, p) => s + p.width * p.height, 0)).toBeLessThan((1280 * 720) / 4);
     // Compare premultiplied (what gets composited): colour under alpha 0 is arbitrary after libvips unpremultiplies.
     let worst = 0;
     let droppedVisible = 0;
     for (let y = 0; y < 720; y++) {
       for (let x = 0; x < 1280; x++) {
         const i = (y * 1280 + x) * 4;
-        const inside = x >= patch.left && x < patch.left + patch.width && y >= patch.top && y < patch.top + patch.height;
-        if (!inside) {
+        const p = patches.find((q) => x >= q.left && x < q.left + q.width && y >= q.top && y < q.top + q.height);
+        if (!p) {
           if (full[i + 3] !== 0) droppedVisible++;
           continue;
         }
-        const j = ((y - patch.top) * patch.width + (x - patch.left)) * 4;
+        const j = ((y - p.top) * p.width + (x - p.left)) * 4;
         for (let c = 0; c < 3; c++) {
-          const d = Math.abs(full[i + c]! * full[i + 3]! - patch.data[j + c]! * patch.data[j + 3]!) / 255;
-          worst = Math.max(worst, d);
+          worst = Math.max(worst, Math.abs(full[i + c]! * full[i + 3]! - p.data[j + c]! * p.data[j + 3]!) / 255);
         }
-        worst = Math.max(worst, Math.abs(full[i + 3]! - patch.data[j + 3]!));
+        worst = Math.max(worst, Math.abs(full[i + 3]! - p.data[j + 3]!));
       }
     }
     expect(droppedVisible).toBe(0);
     expect(worst).toBeLessThanOrEqual(2);
-    expect(await resizeRgbaActive(new Uint8Array(128 * 128 * 4), 128, 128, 1280, 720)).toBeNull();
+    expect(await upsamplePatches(new Uint8Array(128 * 128 * 4), 128, 128, 1280, 720)).toEqual([]);
+  });
+
+  it('finds separate warm areas at map resolution and merges those that touch', () => {
+    const rgba = new Uint8Array(20 * 10 * 4);
+    const warm = (x: number, y: number) => (rgba[(y * 20 + x) * 4 + 3] = 9);
+    warm(2, 2);
+    warm(3, 3); // diagonal neighbour: same area
+    warm(15, 7);
+    expect(warmRegions(rgba, 20, 10)).toEqual([
+      { x0: 0, y0: 0, x1: 6, y1: 6 },
+      { x0: 13, y0: 5, x1: 18, y1: 10 },
+    ]);
+    warm(7, 4); // not adjacent, but its margin overlaps the first area's: merged
+    expect(warmRegions(rgba, 20, 10)).toEqual([
+      { x0: 0, y0: 0, x1: 10, y1: 7 },
+      { x0: 13, y0: 5, x1: 18, y1: 10 },
+    ]);
   });
 
   it('rejects bad options with a UserError', async () => {

@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's Node build registers no gradient functions; the union package's Node bundle does (CAMs need them).
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { registerWasmGradientKernels } from './wasm-kernels.js';
 
@@ -35,12 +37,22 @@ export function listBackends(): BackendProbe[] {
     { name: 'tensorflow', available: native !== '', detail: native || 'not installed (npm i @tensorflow/tfjs-node-gpu)' },
     {
       name: 'webgpu',
-      available: has('webgpu') && has('@tensorflow/tfjs-backend-webgpu'),
-      detail: has('webgpu') ? 'npm webgpu (Dawn); needs a Vulkan adapter' : 'npm webgpu not installed',
+      available: has('webgpu') && has('@tensorflow/tfjs-backend-webgpu') && hasVulkanLoader(),
+      detail: !has('webgpu') ? 'npm webgpu not installed' : hasVulkanLoader() ? 'npm webgpu (Dawn) over Vulkan' : 'no Vulkan loader (libvulkan.so.1) on this machine',
     },
     { name: 'wasm', available: has('@tensorflow/tfjs-backend-wasm'), detail: '@tensorflow/tfjs-backend-wasm (1 thread under Node)' },
     { name: 'cpu', available: true, detail: 'plain JavaScript kernels (slow)' },
   ];
+}
+
+/**
+ * Dawn finds GPUs through Vulkan on Linux. Without the loader library it can only fail (and prints native
+ * warnings while doing so), so `auto` does not even try.
+ */
+export function hasVulkanLoader(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [...(process.env['LD_LIBRARY_PATH'] ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/usr/local/lib'];
+  return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
 
 let active: BackendName | undefined;
@@ -109,13 +121,15 @@ async function setUp(name: BackendName): Promise<void> {
     case 'wasm': {
       // Emscripten's loader installs process-wide handlers that rethrow and print the whole minified module
       // on any uncaught error; saliencam reports its own errors, so take them back out.
-      const before = new Set([...process.listeners('uncaughtException'), ...process.listeners('unhandledRejection')]);
+      const events = ['uncaughtException', 'unhandledRejection'] as const;
+      const emitter = process as unknown as NodeJS.EventEmitter;
+      const before = events.map((ev) => new Set<unknown>(emitter.listeners(ev)));
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmGradientKernels();
       const ok = await tf.setBackend('wasm');
-      for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
-        for (const l of process.listeners(ev)) if (!before.has(l)) process.removeListener(ev, l as never);
-      }
+      events.forEach((ev, i) => {
+        for (const l of emitter.listeners(ev)) if (!before[i]!.has(l)) emitter.off(ev, l as (...args: unknown[]) => void);
+      });
       if (!ok) throw new Error("tf.setBackend('wasm') returned false");
       break;
     }

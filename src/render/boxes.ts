@@ -70,6 +70,8 @@ export interface SvgOverlay {
   svg: Buffer;
   left: number;
   top: number;
+  width: number;
+  height: number;
 }
 
 /**
@@ -140,7 +142,7 @@ export function cropSvg(body: string, bounds: { l: number; t: number; r: number;
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">` +
     `<g transform="translate(${-left},${-top})">${body}</g></svg>`;
-  return { svg: Buffer.from(svg), left, top };
+  return { svg: Buffer.from(svg), left, top, width: w, height: h };
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -1,14 +1,15 @@
 // The `grid` view: the frame with boxes, then one tile per map (dimmed frame + that map), all scaled
 // down into an image of the frame's own size, so a video encoder sees a constant frame size.
 
-import sharp, { type OverlayOptions } from 'sharp';
+import sharp from 'sharp';
 import type { Detection, ExplainedFrame, RenderOptions, SaliencyMap } from '../types.js';
 import { OVERLAY_GAMMA, colorize } from './colormap.js';
 import { checkMap } from './combine.js';
 import { classColor } from './classColors.js';
 import { boxStyleFor, boxesSvg, titleSvg, type BoxStyle } from './boxes.js';
 import { legendLayer } from './legend.js';
-import { asBuffer, compositeRgb, rawLayer, resizeRgbaActive } from './raster.js';
+import { asBuffer, compositeRgb, pasteTiles, rawLayer, svgLayer, type Layer } from './raster.js';
+import { upsamplePatches } from './upsample.js';
 
 /** Brightness of the frame under a map tile: dark enough that the colours read, light enough to see the scene. */
 const DIM = 0.5;
@@ -66,40 +67,35 @@ export async function renderGrid(ex: ExplainedFrame, maps: SaliencyMap[], opts: 
       : small;
 
   const frameTile = () => {
-    const layers: OverlayOptions[] = [];
+    const layers: Layer[] = [];
     if (opts.boxes) pushBoxes(layers, ex.detections, sx, sy, tileW, tileH, style);
     const t = titleSvg('frame', '#9e9e9e', tileW, tileH, style);
-    layers.push({ input: t.svg, left: t.left, top: t.top });
+    layers.push(svgLayer(t));
     return compositeRgb(small, tileW, tileH, layers);
   };
 
   const mapTile = async (m: SaliencyMap) => {
     const rgba = colorize(m.data, m.width, m.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
-    const patch = await resizeRgbaActive(rgba, m.width, m.height, tileW, tileH);
-    const layers: OverlayOptions[] = [];
-    if (patch) layers.push(rawLayer(patch.data, patch.width, patch.height, patch.left, patch.top));
+    const layers: Layer[] = [];
+    for (const p of await upsamplePatches(rgba, m.width, m.height, tileW, tileH)) {
+      layers.push(rawLayer(p.data, p.width, p.height, p.left, p.top));
+    }
     if (opts.boxes) pushBoxes(layers, detectionsOf(ex.detections, m), sx, sy, tileW, tileH, style);
     const t = titleSvg(tileTitle(m), classColor(m.classId, m.label).hex, tileW, tileH, style);
-    layers.push({ input: t.svg, left: t.left, top: t.top });
+    layers.push(svgLayer(t));
     return compositeRgb(dim, tileW, tileH, layers);
   };
 
   const tiles = await Promise.all([frameTile(), ...maps.map(mapTile)]);
-  const layers: OverlayOptions[] = tiles.map((t, i) => ({
-    input: asBuffer(t),
-    raw: { width: tileW, height: tileH, channels: 3 },
-    left: layout.cells[i]!.left,
-    top: layout.cells[i]!.top,
-  }));
-  if (opts.legend) {
-    const l = await legendLayer(width, height, ex.record.method, opts.colormap);
-    if (l) layers.push(l);
-  }
-  return sharp({ create: { width, height, channels: 3, background: { r: 0, g: 0, b: 0 } } })
-    .composite(layers)
-    .removeAlpha()
-    .raw()
-    .toBuffer();
+  // Tiles are opaque and disjoint: copy them into place instead of blending a whole-frame composite.
+  const canvas = pasteTiles(
+    width,
+    height,
+    tiles.map((data, i) => ({ data, left: layout.cells[i]!.left, top: layout.cells[i]!.top, width: tileW, height: tileH })),
+  );
+  if (!opts.legend) return canvas;
+  const l = await legendLayer(width, height, ex.record.method, opts.colormap);
+  return l ? compositeRgb(canvas, width, height, [l], true) : canvas;
 }
 
 /** The detections a map explains: its own detection, or every detection of its class. */
@@ -112,7 +108,7 @@ function detectionsOf(all: readonly Detection[], m: SaliencyMap): Detection[] {
 }
 
 function pushBoxes(
-  layers: OverlayOptions[],
+  layers: Layer[],
   detections: readonly Detection[],
   sx: number,
   sy: number,
@@ -121,5 +117,5 @@ function pushBoxes(
   style: BoxStyle,
 ): void {
   const b = boxesSvg(detections, sx, sy, w, h, style);
-  if (b) layers.push({ input: b.svg, left: b.left, top: b.top });
+  if (b) layers.push(svgLayer(b));
 }

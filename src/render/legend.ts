@@ -1,11 +1,11 @@
 // The colour-scale legend: a bar from 0 to 1 titled with the CAM method and colormap.
 // It is the same on every frame of a video, so it is rendered once to raw RGBA and reused.
 
-import sharp, { type OverlayOptions } from 'sharp';
+import sharp from 'sharp';
 import type { CamMethodName, ColormapName } from '../types.js';
 import { cssColorAt } from './colormap.js';
 import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
-import { rawLayer } from './raster.js';
+import { rawLayer, type Layer } from './raster.js';
 
 export interface LegendImage {
   /** Straight RGBA, width * height * 4. */
@@ -108,7 +108,7 @@ export async function legendLayer(
   height: number,
   method: string,
   colormap: ColormapName,
-): Promise<OverlayOptions | null> {
+): Promise<Layer | null> {
   const at = legendRect(width, height, method);
   if (!at) return null;
   const img = await legendImage(width, height, method, colormap);

@@ -1,13 +1,13 @@
 // renderFrame: ExplainedFrame → RenderedFrame. The `blend` view lives here; `grid` is in grid.ts.
 
-import type { OverlayOptions } from 'sharp';
 import { COLORMAPS, type ExplainedFrame, type Frame, type RenderOptions, type RenderedFrame, type SaliencyMap } from '../types.js';
 import { UserError } from '../errors.js';
 import { OVERLAY_GAMMA, colorize } from './colormap.js';
 import { combineMax } from './combine.js';
 import { boxesSvg } from './boxes.js';
 import { legendLayer } from './legend.js';
-import { compositeRgb, rawLayer, resizeRgbaActive } from './raster.js';
+import { compositeRgb, rawLayer, svgLayer, type Layer } from './raster.js';
+import { upsamplePatches } from './upsample.js';
 import { renderGrid } from './grid.js';
 
 /** Which maps to draw. */
@@ -37,17 +37,18 @@ export function selectMaps(maps: readonly SaliencyMap[], labels?: readonly strin
 
 async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: RenderOptions): Promise<Uint8Array> {
   const { width, height, rgb } = ex.frame;
-  const layers: OverlayOptions[] = [];
+  const layers: Layer[] = [];
   // Max rather than sum: overlapping classes must not saturate, and each class's peak stays its own value.
   const combined = combineMax(maps);
   if (combined) {
     const rgba = colorize(combined.data, combined.width, combined.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
-    const patch = await resizeRgbaActive(rgba, combined.width, combined.height, width, height);
-    if (patch) layers.push(rawLayer(patch.data, patch.width, patch.height, patch.left, patch.top));
+    for (const p of await upsamplePatches(rgba, combined.width, combined.height, width, height)) {
+      layers.push(rawLayer(p.data, p.width, p.height, p.left, p.top));
+    }
   }
   if (opts.boxes) {
     const b = boxesSvg(ex.detections, 1, 1, width, height);
-    if (b) layers.push({ input: b.svg, left: b.left, top: b.top });
+    if (b) layers.push(svgLayer(b));
   }
   if (opts.legend) {
     const l = await legendLayer(width, height, ex.record.method, opts.colormap);

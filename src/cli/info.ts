@@ -1,0 +1,36 @@
+// `saliencam info`: what this machine offers (backends, ffmpeg, models) and what `auto` would choose.
+import { Command } from 'commander';
+import { initBackend, listBackends } from '../model/backend.js';
+import { BUILTIN_MODELS, builtinModelPath, type BuiltinModel } from '../model/registry.js';
+import { locateFfmpeg } from '../video/index.js';
+
+export function infoCommand(): Command {
+  return new Command('info')
+    .description('print the TF.js backends, ffmpeg and models available here')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { json?: boolean }) => {
+      const warnings: string[] = [];
+      const backends = listBackends();
+      const chosen = await initBackend('auto', (w) => warnings.push(w));
+      let ffmpeg: { path: string; version: string; source: string } | { error: string };
+      try {
+        const f = locateFfmpeg();
+        ffmpeg = { path: f.ffmpeg, version: f.version, source: f.source };
+      } catch (err) {
+        ffmpeg = { error: (err as Error).message };
+      }
+      const models = (Object.keys(BUILTIN_MODELS) as BuiltinModel[]).map((name) => ({ name, about: BUILTIN_MODELS[name].about, path: builtinModelPath(name) ?? null }));
+      const info = { node: process.version, backends, chosenBackend: chosen, warnings, ffmpeg, models };
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+        return;
+      }
+      const out = [`saliencam 0.1.0 on Node ${process.version}`, 'TF.js backends (best first):'];
+      for (const b of backends) out.push(`  ${b.available ? '✓' : '✗'} ${b.name.padEnd(11)} ${b.detail}${b.name === chosen ? '   <- chosen (auto)' : ''}`);
+      for (const w of warnings) out.push(`  note: ${w}`);
+      out.push('ffmpeg:', 'error' in ffmpeg ? `  ✗ ${ffmpeg.error}` : `  ✓ ${ffmpeg.path} (${ffmpeg.source}, ${ffmpeg.version})`);
+      out.push('models:');
+      for (const m of models) out.push(`  ${m.path ? '✓' : '✗'} ${m.name.padEnd(10)} ${m.about}${m.path ? '' : ' (not installed)'}`);
+      process.stdout.write(`${out.join('\n')}\n`);
+    });
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+import { run } from './program.js';
+
+const code = await run(process.argv);
+// Let pending writes drain, then exit even if a native handle (WASM, ffmpeg pipes) would keep the loop alive.
+process.exitCode = code;
+setImmediate(() => process.exit(code));

@@ -1,0 +1,98 @@
+// Flags shared by the commands that explain frames, with their parsers. A bad value is a one-line error
+// (exit 2) from commander before any model is loaded.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { BACKENDS, type BackendChoice } from '../model/backend.js';
+import { CAM_METHODS, COLORMAPS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from '../types.js';
+import type { EngineOptions } from '../engine.js';
+
+export function numberIn(name: string, min: number, max: number, integer = false) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+export function classList(value: string): string[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!list.length) throw new InvalidArgumentError('--classes needs at least one class name, e.g. car,truck');
+  return list;
+}
+
+export interface ModelFlags {
+  model: string;
+  adapter?: string;
+  backend: BackendChoice;
+  layer?: string;
+  batching: 'batched' | 'sequential';
+}
+
+export interface ExplainFlags extends ModelFlags {
+  method: CamMethodName;
+  classes?: string[];
+  minScore: number;
+  perDetection?: boolean;
+  polycamVariant: 'plus' | 'minus' | 'pm';
+}
+
+export interface RenderFlags {
+  colormap: ColormapName;
+  alpha: number;
+  view: 'blend' | 'grid';
+  boxes: boolean;
+  legend: boolean;
+}
+
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <name|path>', 'centernet, nanodet, or a path to a TF.js GraphModel model.json', 'centernet')
+    .option('--adapter <module>', 'adapter module for a custom model (see README: Bring your own model)')
+    .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKENDS).default('auto'))
+    .option('--layer <node>', "override the CAM feature layer (a node name of the model's graph)")
+    .addOption(new Option('--batching <mode>', 'K targets in one batched backward pass, or one pass each').choices(['batched', 'sequential']).default('batched'));
+}
+
+export function addExplainOptions(cmd: Command): Command {
+  return addModelOptions(cmd)
+    .addOption(new Option('--method <name>', 'saliency method').choices(CAM_METHODS).default('xgradcam'))
+    .option('--classes <list>', 'comma-separated class labels to explain (default: every detected class)', classList)
+    .option('--min-score <s>', 'detection score threshold, 0..1', numberIn('--min-score', 0, 1), 0.3)
+    .option('--per-detection', 'one map per detected box instead of one per class')
+    .addOption(new Option('--polycam-variant <v>', 'PolyCAM variant (PCAM+, PCAM-, PCAM±)').choices(['plus', 'minus', 'pm']).default('plus'));
+}
+
+export function addRenderOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--colormap <name>', 'heatmap colours').choices(COLORMAPS).default('turbo'))
+    .option('--alpha <a>', 'overlay opacity at the map maximum, 0..1', numberIn('--alpha', 0, 1), 0.6)
+    .addOption(new Option('--view <v>', 'blend: one overlay; grid: frame + one tile per class').choices(['blend', 'grid']).default('blend'))
+    .option('--no-boxes', 'do not draw boxes and labels')
+    .option('--no-legend', 'do not draw the colour-scale legend');
+}
+
+export function engineOptions(f: ModelFlags & Partial<ExplainFlags>): EngineOptions {
+  return {
+    model: f.model,
+    ...(f.adapter ? { adapter: f.adapter } : {}),
+    backend: f.backend,
+    ...(f.layer ? { layer: f.layer } : {}),
+    batching: f.batching,
+    defaults: explainOptions(f),
+  };
+}
+
+export function explainOptions(f: Partial<ExplainFlags>): Partial<ExplainOptions> {
+  return {
+    ...(f.method ? { method: f.method } : {}),
+    classes: f.classes ?? [],
+    ...(f.minScore !== undefined ? { minScore: f.minScore } : {}),
+    perDetection: Boolean(f.perDetection),
+    ...(f.polycamVariant ? { polycamVariant: f.polycamVariant } : {}),
+  };
+}
+
+export function renderOptions(f: RenderFlags): RenderOptions {
+  return { colormap: f.colormap, alpha: f.alpha, view: f.view, boxes: f.boxes, legend: f.legend };
+}

@@ -1,0 +1,38 @@
+// saliencam's command line. Every failure a user can cause ends as one line on stderr and a documented exit
+// code (README: Exit codes); a stack trace means a bug.
+import { Command, CommanderError } from 'commander';
+import { EXIT, UserError, oneLine } from '../errors.js';
+import { explainCommand } from './explain.js';
+import { infoCommand } from './info.js';
+
+export function buildProgram(): Command {
+  const program = new Command('saliencam')
+    .description('Real-time, explainable perception for driving footage')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `saliencam: ${s}` : s) });
+  for (const make of COMMANDS) program.addCommand(make().exitOverride());
+  return program;
+}
+
+const COMMANDS: (() => Command)[] = [explainCommand, infoCommand];
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; commander already printed the message.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`saliencam: ${oneLine(err)}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`saliencam: internal error: ${oneLine(err)}\n`);
+    if (process.env['SALIENCAM_DEBUG']) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+    return EXIT.internal;
+  }
+}

@@ -1,0 +1,133 @@
+// Upsampling a colourised map (straight RGBA at map resolution) to the image it overlays, done by libvips.
+// Only the parts that can be visible are computed: upsampling and compositing cost grows with area, and
+// a CAM map is usually cold over much of the frame.
+
+import sharp from 'sharp';
+import { asBuffer } from './raster.js';
+
+/** A piece of the upsampled overlay, placed at `left`,`top` of the full-size image. */
+export interface Patch {
+  data: Buffer;
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Upsample straight RGBA to `width`x`height`, stretching to fill (maps always cover the whole frame).
+ * sharp premultiplies alpha around the resize, so transparent neighbours do not darken the edges.
+ */
+export async function resizeRgba(rgba: Uint8Array, srcW: number, srcH: number, width: number, height: number): Promise<Buffer> {
+  if (srcW === width && srcH === height) return asBuffer(rgba);
+  return sharp(asBuffer(rgba), { raw: { width: srcW, height: srcH, channels: 4 } })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+}
+
+/**
+ * The upsampled overlay as patches covering every pixel that is not fully transparent (one per separate
+ * warm area of the map; an empty list when the map is cold everywhere). Each patch is cut from the same
+ * full-size resize, so pixels are identical to resizeRgba's; libvips evaluates lazily, so only the
+ * patch area is computed. Independent patches are computed in parallel.
+ */
+export async function upsamplePatches(
+  rgba: Uint8Array,
+  srcW: number,
+  srcH: number,
+  width: number,
+  height: number,
+): Promise<Patch[]> {
+  const sx = width / srcW;
+  const sy = height / srcH;
+  const rects = warmRegions(rgba, srcW, srcH).map((r) => ({
+    // The regions carry two map pixels of margin: bilinear support plus rounding in libvips' centre mapping.
+    left: Math.max(0, Math.floor(r.x0 * sx)),
+    top: Math.max(0, Math.floor(r.y0 * sy)),
+    right: Math.min(width, Math.ceil(r.x1 * sx)),
+    bottom: Math.min(height, Math.ceil(r.y1 * sy)),
+  }));
+  const whole = (r: (typeof rects)[number]) => r.left === 0 && r.top === 0 && r.right === width && r.bottom === height;
+  if (rects.length === 1 && (whole(rects[0]!) || (srcW === width && srcH === height))) {
+    return [{ data: await resizeRgba(rgba, srcW, srcH, width, height), left: 0, top: 0, width, height }];
+  }
+  return Promise.all(
+    rects.map(async (r) => ({
+      data: await sharp(asBuffer(rgba), { raw: { width: srcW, height: srcH, channels: 4 } })
+        .resize(width, height, { fit: 'fill', kernel: 'linear' })
+        .extract({ left: r.left, top: r.top, width: r.right - r.left, height: r.bottom - r.top })
+        .raw()
+        .toBuffer(),
+      left: r.left,
+      top: r.top,
+      width: r.right - r.left,
+      height: r.bottom - r.top,
+    })),
+  );
+}
+
+export interface MapRect {
+  /** Inclusive start, exclusive end, in map pixels, margin included (may reach past the map's edges). */
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+const MARGIN = 2;
+
+/**
+ * Bounding boxes of the connected areas with non-zero alpha (8-connected), each grown by MARGIN map
+ * pixels; boxes that then overlap are merged, so the result is disjoint. Runs at map resolution.
+ */
+export function warmRegions(rgba: Uint8Array, w: number, h: number): MapRect[] {
+  const seen = new Uint8Array(w * h);
+  const stack: number[] = [];
+  let rects: MapRect[] = [];
+  for (let start = 0; start < w * h; start++) {
+    if (seen[start] || rgba[start * 4 + 3] === 0) continue;
+    const r = { x0: w, y0: h, x1: -1, y1: -1 };
+    seen[start] = 1;
+    stack.push(start);
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const x = p % w;
+      const y = (p - x) / w;
+      if (x < r.x0) r.x0 = x;
+      if (x > r.x1) r.x1 = x;
+      if (y < r.y0) r.y0 = y;
+      if (y > r.y1) r.y1 = y;
+      for (let dy = -1; dy <= 1; dy++) {
+        const ny = y + dy;
+        if (ny < 0 || ny >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          if (nx < 0 || nx >= w) continue;
+          const q = ny * w + nx;
+          if (!seen[q] && rgba[q * 4 + 3] !== 0) {
+            seen[q] = 1;
+            stack.push(q);
+          }
+        }
+      }
+    }
+    rects.push({ x0: r.x0 - MARGIN, y0: r.y0 - MARGIN, x1: r.x1 + 1 + MARGIN, y1: r.y1 + 1 + MARGIN });
+  }
+  // Merge until disjoint; component counts are small (a handful of objects), so quadratic is fine.
+  for (let merged = true; merged; ) {
+    merged = false;
+    for (let a = 0; a < rects.length && !merged; a++) {
+      for (let b = a + 1; b < rects.length && !merged; b++) {
+        const A = rects[a]!;
+        const B = rects[b]!;
+        if (A.x0 < B.x1 && B.x0 < A.x1 && A.y0 < B.y1 && B.y0 < A.y1) {
+          rects[a] = { x0: Math.min(A.x0, B.x0), y0: Math.min(A.y0, B.y0), x1: Math.max(A.x1, B.x1), y1: Math.max(A.y1, B.y1) };
+          rects = rects.filter((_, k) => k !== b);
+          merged = true;
+        }
+      }
+    }
+  }
+  return rects;
+}
