@@ -119,3 +119,39 @@ describe('renderFrame grid view', () => {
     expect(px(out.rgb, W, 1200, 700)).toEqual(px(frame.rgb, W, 1200, 700));
   });
 });
+
+describe('small and odd inputs', () => {
+  it('renders tiny frames in both views without failing (legend left out when it does not fit)', async () => {
+    const rgb = new Uint8Array(40 * 30 * 3).fill(90);
+    const tiny = { index: 3, time: 0.12, width: 40, height: 30, rgb };
+    const dets = [{ label: 'car', classId: 2, score: 0.9, box: [-5, 2, 30, 50] as [number, number, number, number] }];
+    const maps = [gaussMap('car', 2, 0.5, 0.5, 0.2, 8, 8), gaussMap('person', 0, 0.2, 0.2, 0.2, 16, 4), gaussMap('bus', 5, 0.8, 0.8)];
+    for (const view of ['blend', 'grid'] as const) {
+      const out = await renderFrame(explained(tiny, dets, maps), { ...GRID, view });
+      expect([out.width, out.height, out.rgb.length]).toEqual([40, 30, 40 * 30 * 3]);
+      expect(out.rgb.some((v) => v !== 90)).toBe(true);
+    }
+  });
+
+  it('titles per-detection tiles with the detection index', async () => {
+    const { width: W } = frame;
+    const maps = [
+      gaussMap('car', 2, 0.69, 0.62, 0.04, 128, 128, { detectionIndex: 0 }),
+      gaussMap('car', 2, 0.9, 0.63, 0.05, 128, 128, { detectionIndex: 1 }),
+    ];
+    const out = await renderFrame(explained(frame, TEST1_CARS, maps), { ...GRID, legend: false });
+    const g = gridLayout(3, W, frame.height);
+    const style = boxStyleFor(g.tileW, g.tileH);
+    // "car #1" is wider than "car": its plate must carry text further right than a bare "car" plate ends.
+    const short = labelPlate({ x: 0, y: 0, w: g.tileW, h: g.tileH }, 'car', style, g.tileW, g.tileH);
+    const c = g.cells[2]!;
+    let brightPastShort = 0;
+    for (let y = c.top; y < c.top + short.h; y++) {
+      for (let x = c.left + short.w; x < c.left + short.w + 30; x++) {
+        const [r, gg, b] = px(out.rgb, W, x, y);
+        if (Math.min(r, gg, b) > 170) brightPastShort++;
+      }
+    }
+    expect(brightPastShort).toBeGreaterThan(5);
+  });
+});

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, UserError, oneLine } from '../errors.js';
 import { explainCommand } from './explain.js';
 import { infoCommand } from './info.js';
+import { serveCommand } from './serve.js';
 
 export function buildProgram(): Command {
   const program = new Command('saliencam')
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-const COMMANDS: (() => Command)[] = [explainCommand, infoCommand];
+const COMMANDS: (() => Command)[] = [explainCommand, infoCommand, serveCommand];
 
 export async function run(argv: string[]): Promise<number> {
   try {

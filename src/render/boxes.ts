@@ -74,45 +74,51 @@ export interface SvgOverlay {
   height: number;
 }
 
+/** An opaque rectangle of one colour. */
+export interface SolidRect extends Rect {
+  rgb: [number, number, number];
+}
+
+export interface BoxDrawing {
+  /** Box outlines as solid rectangles, written straight into the pixels: no compositing needed for them. */
+  edges: SolidRect[];
+  /** One small SVG per label plate, to composite after the edges. */
+  plates: SvgOverlay[];
+}
+
 /**
- * SVG drawing `detections` on a `width`x`height` image that is the source frame scaled by `sx`, `sy`.
- * Null when no box is visible.
+ * Outlines and label plates for `detections` on a `width`x`height` image that is the source frame scaled
+ * by `sx`, `sy`. Outlines are integer-aligned, so solid rectangles draw them exactly; only the plates
+ * (text) need librsvg, and each gets an SVG no bigger than itself, since rendering and compositing cost
+ * grows with area and boxes are spread across the frame.
  */
-export function boxesSvg(
+export function layoutBoxes(
   detections: readonly Detection[],
   sx: number,
   sy: number,
   width: number,
   height: number,
   style: BoxStyle = boxStyleFor(width, height),
-): SvgOverlay | null {
-  const parts: string[] = [];
-  const bounds = { l: Infinity, t: Infinity, r: -Infinity, b: -Infinity };
-  const grow = (q: Rect) => {
-    bounds.l = Math.min(bounds.l, q.x);
-    bounds.t = Math.min(bounds.t, q.y);
-    bounds.r = Math.max(bounds.r, q.x + q.w);
-    bounds.b = Math.max(bounds.b, q.y + q.h);
-  };
-  // Boxes first, plates after, so no box outline crosses another detection's label.
-  const plates: string[] = [];
+): BoxDrawing {
+  const edges: SolidRect[] = [];
+  const plates: SvgOverlay[] = [];
   for (const d of detections) {
     const box = scaledBox(d, sx, sy, width, height);
     if (!box) continue;
-    const color = classColor(d.classId, d.label).hex;
-    const sw = Math.min(style.stroke, Math.floor(Math.min(box.w, box.h) / 2)) || 1;
-    parts.push(
-      `<rect x="${box.x + sw / 2}" y="${box.y + sw / 2}" width="${box.w - sw}" height="${box.h - sw}" ` +
-        `fill="none" stroke="${color}" stroke-width="${sw}"/>`,
-    );
-    grow(box);
+    const { hex, rgb } = classColor(d.classId, d.label);
+    const sw = Math.max(1, Math.min(style.stroke, Math.floor(Math.min(box.w, box.h) / 2)));
+    const inner = box.h - 2 * sw;
+    edges.push({ x: box.x, y: box.y, w: box.w, h: sw, rgb });
+    edges.push({ x: box.x, y: box.y + box.h - sw, w: box.w, h: sw, rgb });
+    if (inner > 0) {
+      edges.push({ x: box.x, y: box.y + sw, w: sw, h: inner, rgb });
+      edges.push({ x: box.x + box.w - sw, y: box.y + sw, w: sw, h: inner, rgb });
+    }
     const text = detectionText(d);
     const p = labelPlate(box, text, style, width, height);
-    plates.push(plateSvg(p, text, color, style.fontSize));
-    grow(p);
+    plates.push(cropSvg(plateSvg(p, text, hex, style.fontSize), { l: p.x, t: p.y, r: p.x + p.w, b: p.y + p.h }));
   }
-  if (parts.length === 0) return null;
-  return cropSvg(parts.concat(plates).join(''), bounds);
+  return { edges, plates };
 }
 
 /** A title plate in the top-left corner of a `width`x`height` image (grid tiles). */

@@ -6,13 +6,15 @@ import type { Detection, ExplainedFrame, RenderOptions, SaliencyMap } from '../t
 import { OVERLAY_GAMMA, colorize } from './colormap.js';
 import { checkMap } from './combine.js';
 import { classColor } from './classColors.js';
-import { boxStyleFor, boxesSvg, titleSvg, type BoxStyle } from './boxes.js';
+import { boxStyleFor, layoutBoxes, titleSvg, type BoxDrawing } from './boxes.js';
 import { legendLayer } from './legend.js';
-import { asBuffer, compositeRgb, pasteTiles, rawLayer, svgLayer, type Layer } from './raster.js';
+import { asBuffer, compositeRgb, drawLayers, pasteTiles, rawLayer, svgLayer } from './raster.js';
 import { upsamplePatches } from './upsample.js';
 
 /** Brightness of the frame under a map tile: dark enough that the colours read, light enough to see the scene. */
 const DIM = 0.5;
+
+const NO_BOXES: BoxDrawing = { edges: [], plates: [] };
 
 export interface GridLayout {
   cols: number;
@@ -67,23 +69,19 @@ export async function renderGrid(ex: ExplainedFrame, maps: SaliencyMap[], opts: 
       : small;
 
   const frameTile = () => {
-    const layers: Layer[] = [];
-    if (opts.boxes) pushBoxes(layers, ex.detections, sx, sy, tileW, tileH, style);
-    const t = titleSvg('frame', '#9e9e9e', tileW, tileH, style);
-    layers.push(svgLayer(t));
-    return compositeRgb(small, tileW, tileH, layers);
+    const boxes = opts.boxes ? layoutBoxes(ex.detections, sx, sy, tileW, tileH, style) : NO_BOXES;
+    const over = [...boxes.plates.map(svgLayer), svgLayer(titleSvg('frame', '#9e9e9e', tileW, tileH, style))];
+    return drawLayers(small, tileW, tileH, [], boxes.edges, over);
   };
 
   const mapTile = async (m: SaliencyMap) => {
     const rgba = colorize(m.data, m.width, m.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
-    const layers: Layer[] = [];
-    for (const p of await upsamplePatches(rgba, m.width, m.height, tileW, tileH)) {
-      layers.push(rawLayer(p.data, p.width, p.height, p.left, p.top));
-    }
-    if (opts.boxes) pushBoxes(layers, detectionsOf(ex.detections, m), sx, sy, tileW, tileH, style);
-    const t = titleSvg(tileTitle(m), classColor(m.classId, m.label).hex, tileW, tileH, style);
-    layers.push(svgLayer(t));
-    return compositeRgb(dim, tileW, tileH, layers);
+    const under = (await upsamplePatches(rgba, m.width, m.height, tileW, tileH)).map((p) =>
+      rawLayer(p.data, p.width, p.height, p.left, p.top),
+    );
+    const boxes = opts.boxes ? layoutBoxes(detectionsOf(ex.detections, m), sx, sy, tileW, tileH, style) : NO_BOXES;
+    const title = titleSvg(tileTitle(m), classColor(m.classId, m.label).hex, tileW, tileH, style);
+    return drawLayers(dim, tileW, tileH, under, boxes.edges, [...boxes.plates.map(svgLayer), svgLayer(title)]);
   };
 
   const tiles = await Promise.all([frameTile(), ...maps.map(mapTile)]);
@@ -105,17 +103,4 @@ function detectionsOf(all: readonly Detection[], m: SaliencyMap): Detection[] {
     return d ? [d] : [];
   }
   return all.filter((d) => d.label === m.label);
-}
-
-function pushBoxes(
-  layers: Layer[],
-  detections: readonly Detection[],
-  sx: number,
-  sy: number,
-  w: number,
-  h: number,
-  style: BoxStyle,
-): void {
-  const b = boxesSvg(detections, sx, sy, w, h, style);
-  if (b) layers.push(svgLayer(b));
 }

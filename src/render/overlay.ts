@@ -4,9 +4,9 @@ import { COLORMAPS, type ExplainedFrame, type Frame, type RenderOptions, type Re
 import { UserError } from '../errors.js';
 import { OVERLAY_GAMMA, colorize } from './colormap.js';
 import { combineMax } from './combine.js';
-import { boxesSvg } from './boxes.js';
+import { layoutBoxes } from './boxes.js';
 import { legendLayer } from './legend.js';
-import { compositeRgb, rawLayer, svgLayer, type Layer } from './raster.js';
+import { drawLayers, rawLayer, svgLayer, type Layer } from './raster.js';
 import { upsamplePatches } from './upsample.js';
 import { renderGrid } from './grid.js';
 
@@ -37,24 +37,22 @@ export function selectMaps(maps: readonly SaliencyMap[], labels?: readonly strin
 
 async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: RenderOptions): Promise<Uint8Array> {
   const { width, height, rgb } = ex.frame;
-  const layers: Layer[] = [];
+  const under: Layer[] = [];
   // Max rather than sum: overlapping classes must not saturate, and each class's peak stays its own value.
   const combined = combineMax(maps);
   if (combined) {
     const rgba = colorize(combined.data, combined.width, combined.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
     for (const p of await upsamplePatches(rgba, combined.width, combined.height, width, height)) {
-      layers.push(rawLayer(p.data, p.width, p.height, p.left, p.top));
+      under.push(rawLayer(p.data, p.width, p.height, p.left, p.top));
     }
   }
-  if (opts.boxes) {
-    const b = boxesSvg(ex.detections, 1, 1, width, height);
-    if (b) layers.push(svgLayer(b));
-  }
+  const boxes = opts.boxes ? layoutBoxes(ex.detections, 1, 1, width, height) : { edges: [], plates: [] };
+  const over = boxes.plates.map(svgLayer);
   if (opts.legend) {
     const l = await legendLayer(width, height, ex.record.method, opts.colormap);
-    if (l) layers.push(l);
+    if (l) over.push(l);
   }
-  return compositeRgb(rgb, width, height, layers);
+  return drawLayers(rgb, width, height, under, boxes.edges, over);
 }
 
 function checkOptions(opts: RenderOptions): void {

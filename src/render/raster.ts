@@ -1,6 +1,7 @@
-// Thin wrappers over sharp for the full-resolution steps: every pass over frame-sized pixels happens
-// in libvips, never in a JavaScript loop.
+// Compositing layers over a frame. Every pass over frame-sized pixels happens in libvips, never in a
+// JavaScript loop; JavaScript only plans which rectangles to process and copies finished rows back.
 
+import { availableParallelism } from 'node:os';
 import sharp, { type OverlayOptions } from 'sharp';
 
 /** View a typed array as a Buffer without copying (sharp's typings want Buffers). */
@@ -11,8 +12,8 @@ export function asBuffer(a: Uint8Array): Buffer {
 /** A composite input whose placement and size are known up front, so untouched areas can be skipped. */
 export interface Layer {
   input: Buffer;
-  /** Set for raw pixel input; absent for encoded input (SVG). */
-  raw?: { width: number; height: number; channels: 3 | 4 };
+  /** Set for raw RGBA input; absent for encoded input (SVG), which is rasterised before compositing. */
+  raw?: { width: number; height: number; channels: 4 };
   left: number;
   top: number;
   width: number;
@@ -36,15 +37,30 @@ interface Rect {
   y1: number;
 }
 
-// Regions closer than this are merged: one more libvips call costs more than compositing a small gap.
+/**
+ * Horizontal strips the frame is processed in, in parallel. sharp runs each call on its own libuv thread,
+ * and its default libvips concurrency is 1 on glibc Linux, so splitting is what puts more cores to work.
+ * Capped at 4, libuv's default thread-pool size. Mutable for tests and benchmarks.
+ */
+export const STRIPS_CFG = { n: Math.max(1, Math.min(4, availableParallelism())) };
+// Strips shorter than this are not worth one more libvips call.
+const MIN_STRIP_ROWS = 64;
+
+/** Row ranges [y0, y1) of the strips for an image `height` rows tall. */
+export function stripRows(height: number): Array<[number, number]> {
+  const n = Math.max(1, Math.min(STRIPS_CFG.n, Math.floor(height / MIN_STRIP_ROWS)));
+  const rows: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++) rows.push([Math.round((i * height) / n), Math.round(((i + 1) * height) / n)]);
+  return rows;
+}
+
+// Areas closer than this are composited together: one more libvips call costs more than a small gap.
 const MERGE_GAP = 32;
-// Above this share of the frame, one whole-frame pass beats several regional ones plus copying.
-const WHOLE_FRAME_SHARE = 0.6;
 
 /**
  * Composite `layers` (in order) over packed RGB and return packed RGB of the same size.
  * libvips' composite costs time for every pixel of its base, touched or not, so only the areas the layers
- * cover are composited (independent areas in parallel) and copied back into a copy of the frame.
+ * cover are composited, strip by strip and area by area in parallel, then copied into a copy of the frame.
  */
 export async function compositeRgb(
   rgb: Uint8Array,
@@ -56,15 +72,24 @@ export async function compositeRgb(
 ): Promise<Uint8Array> {
   // Copy rather than alias: the caller's frame may be reused by the decoder.
   if (layers.length === 0) return inPlace ? rgb : Uint8Array.from(rgb);
-  const groups = groupLayers(layers);
-  const inside = groups.every((g) => g.rect.x0 >= 0 && g.rect.y0 >= 0 && g.rect.x1 <= width && g.rect.y1 <= height);
-  const area = groups.reduce((a, g) => a + (g.rect.x1 - g.rect.x0) * (g.rect.y1 - g.rect.y0), 0);
-  if (!inside || area > WHOLE_FRAME_SHARE * width * height) {
+  const inside = layers.every((l) => l.left >= 0 && l.top >= 0 && l.left + l.width <= width && l.top + l.height <= height);
+  if (!inside) {
+    // Not produced by this renderer; let sharp clip it in one whole-frame pass.
     return compositeArea(rgb, width, height, { x0: 0, y0: 0, x1: width, y1: height }, layers);
   }
+  const strips = stripRows(height);
+  // Only layers cut into strips need raw pixels; with one strip SVG goes straight to the composite.
+  const raws = strips.length > 1 ? await Promise.all(layers.map(rasterise)) : layers;
+  const units: Array<{ rect: Rect; layers: Layer[] }> = [];
+  for (const [y0, y1] of strips) {
+    const pieces = raws.map((l) => sliceRows(l, y0, y1)).filter((l): l is Layer => l !== null);
+    units.push(...groupLayers(pieces));
+  }
   const out = inPlace ? asBuffer(rgb) : Buffer.from(rgb);
-  const parts = await Promise.all(groups.map((g) => compositeArea(rgb, width, height, g.rect, g.layers)));
-  groups.forEach((g, i) => pasteRows(out, width, parts[i]!, g.rect));
+  // Units are disjoint, so each reads and writes only its own pixels.
+  await Promise.all(
+    units.map(async (u) => pasteRows(out, width, await compositeArea(rgb, width, height, u.rect, u.layers), u.rect)),
+  );
   return out;
 }
 
@@ -86,6 +111,25 @@ async function compositeArea(rgb: Uint8Array, width: number, height: number, r: 
     .toBuffer();
 }
 
+/** SVG → raw RGBA, so the layer can be cut into strips by rows. */
+async function rasterise(l: Layer): Promise<Layer> {
+  if (l.raw) return l;
+  const { data, info } = await sharp(l.input).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return rawLayer(data, info.width, info.height, l.left, l.top);
+}
+
+/** The rows [y0, y1) of a raw layer, without copying (rows are contiguous), or null if it misses them. */
+function sliceRows(l: Layer, y0: number, y1: number): Layer | null {
+  const top = Math.max(l.top, y0);
+  const bottom = Math.min(l.top + l.height, y1);
+  if (bottom <= top) return null;
+  if (top === l.top && bottom === l.top + l.height) return l;
+  if (!l.raw) throw new Error('sliceRows: only raw layers can be cut');
+  const rowBytes = l.width * 4;
+  const data = l.input.subarray((top - l.top) * rowBytes, (bottom - l.top) * rowBytes);
+  return rawLayer(data, l.width, bottom - top, l.left, top);
+}
+
 /** Copy a packed-RGB rectangle into the image: one native copy per row, no per-pixel JavaScript. */
 function pasteRows(out: Buffer, width: number, part: Buffer, r: Rect): void {
   const rowBytes = (r.x1 - r.x0) * 3;
@@ -93,6 +137,44 @@ function pasteRows(out: Buffer, width: number, part: Buffer, r: Rect): void {
     const src = (y - r.y0) * rowBytes;
     part.copy(out, (y * width + r.x0) * 3, src, src + rowBytes);
   }
+}
+
+/** Write opaque one-colour rectangles (clipped to the image): one native pattern fill per row. */
+export function fillRects(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  rects: ReadonlyArray<{ x: number; y: number; w: number; h: number; rgb: [number, number, number] }>,
+): void {
+  const out = asBuffer(rgb);
+  for (const r of rects) {
+    const x0 = Math.max(0, r.x);
+    const x1 = Math.min(width, r.x + r.w);
+    if (x1 <= x0) continue;
+    const pattern = Buffer.from(r.rgb);
+    for (let y = Math.max(0, r.y); y < Math.min(height, r.y + r.h); y++) {
+      out.fill(pattern, (y * width + x0) * 3, (y * width + x1) * 3);
+    }
+  }
+}
+
+/**
+ * The layer order annotations need: `under` (saliency), then opaque `solid` rectangles (box outlines),
+ * then `over` (labels, legend), so outlines sit above the map and text above the outlines.
+ */
+export async function drawLayers(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  under: Layer[],
+  solid: ReadonlyArray<{ x: number; y: number; w: number; h: number; rgb: [number, number, number] }>,
+  over: Layer[],
+  inPlace = false,
+): Promise<Uint8Array> {
+  // The first pass returns a fresh buffer (unless in place); the later passes work on it.
+  const base = await compositeRgb(rgb, width, height, under, inPlace);
+  fillRects(base, width, height, solid);
+  return compositeRgb(base, width, height, over, true);
 }
 
 /** Paste opaque packed-RGB tiles into a black image of `width`x`height` (grid assembly: no blending needed). */

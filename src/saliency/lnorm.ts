@@ -13,7 +13,9 @@ export function localNormalise(maps: tf.Tensor3D, coarse: [number, number]): tf.
     // cell whose samples are ~0 would blow its other pixels up); bilinear otherwise.
     const divides = h % coarse[0] === 0 && w % coarse[1] === 0;
     const means = divides ? tf.avgPool(m4, [h / coarse[0], w / coarse[1]], [h / coarse[0], w / coarse[1]], 'valid') : tf.image.resizeBilinear(m4, coarse);
-    const factor = tf.image.resizeBilinear(means, [h, w]);
+    // Each pixel is divided by the mean of the coarse cell it belongs to (nearest), so relevance is only
+    // redistributed inside a cell.
+    const factor = divides ? tf.image.resizeNearestNeighbor(means, [h, w]) : tf.image.resizeBilinear(means, [h, w]);
     // A floor relative to each map's peak keeps near-empty cells from being amplified into hot spots.
     const floor = tf.mul(tf.max(m4, [1, 2, 3], true), 1e-2);
     return tf.squeeze(tf.div(m4, tf.maximum(factor, tf.maximum(floor, 1e-12))), [3]) as tf.Tensor3D;

@@ -1,10 +1,11 @@
 // Output files appear whole or not at all: everything is written under a temp name in the target's own
 // folder (same filesystem, so rename is atomic) and renamed into place when complete.
-import { constants } from 'node:fs';
-import { access, open, rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { trackTempFile } from './exit-cleanup.js';
+
+let counter = 0;
 
 /**
  * Checks up front that `path` can be created: its folder exists and is writable, and it is not a folder.
@@ -20,11 +21,17 @@ export async function checkOutputPath(path: string): Promise<string> {
     throw new UserError(`cannot write ${path}: folder ${dirname(path)} does not exist`);
   }
   if (!st.isDirectory()) throw new UserError(`cannot write ${path}: ${dirname(path)} is not a folder`);
+  // Create and remove a file rather than trust access(): root passes access() even where writes fail
+  // (read-only mounts, /proc), and ACLs are not always reflected in mode bits.
+  const probe = join(dir, `.saliencam-write-test-${process.pid}-${counter++}`);
   try {
-    await access(dir, constants.W_OK | constants.X_OK);
-  } catch {
-    throw new UserError(`cannot write ${path}: folder ${dirname(path)} is not writable`);
+    await (await open(probe, 'wx')).close();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'EROFS' ? 'is on a read-only file system' : code === 'ENOSPC' ? 'is on a full disk' : 'is not writable';
+    throw new UserError(`cannot write ${path}: folder ${dirname(path)} ${reason}`);
   }
+  await removeQuietly(probe);
   try {
     if ((await stat(abs)).isDirectory()) throw new UserError(`cannot write ${path}: it is a folder`);
   } catch (err) {
@@ -33,8 +40,6 @@ export async function checkOutputPath(path: string): Promise<string> {
   }
   return abs;
 }
-
-let counter = 0;
 
 /**
  * Hidden temp name beside `path`: `.<name>.partial-<pid>[-n]<ext>`. The extension is kept so tools that

@@ -6,7 +6,7 @@ import type { Frame } from '../types.js';
 import { HeaderReader, LOG_ARGS, isErrorLevel, parseLogLine, pickErrorLine, showinfoTime, type LogLine } from './ffmpeg-log.js';
 import { FrameSink } from './frame-sink.js';
 import { probeSource, type SourceInfo } from './probe.js';
-import { killFfmpeg, startFfmpeg, type FfmpegExit, type FfmpegRun } from './run-ffmpeg.js';
+import { startFfmpeg, type FfmpegExit, type FfmpegRun } from './run-ffmpeg.js';
 import { classifySource } from './source.js';
 
 export interface DecodeOptions {
@@ -46,6 +46,8 @@ export interface Decoder extends AsyncIterable<Frame> {
   readonly peakBuffered: number;
   /** Frames dropped so far (live mode). */
   readonly dropped: number;
+  /** ffmpeg's process id (diagnostics). */
+  readonly pid: number | undefined;
   /** Resolves once decoding has ended and the consumer has finished or closed; never rejects. */
   readonly done: Promise<DecodeResult>;
   /** Stops ffmpeg and frees everything; idempotent, safe mid-stream. */
@@ -234,6 +236,9 @@ export async function openDecoder(input: string, opts: DecodeOptions = {}): Prom
     },
     get dropped() {
       return sink.dropped;
+    },
+    get pid() {
+      return run.proc.pid;
     },
     done,
     async close() {

@@ -7,8 +7,6 @@ import { locateFfmpeg } from './ffmpeg-locate.js';
 export interface FfmpegExit {
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** The last stderr lines (at most STDERR_KEEP), for error messages. */
-  stderr: string[];
 }
 
 export interface FfmpegRun {
@@ -18,8 +16,6 @@ export interface FfmpegRun {
   /** Whether ffmpeg has exited. */
   readonly running: boolean;
 }
-
-const STDERR_KEEP = 60;
 
 type SpawnFn = (args: string[], options: SpawnOptions, ...callbacks: unknown[]) => void;
 
@@ -40,12 +36,8 @@ export function startFfmpeg(command: FfmpegCommand, onLine?: (line: string) => v
     };
   }
 
-  const tail: string[] = [];
-  command.on('stderr', (line: string) => {
-    tail.push(line);
-    if (tail.length > STDERR_KEEP) tail.shift();
-    onLine?.(line);
-  });
+  // fluent-ffmpeg emits 'stderr' lines only if a listener exists when the command starts.
+  if (onLine) command.on('stderr', (line: string) => onLine(line));
 
   return new Promise<FfmpegRun>((resolve, reject) => {
     let started = false;
@@ -56,7 +48,7 @@ export function startFfmpeg(command: FfmpegCommand, onLine?: (line: string) => v
     });
     // fluent-ffmpeg reports 'end'/'error' after the process exited and stderr closed; both mean "done".
     // Its own 'exit' listener runs before any of ours, so read the status from the process object.
-    const done = (): void => settle({ code: proc?.exitCode ?? null, signal: proc?.signalCode ?? null, stderr: tail.slice() });
+    const done = (): void => settle({ code: proc?.exitCode ?? null, signal: proc?.signalCode ?? null });
     command.on('end', done);
     command.on('error', (err: Error) => {
       if (!started) reject(err);

@@ -1,0 +1,30 @@
+// The methods an audit can compare: every CAM plus Integrated Gradients as a pixel-level reference.
+import { UserError } from '../errors.js';
+import { CAM_METHODS, type CamMethodName } from '../types.js';
+
+export const IG = 'ig';
+export const AUDIT_METHODS = [...CAM_METHODS, IG] as const;
+export type AuditMethod = CamMethodName | typeof IG;
+
+/** What `saliencam audit` compares when --methods is not given: the methods cheap enough for a whole drive. */
+export const DEFAULT_AUDIT_METHODS: readonly AuditMethod[] = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'xpolycam'];
+
+/** Methods whose single map costs many forward passes: max-sensitivity would multiply that by --samples. */
+export const SLOW_METHODS: readonly AuditMethod[] = ['polycam', IG];
+
+export function isCamMethod(m: AuditMethod): m is CamMethodName {
+  return (CAM_METHODS as readonly string[]).includes(m);
+}
+
+/** Parses a comma list ("xgradcam,ig"); unknown or repeated names are a UserError. */
+export function parseAuditMethods(value: string): AuditMethod[] {
+  const list = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (list.length === 0) throw new UserError(`--methods needs at least one method (${AUDIT_METHODS.join(', ')})`);
+  const seen = new Set<string>();
+  for (const m of list) {
+    if (!(AUDIT_METHODS as readonly string[]).includes(m)) throw new UserError(`unknown method '${m}' (one of ${AUDIT_METHODS.join(', ')})`);
+    if (seen.has(m)) throw new UserError(`method '${m}' is listed twice in --methods`);
+    seen.add(m);
+  }
+  return list as AuditMethod[];
+}

@@ -1,0 +1,342 @@
+// The audit of a whole source: samples frames, explains every detection with each method, scores every map
+// against random maps (deletion/insertion, pointing, max-sensitivity, temporal stability) and gathers the
+// report's data. The CLI (src/cli/audit.ts) only parses flags, shows progress and writes the files.
+import { basename } from 'node:path';
+import { checkExplainOptions, type Engine } from '../engine.js';
+import { UserError } from '../errors.js';
+import type { DetectedObject } from '../model/detector.js';
+import type { Detection, Frame, SaliencyMap } from '../types.js';
+import { openDecoder, type SourceInfo } from '../video/index.js';
+import { auditDetection } from './detection.js';
+import { AuditAborted, detectionExplainer, engineDetectBatch, igMap, matchDetection, modelBatchLimit, throwIfAborted } from './engine-bridge.js';
+import { prepareAuditImage, resolveBlurSigma } from './image.js';
+import { IG, SLOW_METHODS, isCamMethod, type AuditMethod } from './methods.js';
+import { detectionScorer } from './scorer.js';
+import { resolveAuditSettings } from './settings.js';
+import { TemporalCollector } from './temporal.js';
+import { detectionThumbnail } from './thumbnail.js';
+import { IouTracker } from './tracker.js';
+import type { AuditReportData, AuditSettings, DetectionAudit, Explain, GalleryItem, MapGrid } from './types.js';
+import { WorstKeeper } from './worst.js';
+
+export interface AuditRunOptions {
+  /** In report order. */
+  methods: readonly AuditMethod[];
+  /** Keep every N-th decoded frame (the first one included). */
+  every: number;
+  /** Seconds into the source to start at / to decode from there. */
+  start?: number;
+  duration?: number;
+  /** Stop after this many sampled frames. */
+  maxFrames?: number;
+  /** Classes to audit; empty = all. */
+  classes: string[];
+  /** Detections below this score are not audited. */
+  minScore: number;
+  polycamVariant: 'plus' | 'minus' | 'pm';
+  /**
+   * Threshold of the detector runs on perturbed copies. Low, so a falling score is tracked down instead of
+   * dropping off a cliff at --min-score (never above minScore).
+   */
+  rescoreThreshold: number;
+  /** Compute max-sensitivity (settings.sensitivitySamples re-explanations per map; skipped for SLOW_METHODS). */
+  sensitivity: boolean;
+  igSteps: number;
+  igBaseline: 'blur' | 'black';
+  /** Worst (frame, method) thumbnails kept for the report. */
+  gallerySize: number;
+  thumbnailWidth: number;
+  /** Metric settings (steps, baselines, random seeds, ...); resolved and checked by runAudit. */
+  settings: Partial<AuditSettings>;
+  /** Source name shown in the report (default: the file name). */
+  sourceLabel?: string;
+  title?: string;
+}
+
+export const DEFAULT_RUN_OPTIONS: Readonly<Omit<AuditRunOptions, 'methods'>> = Object.freeze({
+  every: 10,
+  classes: [],
+  minScore: 0.3,
+  polycamVariant: 'plus',
+  rescoreThreshold: 0.05,
+  sensitivity: true,
+  igSteps: 50,
+  igBaseline: 'blur',
+  gallerySize: 12,
+  thumbnailWidth: 480,
+  settings: {},
+});
+
+export interface AuditProgress {
+  /** Sampled frames fully audited. */
+  framesDone: number;
+  /** Sampled frames expected (from the source's frame count); undefined when unknown. */
+  framesTotal?: number;
+  /** Source index and time of the frame being audited. */
+  frame?: number;
+  time?: number;
+  detectionsInFrame: number;
+  detectionsDoneInFrame: number;
+  /** Detections audited so far, all frames. */
+  detectionsDone: number;
+  /** framesDone plus the share of the current frame done: a smooth value for a progress bar. */
+  value: number;
+}
+
+export interface AuditRunControl {
+  /** Stops the run at the next check (between detector batches); what was audited is returned. */
+  signal?: AbortSignal;
+  /** Notes for the user (slow methods, skipped metrics). */
+  warn?: (msg: string) => void;
+}
+
+export interface AuditRunResult {
+  data: AuditReportData;
+  /** False when the source broke off or failed part-way (the data covers what decoded). */
+  complete: boolean;
+  decodeError?: string;
+  /** The signal fired before the end. */
+  interrupted: boolean;
+}
+
+/** Checks every option up front, so a bad value fails before anything is decoded. */
+export function resolveRunOptions(partial: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'>): AuditRunOptions & { settings: AuditSettings } {
+  const o = { ...DEFAULT_RUN_OPTIONS, ...partial };
+  const int = (v: number | undefined, name: string, min: number): void => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new UserError(`${name} must be an integer >= ${min}, got ${v}`);
+  };
+  int(o.every, '--every', 1);
+  int(o.maxFrames, '--max-frames', 1);
+  int(o.igSteps, 'IG steps', 1);
+  int(o.gallerySize, 'gallery size', 0);
+  int(o.thumbnailWidth, 'thumbnail width', 16);
+  if (o.start !== undefined && !(o.start >= 0)) throw new UserError(`--start must be >= 0, got ${o.start}`);
+  if (o.duration !== undefined && !(o.duration > 0)) throw new UserError(`--duration must be > 0, got ${o.duration}`);
+  if (!(o.minScore >= 0 && o.minScore <= 1)) throw new UserError(`--min-score must be between 0 and 1, got ${o.minScore}`);
+  if (!(o.rescoreThreshold > 0 && o.rescoreThreshold <= 1)) throw new UserError(`rescore threshold must be in (0, 1], got ${o.rescoreThreshold}`);
+  if (o.igBaseline !== 'blur' && o.igBaseline !== 'black') throw new UserError(`IG baseline must be blur or black, got ${String(o.igBaseline)}`);
+  if (o.methods.length === 0) throw new UserError('the audit needs at least one method');
+  if (new Set(o.methods).size !== o.methods.length) throw new UserError(`a method is listed twice: ${o.methods.join(', ')}`);
+  for (const m of o.methods) if (!isCamMethod(m) && m !== IG) throw new UserError(`unknown audit method '${String(m)}'`);
+  return { ...o, settings: resolveAuditSettings(o.settings) };
+}
+
+/** Sampled frames to expect, from the probed frame count (undefined when the source does not say). */
+export function expectedSampledFrames(info: Pick<SourceInfo, 'frameCount' | 'fps' | 'duration'>, o: Pick<AuditRunOptions, 'every' | 'start' | 'duration' | 'maxFrames'>): number | undefined {
+  let n = info.frameCount ?? (info.duration && info.fps > 0 ? Math.round(info.duration * info.fps) : undefined);
+  if (n === undefined) return o.maxFrames;
+  if (o.start && info.fps > 0) n = Math.max(0, n - Math.round(o.start * info.fps));
+  if (o.duration && info.fps > 0) n = Math.min(n, Math.max(1, Math.round(o.duration * info.fps)));
+  const s = Math.ceil(n / o.every);
+  return o.maxFrames !== undefined ? Math.min(s, o.maxFrames) : s;
+}
+
+export async function runAudit(
+  source: string,
+  options: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'>,
+  engine: Engine,
+  onProgress: (p: AuditProgress) => void = () => undefined,
+  control: AuditRunControl = {},
+): Promise<AuditRunResult> {
+  const o = resolveRunOptions(options);
+  const s = o.settings;
+  const { signal } = control;
+  const warn = control.warn ?? (() => undefined);
+  const methods = [...o.methods];
+  const camMethods = methods.filter(isCamMethod);
+  const firstCam = camMethods[0];
+  // Same checks as explain (class names against the model), before any frame is decoded.
+  checkExplainOptions({ ...engine.defaults, method: firstCam ?? 'xgradcam', classes: o.classes, minScore: o.minScore, perDetection: true, polycamVariant: o.polycamVariant }, engine.detector);
+  if (methods.includes('polycam') && modelBatchLimit(engine) === 1) {
+    throw new UserError(`polycam cannot run on model ${engine.model}: its graph takes one image per forward pass and PolyCAM scores batches of masked inputs`);
+  }
+  const sensitivityFor = (m: AuditMethod): boolean => o.sensitivity && isCamMethod(m) && !SLOW_METHODS.includes(m);
+  const skipped = methods.filter((m) => o.sensitivity && !sensitivityFor(m));
+  if (skipped.length) warn(`max-sensitivity is not computed for ${skipped.join(', ')} (it would cost ${s.sensitivitySamples}x their already slow maps)`);
+
+  const decoder = await openDecoder(source, { ...(o.start !== undefined ? { start: o.start } : {}), ...(o.duration !== undefined ? { duration: o.duration } : {}) });
+  const framesTotal = expectedSampledFrames(decoder.info, o);
+  const detectForFrame = engineDetectBatch(engine, o.minScore, signal);
+  const rescoreThreshold = Math.min(o.rescoreThreshold, o.minScore);
+  const detectPerturbed = engineDetectBatch(engine, rescoreThreshold, signal);
+  const tracker = new IouTracker(s.trackIou);
+  const keeper = new WorstKeeper<GalleryItem>(o.gallerySize);
+  const audits: DetectionAudit[] = [];
+  let temporal: TemporalCollector | undefined;
+  let framesDone = 0;
+  let detectionsDone = 0;
+  let interrupted = false;
+  let stoppedEarly = false;
+  let warnedSlow = false;
+
+  const report = (frame: Frame | undefined, inFrame: number, doneInFrame: number): void =>
+    onProgress({
+      framesDone,
+      ...(framesTotal !== undefined ? { framesTotal } : {}),
+      ...(frame ? { frame: frame.index, time: frame.time } : {}),
+      detectionsInFrame: inFrame,
+      detectionsDoneInFrame: doneInFrame,
+      detectionsDone,
+      value: framesDone + (inFrame > 0 ? doneInFrame / inFrame : 0),
+    });
+
+  async function auditFrame(frame: Frame): Promise<void> {
+    const { width: W, height: H } = frame;
+    report(frame, 0, 0);
+    // One forward pass for the detections with their score indices (IG needs them); explain decodes the
+    // same heads, so its per-detection maps are matched to these by class and box.
+    let found: DetectedObject[] = (await detectForFrame([frame.rgb], W, H))[0] ?? [];
+    if (o.classes.length) found = found.filter((d) => o.classes.includes(d.label));
+    if (found.length === 0) return;
+
+    const camMaps = new Map<AuditMethod, (SaliencyMap | undefined)[]>();
+    const camMs = new Map<AuditMethod, number>();
+    for (const m of camMethods) {
+      throwIfAborted(signal);
+      const t0 = performance.now();
+      const ex = await engine.explain(frame, { method: m, perDetection: true, classes: o.classes, minScore: o.minScore, polycamVariant: o.polycamVariant });
+      const ms = performance.now() - t0;
+      camMaps.set(m, found.map((d) => ex.maps.find((map) => map.detectionIndex === matchDetection(ex.detections, d))));
+      if (ex.maps.length) camMs.set(m, ms / ex.maps.length);
+      if (m === 'polycam' && !warnedSlow) {
+        warnedSlow = true;
+        const left = framesTotal !== undefined ? framesTotal - framesDone - 1 : undefined;
+        warn(`polycam took ${(ms / 1000).toFixed(0)} s on this frame${left ? `; roughly ${((left * ms) / 60000).toFixed(0)} min more for the other ${left} sampled frames` : ''}`);
+      }
+    }
+    const mapSize = [...camMaps.values()].flat().find((m) => m !== undefined);
+    const image = await prepareAuditImage(frame.rgb, W, H, s.blurSigma);
+    const trackIds = tracker.update(found);
+    temporal ??= TemporalCollector.fromSettings(W, H, s);
+    const worst = new Map<string, { energy: number; det: Detection; index: number; map: SaliencyMap }>();
+
+    for (const [i, obj] of found.entries()) {
+      throwIfAborted(signal);
+      report(frame, found.length, i);
+      const detection: Detection = { label: obj.label, classId: obj.classId, score: Math.round(obj.score * 1e4) / 1e4, box: obj.box };
+      const maps: Record<string, SaliencyMap> = {};
+      const msPerMap: Record<string, number> = {};
+      for (const m of methods) {
+        if (m === IG) {
+          const t0 = performance.now();
+          const { map } = await igMap(engine, frame, obj, {
+            steps: o.igSteps,
+            baseline: o.igBaseline,
+            blurSigma: resolveBlurSigma(s.blurSigma, W, H),
+            ...(mapSize ? { width: mapSize.width, height: mapSize.height } : {}),
+            ...(signal ? { signal } : {}),
+          });
+          msPerMap[m] = performance.now() - t0;
+          maps[m] = map;
+          if (!warnedSlow && !camMethods.includes('polycam')) {
+            warnedSlow = true;
+            warn(`ig took ${(msPerMap[m]! / 1000).toFixed(0)} s for one detection (${o.igSteps} gradient steps)`);
+          }
+          continue;
+        }
+        const map = camMaps.get(m)?.[i];
+        if (!map) continue; // explain did not find this box (should not happen: same forward pass)
+        maps[m] = map;
+        const ms = camMs.get(m);
+        if (ms !== undefined) msPerMap[m] = ms;
+      }
+      if (Object.keys(maps).length === 0) continue;
+      const explainers: Record<string, Explain> = {};
+      for (const m of camMethods) {
+        const map = maps[m];
+        if (map && sensitivityFor(m)) explainers[m] = detectionExplainer(engine, m, detection, o, map, frame, signal);
+      }
+      const audit = await auditDetection(
+        {
+          image,
+          detection,
+          detectionIndex: i,
+          frame: frame.index,
+          time: frame.time,
+          trackId: trackIds[i]!,
+          maps: maps as Record<string, MapGrid>,
+          scoreBatch: detectionScorer(detectPerturbed, detection),
+          explainers,
+          msPerMap,
+        },
+        s,
+      );
+      audits.push(audit);
+      detectionsDone++;
+      for (const [m, map] of Object.entries(maps)) {
+        temporal.add(m, trackIds[i]!, { frame: frame.index, label: detection.label, classId: detection.classId, box: detection.box, map });
+        const e = audit.methods[m]?.energyInBoxes;
+        const have = worst.get(m);
+        if (e !== undefined && Number.isFinite(e) && (!have || e < have.energy)) worst.set(m, { energy: e, det: detection, index: i, map });
+      }
+    }
+    // One thumbnail per (frame, method) at most, rendered only when it would enter the gallery.
+    for (const [method, w] of worst) {
+      if (!keeper.wouldKeep(w.energy)) continue;
+      const jpeg = await detectionThumbnail(frame, w.det, w.map, engine.model, engine.backend, { width: o.thumbnailWidth, quality: 75 });
+      keeper.offer(w.energy, { frame: frame.index, time: frame.time, method, label: w.det.label, detectionIndex: w.index, energyInBoxes: w.energy, jpeg });
+    }
+  }
+
+  let ordinal = 0;
+  try {
+    for await (const frame of decoder) {
+      if (ordinal++ % o.every !== 0) continue;
+      if (signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      await auditFrame(frame);
+      framesDone++;
+      report(undefined, 0, 0);
+      if (o.maxFrames !== undefined && framesDone >= o.maxFrames) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof AuditAborted)) throw err;
+    interrupted = true;
+  } finally {
+    await decoder.close();
+  }
+  const decoded = await decoder.done;
+
+  const extra: Record<string, string | number | boolean> = {
+    model: engine.model,
+    backend: engine.backend,
+    methods: methods.join(', '),
+    every: o.every,
+    ...(o.start !== undefined ? { start: o.start } : {}),
+    ...(o.duration !== undefined ? { duration: o.duration } : {}),
+    ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}),
+    classes: o.classes.length ? o.classes.join(', ') : 'all',
+    minScore: o.minScore,
+    rescoreThreshold,
+    matchIou: 0.5,
+    maxSensitivity: o.sensitivity ? (skipped.length ? `on (not for ${skipped.join(', ')})` : 'on') : 'off',
+    ...(methods.includes(IG) ? { igSteps: o.igSteps, igBaseline: o.igBaseline } : {}),
+    ...(methods.includes('polycam') ? { polycamVariant: o.polycamVariant } : {}),
+    ...s.extra,
+  };
+  const data: AuditReportData = {
+    ...(o.title ? { title: o.title } : {}),
+    source: o.sourceLabel ?? (source === '-' ? 'stdin' : basename(source)),
+    model: engine.model,
+    backend: engine.backend,
+    createdAt: new Date().toISOString(),
+    methods,
+    settings: { ...s, extra },
+    framesSampled: framesDone,
+    detections: audits,
+    temporal: temporal?.results() ?? [],
+    gallery: keeper.items().map((k) => k.item),
+  };
+  return {
+    data,
+    // Stopping at --max-frames is what was asked for; only a source that broke off is incomplete.
+    complete: interrupted ? false : stoppedEarly || decoded.complete,
+    ...(decoded.error && !stoppedEarly && !interrupted ? { decodeError: decoded.error } : {}),
+    interrupted,
+  };
+}

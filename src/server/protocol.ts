@@ -1,0 +1,98 @@
+// Validation of what clients send. Every command is a strict schema: unknown fields are refused, so nothing
+// a client sends can name a file, a path or a shell word; numbers are finite and bounded.
+import { z } from 'zod';
+import { CAM_METHODS, COLORMAPS } from '../types.js';
+import { PROTOCOL_VERSION, type Command, type ErrorCode } from './messages.js';
+
+/** Larger messages close the connection with 1009 (ws enforces it while reading). */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+const v = z.literal(PROTOCOL_VERSION);
+// Class names are COCO-style labels; the session checks them against the model's list.
+const className = z.string().min(1).max(64);
+
+const schemas = {
+  play: z.strictObject({ v, type: z.literal('play') }),
+  pause: z.strictObject({ v, type: z.literal('pause') }),
+  step: z.strictObject({ v, type: z.literal('step'), direction: z.union([z.literal(1), z.literal(-1)]).optional() }),
+  seek: z
+    .strictObject({
+      v,
+      type: z.literal('seek'),
+      time: z.number().min(0).max(1e7).optional(),
+      frame: z.number().int().min(0).max(1e9).optional(),
+    })
+    .refine((c) => (c.time === undefined) !== (c.frame === undefined), { message: 'give exactly one of time or frame' }),
+  loop: z.strictObject({ v, type: z.literal('loop'), on: z.boolean() }),
+  set: z
+    .strictObject({
+      v,
+      type: z.literal('set'),
+      method: z.enum(CAM_METHODS).optional(),
+      colormap: z.enum(COLORMAPS).optional(),
+      alpha: z.number().min(0).max(1).optional(),
+      perDetection: z.boolean().optional(),
+      hiddenClasses: z.array(className).max(1000).optional(),
+      view: z.enum(['blend', 'grid']).optional(),
+      boxes: z.boolean().optional(),
+    })
+    .refine((c) => Object.keys(c).length > 2, { message: 'set needs at least one setting' }),
+  ping: z.strictObject({ v, type: z.literal('ping'), id: z.union([z.number(), z.string().max(64)]).optional() }),
+} as const;
+
+export const COMMAND_TYPES = Object.keys(schemas) as (keyof typeof schemas)[];
+
+export type ParseResult = { ok: true; command: Command } | { ok: false; code: ErrorCode; message: string; command?: string };
+
+/** Turns one WebSocket message into a command, or says precisely what is wrong with it. */
+export function parseCommand(data: Buffer | string, isBinary: boolean): ParseResult {
+  if (isBinary) return { ok: false, code: 'binary_not_accepted', message: 'commands are JSON text messages; binary messages are not accepted' };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof data === 'string' ? data : data.toString('utf8'));
+  } catch (err) {
+    return { ok: false, code: 'bad_json', message: `not valid JSON (${err instanceof Error ? err.message : String(err)})` };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, code: 'bad_message', message: 'a command is a JSON object {"v":1,"type":...}' };
+  }
+  const obj = raw as Record<string, unknown>;
+  const type = typeof obj['type'] === 'string' ? shorten(obj['type']) : undefined;
+  if (type === undefined) return { ok: false, code: 'bad_message', message: 'missing "type" (a string)' };
+  if (obj['v'] !== PROTOCOL_VERSION) {
+    return { ok: false, code: 'unsupported_version', message: `protocol version ${shorten(JSON.stringify(obj['v']) ?? 'missing')} is not supported; this server speaks v${PROTOCOL_VERSION}`, command: type };
+  }
+  if (!Object.hasOwn(schemas, type)) {
+    return { ok: false, code: 'unknown_command', message: `unknown command "${type}" (known: ${COMMAND_TYPES.join(', ')})`, command: type };
+  }
+  const result = schemas[type as keyof typeof schemas].safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    return { ok: false, code: 'bad_message', message: `${type}: ${where}${issue?.message ?? 'invalid'}`, command: type };
+  }
+  return { ok: true, command: result.data as Command };
+}
+
+function shorten(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+/** Token bucket: at most `perSecond` commands on average, bursts up to twice that. */
+export class RateLimiter {
+  private tokens: number;
+  private last = performance.now();
+
+  constructor(private readonly perSecond: number) {
+    this.tokens = perSecond * 2;
+  }
+
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.perSecond * 2, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
