@@ -4,6 +4,7 @@ import { classColor } from '../src/render/classColors.js';
 import { combineMax } from '../src/render/combine.js';
 import { UserError } from '../src/errors.js';
 import { COLORMAPS } from '../src/types.js';
+import { cluster, subtract } from '../src/render/rects.js';
 import { flatMap, gaussMap } from './render-fixtures.js';
 
 const near = (a: number[], b: number[], tol: number) => a.every((v, i) => Math.abs(v - b[i]!) <= tol);
@@ -123,5 +124,34 @@ describe('combineMax', () => {
   it('returns null for no maps and throws on a map whose buffer does not match its size', () => {
     expect(combineMax([])).toBeNull();
     expect(() => combineMax([{ ...flatMap('car', 2, 1, 4, 4), width: 5 }])).toThrow(/expected 5x4/);
+  });
+});
+
+describe('rectangle planning', () => {
+  it('cluster joins overlapping or cheap-to-join rectangles and keeps item order', () => {
+    const r = (x0: number, y0: number, x1: number, y1: number) => ({ x0, y0, x1, y1 });
+    const items = [r(0, 0, 10, 10), r(1000, 0, 1010, 10), r(5, 5, 20, 20), r(0, 600, 1000, 700)];
+    const groups = cluster(items, (x) => x, 1000);
+    // 0 and 2 overlap; 1 is far from both; 3 is big and far.
+    expect(groups.map((g) => g.items.map((i) => items.indexOf(i)))).toEqual([[0, 2], [1], [3]]);
+    expect(groups[0]!.rect).toEqual(r(0, 0, 20, 20));
+    // With a generous budget, the two small far-apart ones are joined too.
+    expect(cluster(items.slice(0, 3), (x) => x, 1e6).length).toBe(1);
+  });
+
+  it('subtract leaves disjoint pieces covering exactly the difference', () => {
+    const pieces = subtract({ x0: 0, y0: 0, x1: 10, y1: 10 }, [{ x0: 3, y0: 3, x1: 6, y1: 20 }]);
+    const covered = new Set<string>();
+    for (const p of pieces) {
+      for (let y = p.y0; y < p.y1; y++) {
+        for (let x = p.x0; x < p.x1; x++) {
+          expect(covered.has(`${x},${y}`)).toBe(false);
+          covered.add(`${x},${y}`);
+        }
+      }
+    }
+    expect(covered.size).toBe(100 - 3 * 7);
+    expect(covered.has('4,5')).toBe(false);
+    expect(covered.has('2,5')).toBe(true);
   });
 });

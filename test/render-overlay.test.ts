@@ -156,6 +156,22 @@ describe('renderFrame blend view', () => {
     expect(dark).toBeGreaterThan(bright);
   });
 
+  it('keeps label plates above other boxes’ outlines and outlines above the map', async () => {
+    const { width: W, height: H } = frame;
+    const a: Detection = { label: 'car', classId: 2, score: 0.9, box: [300, 300, 500, 450] };
+    // b's left edge runs straight through a's plate.
+    const b: Detection = { label: 'person', classId: 0, score: 0.7, box: [340, 250, 420, 500] };
+    const hot = gaussMap('car', 2, 400 / W, 375 / H, 0.1);
+    const out = await renderFrame(explained(frame, [a, b], [hot]), { ...PLAIN, boxes: true });
+    const plate = labelPlate({ x: 300, y: 300, w: 200, h: 150 }, detectionText(a), boxStyleFor(W, H), W, H);
+    expect(plate.x + plate.w).toBeGreaterThan(342);
+    const inPlate = px(out.rgb, W, 341, plate.y + 2);
+    expect(Math.max(...inPlate)).toBeLessThan(90); // dark plate, not the person colour
+    const onEdge = px(out.rgb, W, 341, 470); // b's left edge below the plate, over the hot map
+    const person = classColor(0).rgb;
+    for (let c = 0; c < 3; c++) expect(Math.abs(onEdge[c]! - person[c]!)).toBeLessThanOrEqual(2);
+  });
+
   it('with no maps, boxes or legend returns the frame unchanged (as a copy)', async () => {
     const out = await renderFrame(explained(frame, TEST1_CARS, []), PLAIN);
     expect(Buffer.compare(Buffer.from(out.rgb), Buffer.from(frame.rgb))).toBe(0);

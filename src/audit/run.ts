@@ -180,7 +180,10 @@ export async function runAudit(
       value: framesDone + (inFrame > 0 ? doneInFrame / inFrame : 0),
     });
 
-  async function auditFrame(frame: Frame): Promise<void> {
+  async function auditFrame(decoded: Frame): Promise<void> {
+    // The decoder hands out Node Buffers, whose slice() is a view, not a copy: the perturbation code copies
+    // images with slice(), so it must get a plain Uint8Array or it would paint over the frame itself.
+    const frame: Frame = { ...decoded, rgb: new Uint8Array(decoded.rgb.buffer, decoded.rgb.byteOffset, decoded.rgb.byteLength) };
     const { width: W, height: H } = frame;
     report(frame, 0, 0);
     // One forward pass for the detections with their score indices (IG needs them); explain decodes the

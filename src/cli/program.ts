@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, UserError, oneLine } from '../errors.js';
 import { explainCommand } from './explain.js';
+import { exportCommand } from './export.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
 
@@ -17,7 +18,12 @@ export function buildProgram(): Command {
   return program;
 }
 
-const COMMANDS: (() => Command)[] = [explainCommand, infoCommand, serveCommand];
+const COMMANDS: (() => Command)[] = [
+  explainCommand,
+  exportCommand,
+  infoCommand,
+  serveCommand,
+];
 
 export async function run(argv: string[]): Promise<number> {
   try {

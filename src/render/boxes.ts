@@ -4,6 +4,8 @@
 import type { Detection } from '../types.js';
 import { classColor } from './classColors.js';
 import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
+import { cluster, type Rect as PixelRect } from './rects.js';
+import type { SolidRect } from './raster.js';
 
 /** Sizes that scale with the image the boxes are drawn on. */
 export interface BoxStyle {
@@ -74,23 +76,22 @@ export interface SvgOverlay {
   height: number;
 }
 
-/** An opaque rectangle of one colour. */
-export interface SolidRect extends Rect {
-  rgb: [number, number, number];
-}
-
 export interface BoxDrawing {
   /** Box outlines as solid rectangles, written straight into the pixels: no compositing needed for them. */
   edges: SolidRect[];
-  /** One small SVG per label plate, to composite after the edges. */
+  /** Label plates as SVGs (nearby plates share one, to save librsvg calls), composited before the edges. */
   plates: SvgOverlay[];
+  /** Where the plates are, so the edges can leave them clear and the text stays on top. */
+  plateRects: PixelRect[];
 }
+
+export const NO_BOXES: BoxDrawing = { edges: [], plates: [], plateRects: [] };
 
 /**
  * Outlines and label plates for `detections` on a `width`x`height` image that is the source frame scaled
  * by `sx`, `sy`. Outlines are integer-aligned, so solid rectangles draw them exactly; only the plates
- * (text) need librsvg, and each gets an SVG no bigger than itself, since rendering and compositing cost
- * grows with area and boxes are spread across the frame.
+ * (text) need librsvg, and over their own area only, since rendering and compositing cost grows with area
+ * and boxes are spread across the frame.
  */
 export function layoutBoxes(
   detections: readonly Detection[],
@@ -101,7 +102,7 @@ export function layoutBoxes(
   style: BoxStyle = boxStyleFor(width, height),
 ): BoxDrawing {
   const edges: SolidRect[] = [];
-  const plates: SvgOverlay[] = [];
+  const plates: Array<{ rect: PixelRect; svg: string }> = [];
   for (const d of detections) {
     const box = scaledBox(d, sx, sy, width, height);
     if (!box) continue;
@@ -116,9 +117,12 @@ export function layoutBoxes(
     }
     const text = detectionText(d);
     const p = labelPlate(box, text, style, width, height);
-    plates.push(cropSvg(plateSvg(p, text, hex, style.fontSize), { l: p.x, t: p.y, r: p.x + p.w, b: p.y + p.h }));
+    plates.push({ rect: { x0: p.x, y0: p.y, x1: p.x + p.w, y1: p.y + p.h }, svg: plateSvg(p, text, hex, style.fontSize) });
   }
-  return { edges, plates };
+  const svgs = cluster(plates, (p) => p.rect).map((g) =>
+    cropSvg(g.items.map((p) => p.svg).join(''), { l: g.rect.x0, t: g.rect.y0, r: g.rect.x1, b: g.rect.y1 }),
+  );
+  return { edges, plates: svgs, plateRects: plates.map((p) => p.rect) };
 }
 
 /** A title plate in the top-left corner of a `width`x`height` image (grid tiles). */

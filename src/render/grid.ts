@@ -6,15 +6,13 @@ import type { Detection, ExplainedFrame, RenderOptions, SaliencyMap } from '../t
 import { OVERLAY_GAMMA, colorize } from './colormap.js';
 import { checkMap } from './combine.js';
 import { classColor } from './classColors.js';
-import { boxStyleFor, layoutBoxes, titleSvg, type BoxDrawing } from './boxes.js';
+import { NO_BOXES, boxStyleFor, layoutBoxes, titleSvg } from './boxes.js';
 import { legendLayer } from './legend.js';
-import { asBuffer, compositeRgb, drawLayers, pasteTiles, rawLayer, svgLayer } from './raster.js';
+import { asBuffer, compositeRgb, drawLayers, layerRect, pasteTiles, rawLayer, svgLayer } from './raster.js';
 import { upsamplePatches } from './upsample.js';
 
 /** Brightness of the frame under a map tile: dark enough that the colours read, light enough to see the scene. */
 const DIM = 0.5;
-
-const NO_BOXES: BoxDrawing = { edges: [], plates: [] };
 
 export interface GridLayout {
   cols: number;
@@ -70,8 +68,9 @@ export async function renderGrid(ex: ExplainedFrame, maps: SaliencyMap[], opts: 
 
   const frameTile = () => {
     const boxes = opts.boxes ? layoutBoxes(ex.detections, sx, sy, tileW, tileH, style) : NO_BOXES;
-    const over = [...boxes.plates.map(svgLayer), svgLayer(titleSvg('frame', '#9e9e9e', tileW, tileH, style))];
-    return drawLayers(small, tileW, tileH, [], boxes.edges, over);
+    const title = svgLayer(titleSvg('frame', '#9e9e9e', tileW, tileH, style));
+    const keepClear = [...boxes.plateRects, layerRect(title)];
+    return drawLayers(small, tileW, tileH, [...boxes.plates.map(svgLayer), title], boxes.edges, keepClear);
   };
 
   const mapTile = async (m: SaliencyMap) => {
@@ -80,8 +79,9 @@ export async function renderGrid(ex: ExplainedFrame, maps: SaliencyMap[], opts: 
       rawLayer(p.data, p.width, p.height, p.left, p.top),
     );
     const boxes = opts.boxes ? layoutBoxes(detectionsOf(ex.detections, m), sx, sy, tileW, tileH, style) : NO_BOXES;
-    const title = titleSvg(tileTitle(m), classColor(m.classId, m.label).hex, tileW, tileH, style);
-    return drawLayers(dim, tileW, tileH, under, boxes.edges, [...boxes.plates.map(svgLayer), svgLayer(title)]);
+    const title = svgLayer(titleSvg(tileTitle(m), classColor(m.classId, m.label).hex, tileW, tileH, style));
+    const keepClear = [...boxes.plateRects, layerRect(title)];
+    return drawLayers(dim, tileW, tileH, [...under, ...boxes.plates.map(svgLayer), title], boxes.edges, keepClear);
   };
 
   const tiles = await Promise.all([frameTile(), ...maps.map(mapTile)]);

@@ -4,9 +4,9 @@ import { COLORMAPS, type ExplainedFrame, type Frame, type RenderOptions, type Re
 import { UserError } from '../errors.js';
 import { OVERLAY_GAMMA, colorize } from './colormap.js';
 import { combineMax } from './combine.js';
-import { layoutBoxes } from './boxes.js';
+import { NO_BOXES, layoutBoxes } from './boxes.js';
 import { legendLayer } from './legend.js';
-import { drawLayers, rawLayer, svgLayer, type Layer } from './raster.js';
+import { drawLayers, layerRect, rawLayer, svgLayer, type Layer } from './raster.js';
 import { upsamplePatches } from './upsample.js';
 import { renderGrid } from './grid.js';
 
@@ -46,13 +46,14 @@ async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: Render
       under.push(rawLayer(p.data, p.width, p.height, p.left, p.top));
     }
   }
-  const boxes = opts.boxes ? layoutBoxes(ex.detections, 1, 1, width, height) : { edges: [], plates: [] };
+  const boxes = opts.boxes ? layoutBoxes(ex.detections, 1, 1, width, height) : NO_BOXES;
   const over = boxes.plates.map(svgLayer);
   if (opts.legend) {
     const l = await legendLayer(width, height, ex.record.method, opts.colormap);
     if (l) over.push(l);
   }
-  return drawLayers(rgb, width, height, under, boxes.edges, over);
+  const keepClear = [...boxes.plateRects, ...over.filter((l) => l.raw).map(layerRect)];
+  return drawLayers(rgb, width, height, [...under, ...over], boxes.edges, keepClear);
 }
 
 function checkOptions(opts: RenderOptions): void {

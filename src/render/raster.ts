@@ -1,8 +1,9 @@
 // Compositing layers over a frame. Every pass over frame-sized pixels happens in libvips, never in a
-// JavaScript loop; JavaScript only plans which rectangles to process and copies finished rows back.
+// JavaScript loop; JavaScript only plans which rectangles to process and copies or fills whole rows.
 
 import { availableParallelism } from 'node:os';
 import sharp, { type OverlayOptions } from 'sharp';
+import { area, cluster, subtract, type Rect } from './rects.js';
 
 /** View a typed array as a Buffer without copying (sharp's typings want Buffers). */
 export function asBuffer(a: Uint8Array): Buffer {
@@ -12,7 +13,7 @@ export function asBuffer(a: Uint8Array): Buffer {
 /** A composite input whose placement and size are known up front, so untouched areas can be skipped. */
 export interface Layer {
   input: Buffer;
-  /** Set for raw RGBA input; absent for encoded input (SVG), which is rasterised before compositing. */
+  /** Set for raw RGBA input; absent for encoded input (SVG). */
   raw?: { width: number; height: number; channels: 4 };
   left: number;
   top: number;
@@ -30,66 +31,99 @@ export function svgLayer(o: { svg: Buffer; left: number; top: number; width: num
   return { input: o.svg, left: o.left, top: o.top, width: o.width, height: o.height };
 }
 
-interface Rect {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
+export function layerRect(l: Layer): Rect {
+  return { x0: l.left, y0: l.top, x1: l.left + l.width, y1: l.top + l.height };
 }
 
 /**
- * Horizontal strips the frame is processed in, in parallel. sharp runs each call on its own libuv thread,
- * and its default libvips concurrency is 1 on glibc Linux, so splitting is what puts more cores to work.
- * Capped at 4, libuv's default thread-pool size. Mutable for tests and benchmarks.
+ * Large areas are split into this many horizontal strips, processed in parallel. sharp runs each call on
+ * its own libuv thread, and its default libvips concurrency is 1 on glibc Linux, so splitting is what puts
+ * more cores to work. Capped at 4, libuv's default thread-pool size. Mutable for tests and benchmarks.
  */
 export const STRIPS_CFG = { n: Math.max(1, Math.min(4, availableParallelism())) };
-// Strips shorter than this are not worth one more libvips call.
-const MIN_STRIP_ROWS = 64;
+/** Areas smaller than this stay in one call: the per-call cost would eat the parallel gain. */
+export const STRIP_MIN_AREA = 200_000;
 
-/** Row ranges [y0, y1) of the strips for an image `height` rows tall. */
-export function stripRows(height: number): Array<[number, number]> {
-  const n = Math.max(1, Math.min(STRIPS_CFG.n, Math.floor(height / MIN_STRIP_ROWS)));
+/** Row ranges [y0, y1) that split `r` into strips, or the whole of it when it is too small to split. */
+export function stripsOf(r: Rect): Array<[number, number]> {
+  const n = area(r) < STRIP_MIN_AREA ? 1 : Math.max(1, Math.min(STRIPS_CFG.n, Math.floor((r.y1 - r.y0) / 32)));
   const rows: Array<[number, number]> = [];
-  for (let i = 0; i < n; i++) rows.push([Math.round((i * height) / n), Math.round(((i + 1) * height) / n)]);
+  for (let i = 0; i < n; i++) {
+    rows.push([r.y0 + Math.round((i * (r.y1 - r.y0)) / n), r.y0 + Math.round(((i + 1) * (r.y1 - r.y0)) / n)]);
+  }
   return rows;
 }
 
-// Areas closer than this are composited together: one more libvips call costs more than a small gap.
-const MERGE_GAP = 32;
-
 /**
- * Composite `layers` (in order) over packed RGB and return packed RGB of the same size.
- * libvips' composite costs time for every pixel of its base, touched or not, so only the areas the layers
- * cover are composited, strip by strip and area by area in parallel, then copied into a copy of the frame.
+ * Composite `layers` (in order) over packed RGB and return packed RGB of the same size (a new buffer
+ * unless `inPlace`). libvips' composite costs time for every pixel of its base, touched or not, so only
+ * the areas the layers cover are composited, in as few calls as pays off and in parallel.
  */
 export async function compositeRgb(
   rgb: Uint8Array,
   width: number,
   height: number,
   layers: Layer[],
-  /** Write into `rgb` itself (only for buffers the renderer owns); by default the input is left untouched. */
+  /** Write into `rgb` itself (only for buffers the renderer owns). */
   inPlace = false,
 ): Promise<Uint8Array> {
   // Copy rather than alias: the caller's frame may be reused by the decoder.
-  if (layers.length === 0) return inPlace ? rgb : Uint8Array.from(rgb);
+  const out = inPlace ? asBuffer(rgb) : Buffer.from(rgb);
+  if (layers.length === 0) return out;
   const inside = layers.every((l) => l.left >= 0 && l.top >= 0 && l.left + l.width <= width && l.top + l.height <= height);
   if (!inside) {
     // Not produced by this renderer; let sharp clip it in one whole-frame pass.
-    return compositeArea(rgb, width, height, { x0: 0, y0: 0, x1: width, y1: height }, layers);
+    const whole = { x0: 0, y0: 0, x1: width, y1: height };
+    pasteRows(out, width, await compositeArea(rgb, width, height, whole, layers), whole);
+    return out;
   }
-  const strips = stripRows(height);
-  // Only layers cut into strips need raw pixels; with one strip SVG goes straight to the composite.
-  const raws = strips.length > 1 ? await Promise.all(layers.map(rasterise)) : layers;
   const units: Array<{ rect: Rect; layers: Layer[] }> = [];
-  for (const [y0, y1] of strips) {
-    const pieces = raws.map((l) => sliceRows(l, y0, y1)).filter((l): l is Layer => l !== null);
-    units.push(...groupLayers(pieces));
+  for (const g of cluster(layers, layerRect)) {
+    const strips = stripsOf(g.rect);
+    if (strips.length === 1) {
+      units.push({ rect: g.rect, layers: g.items });
+      continue;
+    }
+    // Only raw layers can be cut by rows.
+    const raws = await Promise.all(g.items.map(rasterise));
+    for (const [y0, y1] of strips) {
+      const pieces = raws.map((l) => sliceRows(l, y0, y1)).filter((l): l is Layer => l !== null);
+      units.push({ rect: { ...g.rect, y0, y1 }, layers: pieces });
+    }
   }
-  const out = inPlace ? asBuffer(rgb) : Buffer.from(rgb);
   // Units are disjoint, so each reads and writes only its own pixels.
   await Promise.all(
     units.map(async (u) => pasteRows(out, width, await compositeArea(rgb, width, height, u.rect, u.layers), u.rect)),
   );
+  return out;
+}
+
+/** A rectangle of one opaque colour. */
+export interface SolidRect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  rgb: [number, number, number];
+}
+
+/**
+ * Composite `layers`, then write `solid` rectangles (box outlines) except where `keepClear` rectangles
+ * (labels, legend) are, so outlines end up above the map and below the text, in a single composite pass.
+ */
+export async function drawLayers(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  layers: Layer[],
+  solid: readonly SolidRect[],
+  keepClear: readonly Rect[],
+  inPlace = false,
+): Promise<Uint8Array> {
+  const out = asBuffer(await compositeRgb(rgb, width, height, layers, inPlace));
+  for (const s of solid) {
+    for (const r of subtract({ x0: s.x, y0: s.y, x1: s.x + s.w, y1: s.y + s.h }, keepClear)) fillRect(out, width, height, r, s.rgb);
+  }
   return out;
 }
 
@@ -126,8 +160,7 @@ function sliceRows(l: Layer, y0: number, y1: number): Layer | null {
   if (top === l.top && bottom === l.top + l.height) return l;
   if (!l.raw) throw new Error('sliceRows: only raw layers can be cut');
   const rowBytes = l.width * 4;
-  const data = l.input.subarray((top - l.top) * rowBytes, (bottom - l.top) * rowBytes);
-  return rawLayer(data, l.width, bottom - top, l.left, top);
+  return rawLayer(l.input.subarray((top - l.top) * rowBytes, (bottom - l.top) * rowBytes), l.width, bottom - top, l.left, top);
 }
 
 /** Copy a packed-RGB rectangle into the image: one native copy per row, no per-pixel JavaScript. */
@@ -139,42 +172,13 @@ function pasteRows(out: Buffer, width: number, part: Buffer, r: Rect): void {
   }
 }
 
-/** Write opaque one-colour rectangles (clipped to the image): one native pattern fill per row. */
-export function fillRects(
-  rgb: Uint8Array,
-  width: number,
-  height: number,
-  rects: ReadonlyArray<{ x: number; y: number; w: number; h: number; rgb: [number, number, number] }>,
-): void {
-  const out = asBuffer(rgb);
-  for (const r of rects) {
-    const x0 = Math.max(0, r.x);
-    const x1 = Math.min(width, r.x + r.w);
-    if (x1 <= x0) continue;
-    const pattern = Buffer.from(r.rgb);
-    for (let y = Math.max(0, r.y); y < Math.min(height, r.y + r.h); y++) {
-      out.fill(pattern, (y * width + x0) * 3, (y * width + x1) * 3);
-    }
-  }
-}
-
-/**
- * The layer order annotations need: `under` (saliency), then opaque `solid` rectangles (box outlines),
- * then `over` (labels, legend), so outlines sit above the map and text above the outlines.
- */
-export async function drawLayers(
-  rgb: Uint8Array,
-  width: number,
-  height: number,
-  under: Layer[],
-  solid: ReadonlyArray<{ x: number; y: number; w: number; h: number; rgb: [number, number, number] }>,
-  over: Layer[],
-  inPlace = false,
-): Promise<Uint8Array> {
-  // The first pass returns a fresh buffer (unless in place); the later passes work on it.
-  const base = await compositeRgb(rgb, width, height, under, inPlace);
-  fillRects(base, width, height, solid);
-  return compositeRgb(base, width, height, over, true);
+/** Fill a rectangle (clipped to the image) with one colour: one native pattern fill per row. */
+function fillRect(out: Buffer, width: number, height: number, r: Rect, rgb: [number, number, number]): void {
+  const x0 = Math.max(0, r.x0);
+  const x1 = Math.min(width, r.x1);
+  if (x1 <= x0) return;
+  const pattern = Buffer.from(rgb);
+  for (let y = Math.max(0, r.y0); y < Math.min(height, r.y1); y++) out.fill(pattern, (y * width + x0) * 3, (y * width + x1) * 3);
 }
 
 /** Paste opaque packed-RGB tiles into a black image of `width`x`height` (grid assembly: no blending needed). */
@@ -188,35 +192,4 @@ export function pasteTiles(
     pasteRows(out, width, asBuffer(t.data), { x0: t.left, y0: t.top, x1: t.left + t.width, y1: t.top + t.height });
   }
   return out;
-}
-
-/**
- * Layers grouped into disjoint rectangles, each group keeping the original layer order, so compositing the
- * groups separately gives the same pixels as compositing everything at once.
- */
-function groupLayers(layers: Layer[]): Array<{ rect: Rect; layers: Layer[] }> {
-  let groups = layers.map((l, i) => ({
-    rect: { x0: l.left, y0: l.top, x1: l.left + l.width, y1: l.top + l.height },
-    idx: [i],
-  }));
-  for (let merged = true; merged; ) {
-    merged = false;
-    outer: for (let a = 0; a < groups.length; a++) {
-      for (let b = a + 1; b < groups.length; b++) {
-        const A = groups[a]!.rect;
-        const B = groups[b]!.rect;
-        const near =
-          A.x0 < B.x1 + MERGE_GAP && B.x0 < A.x1 + MERGE_GAP && A.y0 < B.y1 + MERGE_GAP && B.y0 < A.y1 + MERGE_GAP;
-        if (!near) continue;
-        groups[a] = {
-          rect: { x0: Math.min(A.x0, B.x0), y0: Math.min(A.y0, B.y0), x1: Math.max(A.x1, B.x1), y1: Math.max(A.y1, B.y1) },
-          idx: [...groups[a]!.idx, ...groups[b]!.idx],
-        };
-        groups = groups.filter((_, k) => k !== b);
-        merged = true;
-        break outer;
-      }
-    }
-  }
-  return groups.map((g) => ({ rect: g.rect, layers: g.idx.sort((x, y) => x - y).map((i) => layers[i]!) }));
 }

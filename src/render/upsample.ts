@@ -3,7 +3,8 @@
 // a CAM map is usually cold over much of the frame.
 
 import sharp from 'sharp';
-import { asBuffer, stripRows } from './raster.js';
+import { asBuffer, stripsOf } from './raster.js';
+import { cluster, type Rect } from './rects.js';
 
 /** A piece of the upsampled overlay, placed at `left`,`top` of the full-size image. */
 export interface Patch {
@@ -76,8 +77,9 @@ async function upsampleRegion(
 }
 
 /**
- * The upsampled overlay as patches covering every pixel that is not fully transparent (separate warm
- * areas of the map, cut along the compositor's strips; an empty list when the map is cold everywhere).
+ * The upsampled overlay as patches covering every pixel that is not fully transparent (the warm areas of
+ * the map, joined where one call is cheaper than two, big ones cut into strips; an empty list when the
+ * map is cold everywhere).
  * Each patch is cut from the same full-size upsampling, so pixels are identical to resizeRgba's.
  * Patches are computed in parallel.
  */
@@ -93,18 +95,16 @@ export async function upsamplePatches(
   if (srcW === width && srcH === height) return [{ data: asBuffer(rgba), left: 0, top: 0, width, height }];
   const sx = width / srcW;
   const sy = height / srcH;
-  const rects: Region[] = warm.map((r) => ({
+  const rects: Rect[] = warm.map((r) => ({
     // The regions carry two map pixels of margin: bilinear support plus rounding in libvips' centre mapping.
-    left: Math.max(0, Math.floor(r.x0 * sx)),
-    top: Math.max(0, Math.floor(r.y0 * sy)),
-    right: Math.min(width, Math.ceil(r.x1 * sx)),
-    bottom: Math.min(height, Math.ceil(r.y1 * sy)),
+    x0: Math.max(0, Math.floor(r.x0 * sx)),
+    y0: Math.max(0, Math.floor(r.y0 * sy)),
+    x1: Math.min(width, Math.ceil(r.x1 * sx)),
+    y1: Math.min(height, Math.ceil(r.y1 * sy)),
   }));
-  // Cut along the compositor's strips, so each piece is upsampled on its own thread and lands in one strip.
-  const pieces = rects.flatMap((r) =>
-    stripRows(height)
-      .map(([y0, y1]) => ({ ...r, top: Math.max(r.top, y0), bottom: Math.min(r.bottom, y1) }))
-      .filter((p) => p.bottom > p.top),
+  // Fewer, larger calls where that is cheaper; big areas cut into strips that upsample in parallel.
+  const pieces: Region[] = cluster(rects, (r) => r).flatMap((g) =>
+    stripsOf(g.rect).map(([y0, y1]) => ({ left: g.rect.x0, top: y0, right: g.rect.x1, bottom: y1 })),
   );
   return Promise.all(
     pieces.map(async (r) => ({

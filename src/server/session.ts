@@ -76,7 +76,10 @@ export class Player {
   private loop: boolean;
   private ended = false;
   private closed = false;
+  /** Frame index to seek to. */
   private pendingSeek: number | undefined;
+  /** Added to the times of the open decoder's frames (see seekTo). */
+  private timeShift = 0;
   private pendingSteps = 0;
   /** Where the next decoder opens (seconds). */
   private nextStart = 0;
@@ -244,10 +247,7 @@ export class Player {
   private requestSeekFrame(frame: number): void {
     const fps = this.info.fps > 0 ? this.info.fps : 25;
     const last = this.info.frameCount !== undefined ? this.info.frameCount - 1 : this.info.duration !== undefined ? Math.floor(this.info.duration * fps) - 1 : frame;
-    const target = Math.max(0, Math.min(frame, last));
-    // A quarter frame early: ffmpeg starts at the first frame at or after the time, so this lands on `target`
-    // whatever the rounding of its timestamp.
-    this.pendingSeek = Math.max(0, (target - 0.25) / fps);
+    this.pendingSeek = Math.max(0, Math.min(frame, last));
     this.ended = false;
   }
 
@@ -325,9 +325,15 @@ export class Player {
     await this.process(frame, this.lastAdvanceAt, this.playing);
   }
 
-  private async seekTo(at: number): Promise<void> {
+  private async seekTo(target: number): Promise<void> {
     this.resetFps();
-    await this.openAt(at);
+    const fps = this.info.fps > 0 ? this.info.fps : 25;
+    // A quarter frame early: ffmpeg starts at the first frame at or after the time, so this lands on `target`
+    // whatever the rounding of its timestamp. The decoder reports the first frame's time as `start` itself
+    // (its pts count from the seek point), so the quarter frame is added back to keep times on the grid.
+    const start = target > 0 ? (target - 0.25) / fps : 0;
+    await this.openAt(start);
+    this.timeShift = start > 0 ? target / fps - start : 0;
     const frame = await this.pull();
     if (this.closed) return;
     if (!frame) {
@@ -344,6 +350,7 @@ export class Player {
       if (this.stdinUsed) throw new UserError('the input stream (stdin) has ended');
       this.stdinUsed = true;
     }
+    this.timeShift = 0;
     const decoder = await openDecoder(this.opts.source, {
       info: this.info,
       live: this.live,
@@ -374,7 +381,7 @@ export class Player {
     const r = await it.next();
     if (r.done) return undefined;
     this.decodedThisRun++;
-    return r.value;
+    return this.timeShift ? { ...r.value, time: r.value.time + this.timeShift } : r.value;
   }
 
   private async atEnd(): Promise<void> {

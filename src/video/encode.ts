@@ -1,9 +1,11 @@
 // Encodes raw RGB24 frames to an H.264 mp4 through ffmpeg's stdin, under a temp name until finish().
+import { existsSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import ffmpeg from 'fluent-ffmpeg';
 import { UserError } from '../errors.js';
 import { checkOutputPath, removeQuietly, tempPathFor } from './atomic.js';
 import { trackTempFile } from './exit-cleanup.js';
+import { classifySource } from './source.js';
 import { LOG_ARGS, isErrorLevel, parseLogLine, pickErrorLine, type LogLine } from './ffmpeg-log.js';
 import { killFfmpeg, startFfmpeg, type FfmpegExit, type FfmpegRun } from './run-ffmpeg.js';
 
@@ -46,6 +48,11 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
     throw new UserError(`cannot encode ${outPath}: bad frame size ${width}x${height}`);
   }
   if (!(fps > 0 && Number.isFinite(fps))) throw new UserError(`cannot encode ${outPath}: bad frame rate ${fps}`);
+  const audio = opts.audioFrom && opts.audioFrom.input !== '-' ? opts.audioFrom : undefined;
+  // A missing audio source would only surface as an ffmpeg failure after all frames were encoded.
+  if (audio && classifySource(audio.input).kind === 'file' && !existsSync(audio.input)) {
+    throw new UserError(`cannot take audio from ${audio.input}: no such file`);
+  }
   const target = await checkOutputPath(outPath);
   const temp = tempPathFor(target);
   const forgetTemp = trackTempFile(temp);
@@ -54,7 +61,6 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
   const command = ffmpeg()
     .input('pipe:0')
     .inputOptions([...LOG_ARGS, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', String(fps)]);
-  const audio = opts.audioFrom && opts.audioFrom.input !== '-' ? opts.audioFrom : undefined;
   if (audio) {
     command.input(audio.input).inputOptions([
       ...(audio.start ? ['-ss', String(audio.start)] : []),

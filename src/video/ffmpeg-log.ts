@@ -73,12 +73,19 @@ export class HeaderReader {
   }
 }
 
+// Follow-on complaints ffmpeg prints after the real cause; never the line to show.
+const GENERIC = /^(Error marking filters as finished|Conversion failed|Cannot determine format of input stream|Error while filtering|Failed to inject frame into filter network|Error while processing the decoded data|Nothing was written into output file)/;
+
 /**
- * The one line worth showing for a failed or partial run: the last error-level line, else the last
- * warning. `fallback` when ffmpeg said nothing useful.
+ * The one line worth showing for a failed or partial run: the last error-level line that names a cause,
+ * else the last warning. `fallback` when ffmpeg said nothing useful.
  */
 export function pickErrorLine(lines: LogLine[], fallback?: string): string | undefined {
   const last = (pred: (l: LogLine) => boolean): LogLine | undefined => [...lines].reverse().find(pred);
-  const picked = last((l) => isErrorLevel(l.level) && l.text !== '') ?? last((l) => l.level === 'warning' && l.text !== '');
+  const useful = (l: LogLine): boolean => l.text !== '' && !GENERIC.test(l.text);
+  const picked =
+    last((l) => isErrorLevel(l.level) && useful(l)) ??
+    last((l) => l.level === 'warning' && useful(l)) ??
+    last((l) => isErrorLevel(l.level) && l.text !== '');
   return picked ? picked.text : fallback;
 }

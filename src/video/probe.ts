@@ -40,6 +40,7 @@ export async function probeSource(input: string): Promise<SourceInfo> {
     return { input, width: 0, height: 0, fps: 0, rotation: 0, hasAudio: false, codec: 'unknown', live: false, kind: 'stdin' };
   }
   if (spec.kind === 'file' || spec.kind === 'image') await checkReadableFile(input);
+  if (spec.kind === 'device') await stat(input).catch(() => Promise.reject(new UserError(`${input}: no such camera device`)));
   // A sequence is described by its first image; ffmpeg decodes them all alike.
   const target = spec.kind === 'sequence' ? spec.files![0]! : input;
   if (spec.kind === 'sequence') await checkReadableFile(target);

@@ -19,7 +19,8 @@ export interface SourceSpec {
 // unless the caller says otherwise.
 const URL_RE = /^(rtsp|rtsps|rtmp|rtmps|http|https|udp|tcp|rtp|srt):\/\//i;
 const DEVICE_RE = /^\/dev\/video\d+$/;
-const IMAGE_EXTS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff', '.gif']);
+// Not .gif: GIFs are usually animated, so they are probed and decoded as video.
+const IMAGE_EXTS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff']);
 const PRINTF_RE = /%(0?)(\d*)d/;
 
 export function classifySource(input: string): SourceSpec {

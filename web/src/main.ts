@@ -129,7 +129,6 @@ function fillSelect(select: HTMLSelectElement, values: readonly string[]): void 
 }
 
 function applyState(s: StateMessage): void {
-  ui.play.textContent = s.playing ? '❚❚' : '▶';
   ui.play.title = s.playing ? 'Pause (space)' : s.ended ? 'Play again from the start (space)' : 'Play (space)';
   ui.play.classList.toggle('playing', s.playing);
   ui.loop.checked = s.loop;

@@ -109,7 +109,7 @@ export function renderFigures(dl: HTMLElement, f: Figures): void {
   };
   set('fps', fixed(f.fps, 2));
   set('display-fps', fixed(f.displayFps, 1));
-  set('latency', `${Math.round(f.latencyMs)} ms`);
+  set('latency', f.latencyMs > 0 ? String(Math.round(f.latencyMs)) : '–');
   set('backend', f.backend);
   set('dropped', f.decoderDropped ? `${f.dropped} · ${f.decoderDropped} at source` : String(f.dropped));
   set('clients', String(f.clients));

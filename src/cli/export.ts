@@ -1,0 +1,82 @@
+// `saliencam export <video> -o out.mp4 [--sidecar out.ndjson]`: an annotated copy of a drive.
+import { Command } from 'commander';
+import { Engine } from '../engine.js';
+import { UserError } from '../errors.js';
+import { runExport } from '../pipeline/export.js';
+import { addExplainOptions, addRenderOptions, engineOptions, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
+import { createProgress } from './progress.js';
+import { onInterrupt } from './signals.js';
+
+interface Flags extends ExplainFlags, RenderFlags {
+  output: string;
+  sidecar?: string;
+  start?: number;
+  duration?: number;
+  every: number;
+  smooth: number;
+  audio?: boolean;
+  live?: boolean;
+  quiet?: boolean;
+}
+
+export function exportCommand(): Command {
+  const cmd = new Command('export')
+    .description('write an annotated copy of a drive (H.264 mp4) and a per-frame NDJSON sidecar')
+    .argument('<source>', 'video file, image sequence (dir/*.jpg or frame_%04d.png), - for stdin, or a live URL/device')
+    .requiredOption('-o, --output <file.mp4>', 'annotated video to write')
+    .option('--sidecar <file.ndjson>', 'one JSON record per frame')
+    .option('--start <s>', 'start at this many seconds', numberIn('--start', 0, 1e7))
+    .option('--duration <s>', 'stop after this many seconds', numberIn('--duration', 0.001, 1e7))
+    .option('--every <n>', 'explain every n-th frame, reuse the last maps in between', numberIn('--every', 1, 10000, true), 1)
+    .option('--smooth <a>', 'exponential smoothing of maps over time, 0 (off) .. 1', numberIn('--smooth', 0, 0.99), 0)
+    .option('--audio', "copy the input's audio track")
+    .option('--live', 'drop stale frames instead of pausing the source (live inputs)')
+    .option('-q, --quiet', 'no progress output');
+  addExplainOptions(cmd);
+  addRenderOptions(cmd);
+  return cmd.action(async (source: string, flags: Flags) => {
+    if (!/\.(mp4|m4v|mov)$/i.test(flags.output)) throw new UserError(`--output ${flags.output}: the annotated clip is H.264 in mp4; name it .mp4`);
+    const engine = await Engine.create(engineOptions(flags));
+    const stop = new AbortController();
+    const progress = createProgress('export', flags.quiet);
+    const release = onInterrupt(() => {
+      process.stderr.write('\nsaliencam: interrupted; finishing the frames in flight (Ctrl-C again to abort)\n');
+      stop.abort();
+    });
+    try {
+      const summary = await runExport(engine, {
+        input: source,
+        output: flags.output,
+        ...(flags.sidecar ? { sidecar: flags.sidecar } : {}),
+        ...(flags.start !== undefined ? { start: flags.start } : {}),
+        ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
+        every: flags.every,
+        smooth: flags.smooth,
+        audio: Boolean(flags.audio),
+        live: Boolean(flags.live),
+        render: renderOptions(flags),
+        stop: stop.signal,
+        onFrame: (done, info) => progress.update(done, expectedFrames(info, flags)),
+      });
+      progress.stop();
+      if (summary.warning) process.stderr.write(`saliencam: warning: ${summary.warning}\n`);
+      if (!flags.quiet || summary.exitCode !== 0) {
+        const what = summary.interrupted ? 'interrupted: wrote' : 'wrote';
+        process.stderr.write(`saliencam: ${what} ${summary.path} (${summary.frames} frames${summary.sidecar ? `, sidecar ${summary.sidecar}` : ''}) in ${(summary.elapsedMs / 1000).toFixed(1)} s\n`);
+      }
+      process.exitCode = summary.exitCode;
+    } finally {
+      progress.stop();
+      release();
+      engine.dispose();
+    }
+  });
+}
+
+function expectedFrames(info: { frameCount?: number; fps: number; duration?: number }, f: Flags): number | undefined {
+  if (!info.frameCount) return undefined;
+  let n = info.frameCount;
+  if (f.start) n -= Math.round(f.start * info.fps);
+  if (f.duration) n = Math.min(n, Math.round(f.duration * info.fps));
+  return Math.max(n, 0);
+}

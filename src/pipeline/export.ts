@@ -1,0 +1,112 @@
+// decode → explain → smooth → render → encode + sidecar, as one RxJS pipeline with end-to-end backpressure.
+import { concatMap, lastValueFrom, defaultIfEmpty } from 'rxjs';
+import { UserError, EXIT } from '../errors.js';
+import type { ShowOptions } from '../render/index.js';
+import type { ExplainOptions, FrameExplainer, RenderOptions } from '../types.js';
+import { checkOutputPath, openDecoder, openEncoder, openSidecar, type Encoder, type SourceInfo } from '../video/index.js';
+import { explainFrames, renderFrames, smoothMaps } from './operators.js';
+import { pullSource } from './pull.js';
+
+/** Frames decoded ahead of the encoder: enough to overlap decode, explain, render and encode. */
+export const PIPELINE_WINDOW = 4;
+
+export interface ExportOptions {
+  input: string;
+  output: string;
+  sidecar?: string;
+  start?: number;
+  duration?: number;
+  every?: number;
+  smooth?: number;
+  audio?: boolean;
+  live?: boolean;
+  overrides?: Partial<ExplainOptions>;
+  render: RenderOptions;
+  show?: ShowOptions;
+  /** Aborting stops reading; frames in flight are finished and a valid file is written. */
+  stop?: AbortSignal;
+  onStart?(info: SourceInfo): void;
+  onFrame?(done: number, info: SourceInfo): void;
+}
+
+export interface ExportSummary {
+  frames: number;
+  path: string;
+  sidecar?: string;
+  /** The whole input decoded (false: it broke off, see `warning`). */
+  complete: boolean;
+  interrupted: boolean;
+  warning?: string;
+  elapsedMs: number;
+  exitCode: number;
+}
+
+export async function runExport(explainer: FrameExplainer, o: ExportOptions): Promise<ExportSummary> {
+  const t0 = performance.now();
+  // Fail on an unwritable output before the slow part.
+  await checkOutputPath(o.output);
+  if (o.sidecar) await checkOutputPath(o.sidecar);
+  const decoder = await openDecoder(o.input, { start: o.start, duration: o.duration, live: o.live });
+  const info = decoder.info;
+  o.onStart?.(info);
+  const sidecar = o.sidecar ? await openSidecar(o.sidecar) : undefined;
+  let encoder: Encoder | undefined;
+  const source = pullSource(decoder, PIPELINE_WINDOW);
+  let interrupted = false;
+  const onStop = () => {
+    interrupted = true;
+    source.stop();
+  };
+  if (o.stop?.aborted) onStop();
+  o.stop?.addEventListener('abort', onStop, { once: true });
+
+  let written = 0;
+  try {
+    await lastValueFrom(
+      source.items$.pipe(
+        explainFrames(explainer, { overrides: o.overrides, every: o.every, source: o.input }),
+        smoothMaps(o.smooth ?? 0),
+        renderFrames(o.render, o.show),
+        concatMap(async (r) => {
+          // Opened on the first frame: a stdin source only knows its size once ffmpeg has read its header.
+          encoder ??= await openEncoder(o.output, {
+            width: r.width,
+            height: r.height,
+            fps: info.fps > 0 ? info.fps : 25,
+            ...(o.audio && info.hasAudio ? { audioFrom: { input: o.input, start: o.start, duration: o.duration } } : {}),
+          });
+          await encoder.write(r.rgb);
+          await sidecar?.append(r.explained.record);
+          written++;
+          source.ack();
+          o.onFrame?.(written, info);
+        }),
+        defaultIfEmpty(undefined),
+      ),
+    );
+  } catch (err) {
+    await Promise.allSettled([encoder?.abort(), sidecar?.abort(), decoder.close()]);
+    throw err;
+  } finally {
+    o.stop?.removeEventListener('abort', onStop);
+  }
+  await decoder.close();
+  const result = await decoder.done;
+  if (!encoder || written === 0) {
+    await sidecar?.abort();
+    throw new UserError(`no frame of ${o.input} could be decoded${result.error ? `: ${result.error}` : ''}`);
+  }
+  const { path } = await encoder.finish();
+  const side = sidecar ? (await sidecar.finish()).path : undefined;
+  const truncated = !result.complete && !interrupted;
+  return {
+    frames: written,
+    path,
+    ...(side ? { sidecar: side } : {}),
+    complete: result.complete,
+    interrupted,
+    ...(truncated ? { warning: `input ended early after ${written} frames${result.error ? ` (${result.error})` : ''}` } : {}),
+    elapsedMs: performance.now() - t0,
+    exitCode: interrupted ? EXIT.interrupted : truncated ? EXIT.partial : EXIT.ok,
+  };
+}

@@ -1,0 +1,68 @@
+// The pipeline's stages as small pipeable operators with typed values in and out:
+//   Frame ─explainFrames─► ExplainedFrame ─smoothMaps─► ExplainedFrame ─renderFrames─► RenderedFrame
+// Each stage works on one value at a time (concatMap), so stages overlap in time but none runs ahead.
+import { concatMap, map, type OperatorFunction } from 'rxjs';
+import { renderFrame, type ShowOptions } from '../render/index.js';
+import type { ExplainedFrame, ExplainOptions, Frame, FrameExplainer, RenderedFrame, RenderOptions, SaliencyMap } from '../types.js';
+
+export interface ExplainStageOptions {
+  overrides?: Partial<ExplainOptions>;
+  /** Explain every n-th frame; frames in between reuse the last result (detections and maps). */
+  every?: number;
+  source?: string;
+}
+
+export function explainFrames(explainer: FrameExplainer, o: ExplainStageOptions = {}): OperatorFunction<Frame, ExplainedFrame> {
+  const every = Math.max(1, o.every ?? 1);
+  let last: ExplainedFrame | undefined;
+  let seen = 0;
+  return concatMap(async (frame) => {
+    const fresh = !last || seen % every === 0;
+    seen++;
+    if (fresh) {
+      last = await explainer.explain(frame, o.overrides, o.source ?? '');
+      return withFrameInfo(last, frame);
+    }
+    // Reused result: the detections and maps of the last explained frame, on this frame's pixels.
+    return withFrameInfo({ ...last!, frame, record: { ...last!.record, timing: { detectMs: 0, saliencyMs: 0, totalMs: 0 } } }, frame);
+  });
+}
+
+function withFrameInfo(e: ExplainedFrame, frame: Frame): ExplainedFrame {
+  return { ...e, frame, record: { ...e.record, frame: frame.index, time: round3(frame.time) } };
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+/**
+ * Exponential smoothing of each class's map over time (m ← a·m_prev + (1−a)·m), so heatmaps do not flicker.
+ * Keyed by label (and detection index in per-detection mode); a map absent from a frame forgets its history.
+ * The record's statistics stay those of the unsmoothed maps: they describe the detector, not the display.
+ */
+export function smoothMaps(alpha: number): OperatorFunction<ExplainedFrame, ExplainedFrame> {
+  if (!(alpha > 0)) return map((e) => e);
+  let history = new Map<string, SaliencyMap>();
+  return map((e) => {
+    const next = new Map<string, SaliencyMap>();
+    const maps = e.maps.map((m) => {
+      const key = `${m.label}#${m.detectionIndex ?? ''}`;
+      const prev = history.get(key);
+      let out = m;
+      if (prev && prev.width === m.width && prev.height === m.height) {
+        const data = new Float32Array(m.data.length);
+        for (let i = 0; i < data.length; i++) data[i] = alpha * prev.data[i]! + (1 - alpha) * m.data[i]!;
+        out = { ...m, data };
+      }
+      next.set(key, out);
+      return out;
+    });
+    history = next;
+    return { ...e, maps };
+  });
+}
+
+export function renderFrames(opts: RenderOptions, show?: ShowOptions): OperatorFunction<ExplainedFrame, RenderedFrame> {
+  return concatMap((e) => renderFrame(e, opts, show));
+}
