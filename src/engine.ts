@@ -1,6 +1,7 @@
 // The frame engine: one frame in, detections + one saliency map per target out. Every tensor made for a
 // frame is released before `explain` resolves (a test counts them over hundreds of frames).
 import * as tf from '@tensorflow/tfjs-core';
+import { availableParallelism } from 'node:os';
 import { UserError } from './errors.js';
 import { initBackend, type BackendChoice } from './model/backend.js';
 import type { DetectedObject, Detector } from './model/detector.js';
@@ -27,6 +28,11 @@ export interface EngineOptions {
   /** Override the detector's CAM layer (single-layer methods). */
   layer?: string;
   batching?: TargetBatching;
+  /**
+   * Explain in this many worker threads, each with its own backend instance ('auto': one per core, up to 4,
+   * on WASM/CPU, whose kernels run one thread under Node; none on GPU backends). 0 = in this thread.
+   */
+  workers?: number | 'auto';
   defaults?: Partial<ExplainOptions>;
   warn?: (msg: string) => void;
 }
@@ -51,6 +57,7 @@ export function checkExplainOptions(o: ExplainOptions, detector: Detector): void
 
 export class Engine implements FrameExplainer {
   readonly model: string;
+  readonly concurrency = 1;
   private readonly graph: DetectorGraph;
   private disposed = false;
 
@@ -89,7 +96,16 @@ export class Engine implements FrameExplainer {
     return multiLayer ? [...this.detector.polyLayers] : [this.options.layer ?? this.detector.camLayer];
   }
 
-  async explain(frame: Frame, overrides: Partial<ExplainOptions> = {}, source = ''): Promise<ExplainedFrame> {
+  /** Calls are queued: one TF.js engine runs one frame at a time (callers may still fire them eagerly). */
+  explain(frame: Frame, overrides: Partial<ExplainOptions> = {}, source = ''): Promise<ExplainedFrame> {
+    const run = this.queue.then(() => this.explainNow(frame, overrides, source));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private async explainNow(frame: Frame, overrides: Partial<ExplainOptions>, source: string): Promise<ExplainedFrame> {
     if (this.disposed) throw new Error('engine disposed');
     const o: ExplainOptions = { ...this.defaults, ...overrides };
     if (overrides !== this.defaults) checkExplainOptions(o, this.detector);
@@ -109,7 +125,8 @@ export class Engine implements FrameExplainer {
       if (o.classes.length) found = found.filter((x) => o.classes.includes(x.label));
       const t1 = performance.now();
 
-      const targets = o.perDetection ? detectionTargets(found) : classTargets(found);
+      let targets = o.perDetection ? detectionTargets(found) : classTargets(found);
+      if (o.maxTargets !== undefined) targets = targets.slice(0, o.maxTargets);
       let maps: SaliencyMap[] = [];
       if (targets.length) {
         const probed = method.needsGradients && method.multiLayer ? await this.graph.probedModel(layers.slice(1)) : undefined;
@@ -224,6 +241,18 @@ function roundStats(s: ReturnType<typeof mapStats>) {
   return { ...s, energyInBoxes: round(s.energyInBoxes, 4), areaInBoxes: round(s.areaInBoxes, 4) };
 }
 
-export async function createExplainer(options: EngineOptions = {}): Promise<Engine> {
-  return Engine.create(options);
+/** The frame engine for a pipeline: in this thread, or a pool of worker threads (see EngineOptions.workers). */
+export async function createExplainer(options: EngineOptions = {}): Promise<FrameExplainer & { warmUp(): Promise<number>; readonly concurrency: number }> {
+  const workers = await resolveWorkers(options);
+  if (workers === 0) return Engine.create(options);
+  const { WorkerPoolExplainer } = await import('./pipeline/worker-pool.js');
+  return WorkerPoolExplainer.start({ ...options, workers: 0 }, workers);
+}
+
+async function resolveWorkers(options: EngineOptions): Promise<number> {
+  const w = options.workers ?? 0;
+  if (w !== 'auto') return w;
+  const backend = await initBackend(options.backend ?? 'auto', options.warn);
+  if (backend !== 'wasm' && backend !== 'cpu') return 0;
+  return Math.min(4, Math.max(1, availableParallelism()));
 }

@@ -121,6 +121,8 @@ export interface ExplainOptions {
   perDetection: boolean;
   /** PolyCAM variant (`polycam` only). */
   polycamVariant: 'plus' | 'minus' | 'pm';
+  /** Explain at most this many targets, highest-scoring first (benchmarks; default unlimited). */
+  maxTargets?: number;
 }
 
 /**

@@ -312,3 +312,12 @@ describe('two-stage upsampling', () => {
     expect(sum / (1280 * 720 * 3)).toBeLessThan(0.5);
   });
 });
+
+describe('speckled maps', () => {
+  it('fall back to one bounding area instead of planning hundreds of patches', async () => {
+    const rgba = new Uint8Array(128 * 128 * 4);
+    for (let y = 2; y < 128; y += 6) for (let x = 2; x < 128; x += 6) rgba[(y * 128 + x) * 4 + 3] = 200;
+    const regions = warmRegions(rgba, 128, 128);
+    expect(regions).toEqual([{ x0: 0, y0: 0, x1: 125, y1: 125 }]);
+  });
+});

@@ -1,5 +1,6 @@
 // The dashboard's WebSocket protocol against the real server, decoder, renderer and encoder on the sample
 // clip. The engine is a fast stand-in (helpers/stub-engine.ts): these tests are about the server.
+import { createReadStream } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAM_METHODS } from '../src/types.js';
@@ -235,6 +236,37 @@ describe('dashboard protocol', () => {
     await healthy.until(() => (server.stats().clients.length === 1 ? true : undefined), 5000, 'the others to be gone');
     expect(healthy.ws.readyState).toBe(healthy.ws.OPEN);
     healthy.close();
+  });
+});
+
+describe('dashboard on a live source', () => {
+  it('plays stdin live: no seek, loop or step back; the decoder skips what the pipeline cannot take', async () => {
+    const server = await startServer({ source: '-', stdin: createReadStream(clipPath(TEST_VIDEO)), engine: stubEngine({ delayMs: 150 }), port: 0, quality: 60 });
+    try {
+      const c = await TestClient.connect(wsUrl(server));
+      const hello = await c.next('hello');
+      expect(hello.source).toMatchObject({ name: 'stdin', kind: 'stdin', live: true, seekable: false, loopable: false });
+      for (const cmd of [{ v: 1, type: 'seek', time: 1 }, { v: 1, type: 'loop', on: true }, { v: 1, type: 'step', direction: -1 }]) {
+        const from = c.messages.length;
+        c.send(cmd);
+        expect((await c.next('error', () => true, { from })).code).toBe('not_available');
+      }
+      const ended = await c.next('state', (s) => s.ended, { timeoutMs: 30_000 });
+      expect(ended.playing).toBe(false);
+      expect(c.messages.some((m) => m.type === 'notice' && /live source has ended/.test(m.message))).toBe(true);
+      // 38 frames decoded at full speed against ~150 ms a frame: most were skipped, the newest shown.
+      expect(c.frames.length).toBeGreaterThan(0);
+      expect(c.frames.length).toBeLessThan(38);
+      expect(c.frames.at(-1)!.meta.stats.decoderDropped).toBeGreaterThan(0);
+      const idx = c.frames.map((f) => f.meta.frame);
+      expect([...idx].sort((a, b) => a - b)).toEqual(idx);
+      const from = c.messages.length;
+      c.send({ v: 1, type: 'play' });
+      expect((await c.next('error', () => true, { from })).message).toMatch(/stdin\) has ended/);
+      c.close();
+    } finally {
+      await server.close();
+    }
   });
 });
 

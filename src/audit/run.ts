@@ -88,6 +88,8 @@ export interface AuditRunControl {
   signal?: AbortSignal;
   /** Notes for the user (slow methods, skipped metrics). */
   warn?: (msg: string) => void;
+  /** The source's probe result, when the caller already has it. */
+  info?: SourceInfo;
 }
 
 export interface AuditRunResult {
@@ -154,7 +156,11 @@ export async function runAudit(
   const skipped = methods.filter((m) => o.sensitivity && !sensitivityFor(m));
   if (skipped.length) warn(`max-sensitivity is not computed for ${skipped.join(', ')} (it would cost ${s.sensitivitySamples}x their already slow maps)`);
 
-  const decoder = await openDecoder(source, { ...(o.start !== undefined ? { start: o.start } : {}), ...(o.duration !== undefined ? { duration: o.duration } : {}) });
+  const decoder = await openDecoder(source, {
+    ...(control.info ? { info: control.info } : {}),
+    ...(o.start !== undefined ? { start: o.start } : {}),
+    ...(o.duration !== undefined ? { duration: o.duration } : {}),
+  });
   const framesTotal = expectedSampledFrames(decoder.info, o);
   const detectForFrame = engineDetectBatch(engine, o.minScore, signal);
   const rescoreThreshold = Math.min(o.rescoreThreshold, o.minScore);

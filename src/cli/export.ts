@@ -1,9 +1,9 @@
 // `saliencam export <video> -o out.mp4 [--sidecar out.ndjson]`: an annotated copy of a drive.
 import { Command } from 'commander';
-import { Engine } from '../engine.js';
+import { createExplainer } from '../engine.js';
 import { UserError } from '../errors.js';
 import { runExport } from '../pipeline/export.js';
-import { addExplainOptions, addRenderOptions, engineOptions, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
+import { addExplainOptions, addRenderOptions, addWorkerOption, engineOptions, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
 import { createProgress } from './progress.js';
 import { onInterrupt } from './signals.js';
 
@@ -34,9 +34,10 @@ export function exportCommand(): Command {
     .option('-q, --quiet', 'no progress output');
   addExplainOptions(cmd);
   addRenderOptions(cmd);
+  addWorkerOption(cmd);
   return cmd.action(async (source: string, flags: Flags) => {
     if (!/\.(mp4|m4v|mov)$/i.test(flags.output)) throw new UserError(`--output ${flags.output}: the annotated clip is H.264 in mp4; name it .mp4`);
-    const engine = await Engine.create(engineOptions(flags));
+    const engine = await createExplainer(engineOptions(flags));
     const stop = new AbortController();
     const progress = createProgress('export', flags.quiet);
     const release = onInterrupt(() => {

@@ -22,6 +22,7 @@ export function classList(value: string): string[] {
 }
 
 export interface ModelFlags {
+  workers?: number | 'auto';
   model: string;
   adapter?: string;
   backend: BackendChoice;
@@ -54,6 +55,16 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--batching <mode>', 'K targets in one batched backward pass, or one pass each').choices(['batched', 'sequential']).default('batched'));
 }
 
+export function workerCount(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  return numberIn('--workers', 0, 16, true)(value);
+}
+
+/** For commands that explain many frames: where the engine runs. */
+export function addWorkerOption(cmd: Command): Command {
+  return cmd.option('--workers <n>', "explain in n worker threads (auto: one per core on WASM/CPU, 0: in the main thread)", workerCount, 'auto');
+}
+
 export function addExplainOptions(cmd: Command): Command {
   return addModelOptions(cmd)
     .addOption(new Option('--method <name>', 'saliency method').choices(CAM_METHODS).default('xgradcam'))
@@ -79,6 +90,7 @@ export function engineOptions(f: ModelFlags & Partial<ExplainFlags>): EngineOpti
     backend: f.backend,
     ...(f.layer ? { layer: f.layer } : {}),
     batching: f.batching,
+    ...(f.workers !== undefined ? { workers: f.workers } : {}),
     defaults: explainOptions(f),
   };
 }

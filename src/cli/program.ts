@@ -2,10 +2,15 @@
 // code (README: Exit codes); a stack trace means a bug.
 import { Command, CommanderError } from 'commander';
 import { EXIT, UserError, oneLine } from '../errors.js';
+import { auditCommand } from './audit.js';
+import { benchCommand } from './bench.js';
 import { explainCommand } from './explain.js';
 import { exportCommand } from './export.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
+
+/** Commander's own errors (bad flags) in the same one-line form as ours. */
+const OUTPUT = { writeErr: (s: string) => process.stderr.write(s.startsWith('error:') ? `saliencam: ${s}` : s) };
 
 export function buildProgram(): Command {
   const program = new Command('saliencam')
@@ -13,12 +18,14 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `saliencam: ${s}` : s) });
-  for (const make of COMMANDS) program.addCommand(make().exitOverride());
+    .configureOutput(OUTPUT);
+  for (const make of COMMANDS) program.addCommand(make().exitOverride().configureOutput(OUTPUT));
   return program;
 }
 
 const COMMANDS: (() => Command)[] = [
+  auditCommand,
+  benchCommand,
   explainCommand,
   exportCommand,
   infoCommand,

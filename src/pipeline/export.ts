@@ -26,7 +26,15 @@ export interface ExportOptions {
   /** Aborting stops reading; frames in flight are finished and a valid file is written. */
   stop?: AbortSignal;
   onStart?(info: SourceInfo): void;
-  onFrame?(done: number, info: SourceInfo): void;
+  onFrame?(done: number, info: SourceInfo, queues: QueueStats): void;
+}
+
+/** How much is waiting where, sampled after each frame (memory stays flat when these stay bounded). */
+export interface QueueStats {
+  /** Frames between the decoder and the encoder. */
+  inFlight: number;
+  /** Frames decoded and waiting to be pulled. */
+  decoderBuffered: number;
 }
 
 export interface ExportSummary {
@@ -79,7 +87,7 @@ export async function runExport(explainer: FrameExplainer, o: ExportOptions): Pr
           await sidecar?.append(r.explained.record);
           written++;
           source.ack();
-          o.onFrame?.(written, info);
+          o.onFrame?.(written, info, { inFlight: source.inFlight, decoderBuffered: decoder.buffered });
         }),
         defaultIfEmpty(undefined),
       ),

@@ -12,20 +12,32 @@ export interface ExplainStageOptions {
   source?: string;
 }
 
+/**
+ * Work starts as soon as a frame arrives (so a worker pool explains several frames at once, bounded by the
+ * pipeline's credit window) and results are emitted in frame order.
+ */
 export function explainFrames(explainer: FrameExplainer, o: ExplainStageOptions = {}): OperatorFunction<Frame, ExplainedFrame> {
   const every = Math.max(1, o.every ?? 1);
-  let last: ExplainedFrame | undefined;
+  let last: Promise<ExplainedFrame> | undefined;
   let seen = 0;
-  return concatMap(async (frame) => {
-    const fresh = !last || seen % every === 0;
-    seen++;
-    if (fresh) {
-      last = await explainer.explain(frame, o.overrides, o.source ?? '');
-      return withFrameInfo(last, frame);
-    }
-    // Reused result: the detections and maps of the last explained frame, on this frame's pixels.
-    return withFrameInfo({ ...last!, frame, record: { ...last!.record, timing: { detectMs: 0, saliencyMs: 0, totalMs: 0 } } }, frame);
-  });
+  return (frames$) =>
+    frames$.pipe(
+      map((frame) => {
+        const fresh = seen++ % every === 0;
+        let result: Promise<ExplainedFrame>;
+        if (fresh || !last) {
+          last = explainer.explain(frame, o.overrides, o.source ?? '');
+          result = last.then((e) => withFrameInfo(e, frame));
+        } else {
+          // Reused result: the detections and maps of the last explained frame, on this frame's pixels.
+          result = last.then((e) => withFrameInfo({ ...e, frame, record: { ...e.record, timing: { detectMs: 0, saliencyMs: 0, totalMs: 0 } } }, frame));
+        }
+        // Queued promises are awaited in order by concatMap; until then a failure must not count as unhandled.
+        result.catch(() => undefined);
+        return result;
+      }),
+      concatMap((result) => result),
+    );
 }
 
 function withFrameInfo(e: ExplainedFrame, frame: Frame): ExplainedFrame {

@@ -1,5 +1,4 @@
-// Detection boxes with "label score" plates, as one SVG cropped to the area the boxes use:
-// librsvg's cost grows with the canvas, so a full-frame SVG for a few boxes would waste time.
+// Detection boxes (class-colour outlines) with "label score" plates, and the plates' SVG.
 
 import type { Detection } from '../types.js';
 import { classColor } from './classColors.js';
@@ -117,7 +116,8 @@ export function layoutBoxes(
     }
     const text = detectionText(d);
     const p = labelPlate(box, text, style, width, height);
-    plates.push({ rect: { x0: p.x, y0: p.y, x1: p.x + p.w, y1: p.y + p.h }, svg: plateSvg(p, text, hex, style.fontSize) });
+    const rect = { x0: p.x, y0: p.y, x1: p.x + p.w, y1: p.y + p.h };
+    plates.push({ rect, svg: plateSvg(p, text, hex, style.fontSize) });
   }
   const svgs = cluster(plates, (p) => p.rect).map((g) =>
     cropSvg(g.items.map((p) => p.svg).join(''), { l: g.rect.x0, t: g.rect.y0, r: g.rect.x1, b: g.rect.y1 }),

@@ -89,7 +89,7 @@ export async function renderGrid(ex: ExplainedFrame, maps: SaliencyMap[], opts: 
   const canvas = pasteTiles(
     width,
     height,
-    tiles.map((data, i) => ({ data, left: layout.cells[i]!.left, top: layout.cells[i]!.top, width: tileW, height: tileH })),
+    tiles.map((data, i) => ({ data, ...layout.cells[i]!, width: tileW, height: tileH })),
   );
   if (!opts.legend) return canvas;
   const l = await legendLayer(width, height, ex.record.method, opts.colormap);

@@ -44,7 +44,7 @@ function legendTitle(method: string, colormap: string): string {
 
 function legendSvg(w: number, h: number, s: number, method: string, colormap: ColormapName): string {
   const stops: string[] = [];
-  // 33 stops reproduce every colormap here to within a level or two; jet's kinks fall on stops.
+  // 33 stops follow every colormap here to within a few levels; jet's kinks fall on stops.
   for (let i = 0; i <= 32; i++) {
     const v = i / 32;
     stops.push(`<stop offset="${v}" stop-color="${cssColorAt(colormap, v)}"/>`);

@@ -1,6 +1,13 @@
 // renderFrame: ExplainedFrame → RenderedFrame. The `blend` view lives here; `grid` is in grid.ts.
 
-import { COLORMAPS, type ExplainedFrame, type Frame, type RenderOptions, type RenderedFrame, type SaliencyMap } from '../types.js';
+import {
+  COLORMAPS,
+  type ExplainedFrame,
+  type Frame,
+  type RenderOptions,
+  type RenderedFrame,
+  type SaliencyMap,
+} from '../types.js';
 import { UserError } from '../errors.js';
 import { OVERLAY_GAMMA, colorize } from './colormap.js';
 import { combineMax } from './combine.js';

@@ -70,7 +70,9 @@ export async function compositeRgb(
   // Copy rather than alias: the caller's frame may be reused by the decoder.
   const out = inPlace ? asBuffer(rgb) : Buffer.from(rgb);
   if (layers.length === 0) return out;
-  const inside = layers.every((l) => l.left >= 0 && l.top >= 0 && l.left + l.width <= width && l.top + l.height <= height);
+  const inside = layers.every(
+    (l) => l.left >= 0 && l.top >= 0 && l.left + l.width <= width && l.top + l.height <= height,
+  );
   if (!inside) {
     // Not produced by this renderer; let sharp clip it in one whole-frame pass.
     const whole = { x0: 0, y0: 0, x1: width, y1: height };
@@ -122,13 +124,20 @@ export async function drawLayers(
 ): Promise<Uint8Array> {
   const out = asBuffer(await compositeRgb(rgb, width, height, layers, inPlace));
   for (const s of solid) {
-    for (const r of subtract({ x0: s.x, y0: s.y, x1: s.x + s.w, y1: s.y + s.h }, keepClear)) fillRect(out, width, height, r, s.rgb);
+    const rect = { x0: s.x, y0: s.y, x1: s.x + s.w, y1: s.y + s.h };
+    for (const r of subtract(rect, keepClear)) fillRect(out, width, height, r, s.rgb);
   }
   return out;
 }
 
 /** Composite `layers` over one rectangle of the frame; returns that rectangle as packed RGB. */
-async function compositeArea(rgb: Uint8Array, width: number, height: number, r: Rect, layers: Layer[]): Promise<Buffer> {
+async function compositeArea(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  r: Rect,
+  layers: Layer[],
+): Promise<Buffer> {
   let img = sharp(asBuffer(rgb), { raw: { width, height, channels: 3 } });
   const whole = r.x0 === 0 && r.y0 === 0 && r.x1 === width && r.y1 === height;
   if (!whole) img = img.extract({ left: r.x0, top: r.y0, width: r.x1 - r.x0, height: r.y1 - r.y0 });
@@ -160,7 +169,8 @@ function sliceRows(l: Layer, y0: number, y1: number): Layer | null {
   if (top === l.top && bottom === l.top + l.height) return l;
   if (!l.raw) throw new Error('sliceRows: only raw layers can be cut');
   const rowBytes = l.width * 4;
-  return rawLayer(l.input.subarray((top - l.top) * rowBytes, (bottom - l.top) * rowBytes), l.width, bottom - top, l.left, top);
+  const rows = l.input.subarray((top - l.top) * rowBytes, (bottom - l.top) * rowBytes);
+  return rawLayer(rows, l.width, bottom - top, l.left, top);
 }
 
 /** Copy a packed-RGB rectangle into the image: one native copy per row, no per-pixel JavaScript. */
@@ -178,7 +188,9 @@ function fillRect(out: Buffer, width: number, height: number, r: Rect, rgb: [num
   const x1 = Math.min(width, r.x1);
   if (x1 <= x0) return;
   const pattern = Buffer.from(rgb);
-  for (let y = Math.max(0, r.y0); y < Math.min(height, r.y1); y++) out.fill(pattern, (y * width + x0) * 3, (y * width + x1) * 3);
+  for (let y = Math.max(0, r.y0); y < Math.min(height, r.y1); y++) {
+    out.fill(pattern, (y * width + x0) * 3, (y * width + x1) * 3);
+  }
 }
 
 /** Paste opaque packed-RGB tiles into a black image of `width`x`height` (grid assembly: no blending needed). */

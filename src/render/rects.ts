@@ -31,7 +31,11 @@ export const MERGE_AREA = 48_000;
  * equals compositing all at once), and others join when one call over their union is cheaper than two.
  * Groups are disjoint; items keep their original order inside each group.
  */
-export function cluster<T>(items: readonly T[], rectOf: (t: T) => Rect, budget = MERGE_AREA): Array<{ rect: Rect; items: T[] }> {
+export function cluster<T>(
+  items: readonly T[],
+  rectOf: (t: T) => Rect,
+  budget = MERGE_AREA,
+): Array<{ rect: Rect; items: T[] }> {
   let groups = items.map((t, i) => ({ rect: rectOf(t), idx: [i] }));
   for (let merged = true; merged; ) {
     merged = false;

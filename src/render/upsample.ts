@@ -4,7 +4,7 @@
 
 import sharp from 'sharp';
 import { asBuffer, stripsOf } from './raster.js';
-import { cluster, type Rect } from './rects.js';
+import { cluster, union, type Rect } from './rects.js';
 
 /** A piece of the upsampled overlay, placed at `left`,`top` of the full-size image. */
 export interface Patch {
@@ -26,17 +26,23 @@ interface Region {
  * Upsample straight RGBA to `width`x`height`, stretching to fill (maps always cover the whole frame).
  * sharp premultiplies alpha around the resize, so transparent neighbours do not darken the edges.
  */
-export async function resizeRgba(rgba: Uint8Array, srcW: number, srcH: number, width: number, height: number): Promise<Buffer> {
+export async function resizeRgba(
+  rgba: Uint8Array,
+  srcW: number,
+  srcH: number,
+  width: number,
+  height: number,
+): Promise<Buffer> {
   if (srcW === width && srcH === height) return asBuffer(rgba);
   return upsampleRegion(rgba, srcW, srcH, width, height, { left: 0, top: 0, right: width, bottom: height });
 }
 
 /**
  * Large upscales (a 128x128 map onto 720p is 10x by 5.6x) go bilinear to half the target size, then
- * exact 2x pixel replication. libvips' bilinear upsampling is the costliest step of a frame, and once the
- * half-size image is itself a 2x+ upsample of the map, 2x2 replication differs from full-size bilinear by
- * a few levels (under 10 of 255 at the steepest gradient of a typical map, well under 1 on average), which no one can
- * see in a translucent overlay; it saves about 40% of the upsampling time.
+ * exact 2x pixel replication. libvips' bilinear upsampling is the costliest step of a frame, and once
+ * the half-size image is itself a 2x+ upsample of the map, 2x2 replication differs from full-size
+ * bilinear by a few levels (under 10 of 255 at the steepest gradient of a typical map, well under 1 on
+ * average), invisible in a translucent overlay; it saves about 40% of the upsampling time.
  */
 export function usesTwoStages(srcW: number, srcH: number, width: number, height: number): boolean {
   return width % 2 === 0 && height % 2 === 0 && width >= 4 * srcW && height >= 4 * srcH;
@@ -79,9 +85,8 @@ async function upsampleRegion(
 /**
  * The upsampled overlay as patches covering every pixel that is not fully transparent (the warm areas of
  * the map, joined where one call is cheaper than two, big ones cut into strips; an empty list when the
- * map is cold everywhere).
- * Each patch is cut from the same full-size upsampling, so pixels are identical to resizeRgba's.
- * Patches are computed in parallel.
+ * map is cold everywhere). Each patch is cut from the same full-size upsampling, so pixels are identical
+ * to resizeRgba's. Patches are computed in parallel.
  */
 export async function upsamplePatches(
   rgba: Uint8Array,
@@ -117,24 +122,19 @@ export async function upsamplePatches(
   );
 }
 
-export interface MapRect {
-  /** Inclusive start, exclusive end, in map pixels, margin included (may reach past the map's edges). */
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
-
 const MARGIN = 2;
+/** Past this many separate warm areas (a speckled map), one bounding box is cheaper than planning. */
+const MAX_AREAS = 32;
 
 /**
- * Bounding boxes of the connected areas with non-zero alpha (8-connected), each grown by MARGIN map
- * pixels; boxes that then overlap are merged, so the result is disjoint. Runs at map resolution.
+ * Bounding boxes of the connected areas with non-zero alpha (8-connected), in map pixels, each grown by
+ * MARGIN (so they may reach past the map's edges); boxes that then overlap are merged, so the result is
+ * disjoint. Runs at map resolution.
  */
-export function warmRegions(rgba: Uint8Array, w: number, h: number): MapRect[] {
+export function warmRegions(rgba: Uint8Array, w: number, h: number): Rect[] {
   const seen = new Uint8Array(w * h);
   const stack: number[] = [];
-  let rects: MapRect[] = [];
+  const rects: Rect[] = [];
   for (let start = 0; start < w * h; start++) {
     if (seen[start] || rgba[start * 4 + 3] === 0) continue;
     const r = { x0: w, y0: h, x1: -1, y1: -1 };
@@ -164,20 +164,6 @@ export function warmRegions(rgba: Uint8Array, w: number, h: number): MapRect[] {
     }
     rects.push({ x0: r.x0 - MARGIN, y0: r.y0 - MARGIN, x1: r.x1 + 1 + MARGIN, y1: r.y1 + 1 + MARGIN });
   }
-  // Merge until disjoint; component counts are small (a handful of objects), so quadratic is fine.
-  for (let merged = true; merged; ) {
-    merged = false;
-    for (let a = 0; a < rects.length && !merged; a++) {
-      for (let b = a + 1; b < rects.length && !merged; b++) {
-        const A = rects[a]!;
-        const B = rects[b]!;
-        if (A.x0 < B.x1 && B.x0 < A.x1 && A.y0 < B.y1 && B.y0 < A.y1) {
-          rects[a] = { x0: Math.min(A.x0, B.x0), y0: Math.min(A.y0, B.y0), x1: Math.max(A.x1, B.x1), y1: Math.max(A.y1, B.y1) };
-          rects = rects.filter((_, k) => k !== b);
-          merged = true;
-        }
-      }
-    }
-  }
-  return rects;
+  if (rects.length > MAX_AREAS) return [rects.reduce(union)];
+  return cluster(rects, (r) => r, 0).map((g) => g.rect);
 }

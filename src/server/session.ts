@@ -96,6 +96,8 @@ export class Player {
   private seq = 0;
   private readonly advanceTimes: number[] = [];
   private lastAdvanceAt = 0;
+  /** Playback rate over the last frames played; kept while paused so the figure stays meaningful. */
+  private playbackFps = 0;
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
   private readonly name: string;
@@ -449,17 +451,17 @@ export class Player {
         sentAt: Date.now(),
         record,
         timeline: entry,
-        stats: { fps: round(this.fps(now - pulledAt), 2), latencyMs: round(now - pulledAt, 1), decoderDropped: this.decoder?.dropped ?? 0, backend: this.backend },
+        stats: { fps: round(this.fps(), 2), latencyMs: round(now - pulledAt, 1), decoderDropped: this.decoder?.dropped ?? 0, backend: this.backend },
         bytes: image.length,
       },
       image,
     });
   }
 
-  private fps(lastFrameMs: number): number {
+  private fps(): number {
     const t = this.advanceTimes;
-    if (t.length >= 2) return ((t.length - 1) * 1000) / (t[t.length - 1]! - t[0]!);
-    return lastFrameMs > 0 ? 1000 / lastFrameMs : 0;
+    if (t.length >= 2) this.playbackFps = ((t.length - 1) * 1000) / (t[t.length - 1]! - t[0]!);
+    return this.playbackFps;
   }
 
   private async explain(frame: Frame, s: Settings): Promise<ExplainedFrame> {

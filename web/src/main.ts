@@ -11,6 +11,8 @@ import { Viewer, type Drawn } from './viewer.js';
 interface DebugHook {
   framesDrawn: number;
   lastFrame: FrameMessage | undefined;
+  /** The last 50 frames' metadata, oldest first. */
+  frames: FrameMessage[];
   state: StateMessage | undefined;
   hello: HelloMessage | undefined;
   messages: ServerMessage[];
@@ -23,7 +25,7 @@ declare global {
   }
 }
 
-const debug: DebugHook = { framesDrawn: 0, lastFrame: undefined, state: undefined, hello: undefined, messages: [] };
+const debug: DebugHook = { framesDrawn: 0, lastFrame: undefined, frames: [], state: undefined, hello: undefined, messages: [] };
 window.__saliencam = debug;
 
 const ui = {
@@ -149,13 +151,15 @@ function applyState(s: StateMessage): void {
 function onDrawn(d: Drawn<FrameMessage>): void {
   const f = d.meta;
   lastFrame = debug.lastFrame = f;
+  debug.frames.push(f);
+  if (debug.frames.length > 50) debug.frames.shift();
   debug.framesDrawn = viewer.framesDrawn;
   ui.canvas.dataset['frames'] = String(viewer.framesDrawn);
   ui.overlay.hidden = true;
   if (!seeking) ui.seek.value = String(f.time);
   const total = hello?.source.duration;
   ui.clock.textContent = `${seconds(f.time)}${total ? ` / ${seconds(total)}` : ''} · frame ${f.frame}`;
-  renderDetections(ui.detections, ui.detCount, f, colorOf);
+  renderDetections(ui.detections, ui.detCount, f, state?.settings.hiddenClasses ?? [], colorOf);
   chart.add(f.timeline);
   chart.setPosition(f.time);
   toggles.update(chart.seenClasses(), f);

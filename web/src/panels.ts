@@ -56,11 +56,12 @@ export class ClassToggles {
   }
 }
 
-export function renderDetections(list: HTMLElement, countEl: HTMLElement, frame: FrameMessage, colorOf: (label: string) => string): void {
+export function renderDetections(list: HTMLElement, countEl: HTMLElement, frame: FrameMessage, hidden: string[], colorOf: (label: string) => string): void {
   const r = frame.record;
   countEl.textContent = r.detections.length ? String(r.detections.length) : '';
   if (!r.detections.length) {
-    list.replaceChildren(el('li', { className: 'empty', text: 'nothing above the score threshold' }));
+    const note = hidden.length ? ` (hidden: ${hidden.join(', ')})` : '';
+    list.replaceChildren(el('li', { className: 'empty', text: `nothing above the score threshold${note}` }));
     return;
   }
   // Energy in boxes per class (or per detection in per-detection mode), shown next to each detection.
@@ -107,8 +108,8 @@ export function renderFigures(dl: HTMLElement, f: Figures): void {
     const dd = dl.querySelector<HTMLElement>(`[data-fig="${key}"]`);
     if (dd) dd.textContent = value;
   };
-  set('fps', fixed(f.fps, 2));
-  set('display-fps', fixed(f.displayFps, 1));
+  set('fps', f.fps > 0 ? fixed(f.fps, 2) : '–');
+  set('display-fps', f.displayFps > 0 ? fixed(f.displayFps, 2) : '–');
   set('latency', f.latencyMs > 0 ? String(Math.round(f.latencyMs)) : '–');
   set('backend', f.backend);
   set('dropped', f.decoderDropped ? `${f.dropped} · ${f.decoderDropped} at source` : String(f.dropped));

@@ -1,0 +1,160 @@
+// `npm run bench`: every figure is measured side by side in one run, on this machine's backend.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createExplainer, Engine, type EngineOptions } from '../engine.js';
+import { runExport } from '../pipeline/export.js';
+import { renderFrame } from '../render/index.js';
+import type { Frame, RenderOptions } from '../types.js';
+import { openDecoder, openEncoder } from '../video/index.js';
+import { median, round, timeRuns } from './stats.js';
+
+export interface BenchOptions {
+  clip: string;
+  engine: EngineOptions;
+  repeats: number;
+  /** Worker counts to compare end to end (1 = in-process). */
+  workers: number[];
+  log?: (line: string) => void;
+}
+
+export interface BenchResult {
+  backend: string;
+  model: string;
+  layer: string;
+  clip: string;
+  frameSize: string;
+  startupMs: number;
+  firstFrameMs: number;
+  detectorMs: number;
+  saliencyMs: Record<string, number>;
+  saliencyRatioK1: number;
+  saliencyRatioK4: number;
+  saliencyRatioK8: number;
+  saliencyRatioK8Sequential: number;
+  stages: { decodeMs: number; detectMs: number; saliencyMs: number; renderMs: number; encodeMs: number };
+  e2e: { workers: number; fps: number; frames: number; overlapEfficiency: number }[];
+  e2eFps: number;
+}
+
+const RENDER: RenderOptions = { colormap: 'turbo', alpha: 0.6, view: 'blend', boxes: true, legend: true };
+
+async function firstFrames(clip: string, n: number): Promise<Frame[]> {
+  const d = await openDecoder(clip);
+  const frames: Frame[] = [];
+  for await (const f of d) {
+    frames.push(f);
+    if (frames.length >= n) break;
+  }
+  await d.close();
+  return frames;
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  const log = o.log ?? (() => {});
+  const t0 = performance.now();
+  const engine = await Engine.create(o.engine);
+  await engine.warmUp();
+  const startupMs = performance.now() - t0;
+  log(`backend ${engine.backend}, model ${engine.model}, start-up (load + warm-up) ${round(startupMs)} ms`);
+  const frames = await firstFrames(o.clip, 8);
+  const frame = frames[0]!;
+  const firstT0 = performance.now();
+  const first = await engine.explain(frame);
+  await renderFrame(first, RENDER);
+  const firstFrameMs = startupMs + (performance.now() - firstT0);
+
+  // Detector alone (forward + decode, no targets) vs forward + saliency for K targets.
+  const detectRuns = await timeRuns(o.repeats, () => engine.explain(frame, { maxTargets: 0 }));
+  const detectorMs = median(detectRuns);
+  const saliencyMs: Record<string, number> = {};
+  const totalFor = async (e: Engine, k: number) =>
+    median(await timeRuns(o.repeats, () => e.explain(frame, { minScore: 0, perDetection: true, maxTargets: k })));
+  for (const k of [1, 4, 8]) {
+    saliencyMs[`K${k}`] = (await totalFor(engine, k)) - detectorMs;
+    log(`K=${k} batched: forward + saliency ${round(detectorMs + saliencyMs[`K${k}`]!)} ms`);
+  }
+  const seq = await Engine.create({ ...o.engine, batching: 'sequential' });
+  await seq.warmUp();
+  saliencyMs['K8sequential'] = (await totalFor(seq, 8)) - detectorMs;
+  seq.dispose();
+  log(`K=8 sequential: forward + saliency ${round(detectorMs + saliencyMs['K8sequential']!)} ms`);
+
+  // Stage times on real frames of the clip.
+  const decodeMs = await decodeOnlyMs(o.clip);
+  const explained = await Promise.all(frames.slice(0, 4).map((f) => engine.explain(f)));
+  const stageDetect = median(explained.map((e) => e.record.timing.detectMs));
+  const stageSaliency = median(explained.map((e) => e.record.timing.saliencyMs));
+  const renderMs = median(await timeRuns(o.repeats, () => renderFrame(explained[0]!, RENDER)));
+  const encodeMs = await encodeOnlyMs(frames);
+  const stages = { decodeMs: round(decodeMs, 2), detectMs: stageDetect, saliencyMs: stageSaliency, renderMs: round(renderMs), encodeMs: round(encodeMs, 2) };
+  log(`stages per frame (ms): decode ${stages.decodeMs}, detect ${stages.detectMs}, saliency ${stages.saliencyMs}, render ${stages.renderMs}, encode ${stages.encodeMs}`);
+  engine.dispose();
+
+  const e2e: BenchResult['e2e'] = [];
+  const bottleneckMs = Math.max(decodeMs, stageDetect + stageSaliency, renderMs, encodeMs);
+  for (const workers of o.workers) {
+    const r = await e2eRun(o, workers);
+    // Overlap efficiency: achieved fps over what the slowest stage alone would allow (per worker for explain).
+    const ideal = 1000 / Math.max(decodeMs, (stageDetect + stageSaliency) / workers, renderMs, encodeMs);
+    e2e.push({ workers, fps: round(r.fps, 2), frames: r.frames, overlapEfficiency: round(r.fps / ideal, 2) });
+    log(`end to end with ${workers} explain worker(s): ${round(r.fps, 2)} fps over ${r.frames} frames (overlap efficiency ${round(r.fps / ideal, 2)})`);
+  }
+  void bottleneckMs;
+  const ratio = (k: string) => round((detectorMs + saliencyMs[k]!) / detectorMs, 2);
+  return {
+    backend: first.record.backend,
+    model: first.record.model,
+    layer: o.engine.layer ?? 'default',
+    clip: o.clip,
+    frameSize: `${frame.width}x${frame.height}`,
+    startupMs: round(startupMs),
+    firstFrameMs: round(firstFrameMs),
+    detectorMs: round(detectorMs),
+    saliencyMs: Object.fromEntries(Object.entries(saliencyMs).map(([k, v]) => [k, round(v)])),
+    saliencyRatioK1: ratio('K1'),
+    saliencyRatioK4: ratio('K4'),
+    saliencyRatioK8: ratio('K8'),
+    saliencyRatioK8Sequential: ratio('K8sequential'),
+    stages,
+    e2e,
+    e2eFps: Math.max(...e2e.map((r) => r.fps)),
+  };
+}
+
+async function decodeOnlyMs(clip: string): Promise<number> {
+  const d = await openDecoder(clip);
+  const t0 = performance.now();
+  let n = 0;
+  for await (const _f of d) n++;
+  return (performance.now() - t0) / Math.max(n, 1);
+}
+
+async function encodeOnlyMs(frames: Frame[]): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'saliencam-bench-'));
+  try {
+    const f = frames[0]!;
+    const enc = await openEncoder(join(dir, 'enc.mp4'), { width: f.width, height: f.height, fps: 25 });
+    const t0 = performance.now();
+    const n = 32;
+    for (let i = 0; i < n; i++) await enc.write(frames[i % frames.length]!.rgb);
+    await enc.finish();
+    return (performance.now() - t0) / n;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function e2eRun(o: BenchOptions, workers: number): Promise<{ fps: number; frames: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'saliencam-bench-'));
+  const engine = await createExplainer({ ...o.engine, workers });
+  try {
+    await engine.warmUp();
+    const t0 = performance.now();
+    const s = await runExport(engine, { input: o.clip, output: join(dir, 'e2e.mp4'), render: RENDER });
+    return { fps: s.frames / ((performance.now() - t0) / 1000), frames: s.frames };
+  } finally {
+    engine.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,37 @@
+// A worker thread with its own TF.js backend instance and engine: WASM runs one thread per instance under
+// Node, so a pool of these is how a CPU machine uses all its cores.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Engine, type EngineOptions } from '../engine.js';
+import { UserError } from '../errors.js';
+import type { ExplainOptions, Frame } from '../types.js';
+
+export type WorkerRequest =
+  | { type: 'explain'; id: number; frame: Frame; overrides?: Partial<ExplainOptions>; source: string }
+  | { type: 'warmup'; id: number };
+
+export type WorkerReply =
+  | { type: 'ready'; backend: string; model: string }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; message: string; exitCode?: number };
+
+const port = parentPort!;
+try {
+  const engine = await Engine.create(workerData as EngineOptions);
+  port.postMessage({ type: 'ready', backend: engine.backend, model: engine.model } satisfies WorkerReply);
+  port.on('message', async (m: WorkerRequest) => {
+    try {
+      if (m.type === 'warmup') {
+        port.postMessage({ type: 'result', id: m.id, result: await engine.warmUp() } satisfies WorkerReply);
+        return;
+      }
+      const r = await engine.explain(m.frame, m.overrides, m.source);
+      // The frame stays with the caller; maps travel back without a copy.
+      const result = { detections: r.detections, maps: r.maps, record: r.record };
+      port.postMessage({ type: 'result', id: m.id, result } satisfies WorkerReply, r.maps.map((x) => x.data.buffer as ArrayBuffer));
+    } catch (err) {
+      port.postMessage({ type: 'error', id: m.id, message: (err as Error).message, ...(err instanceof UserError ? { exitCode: err.exitCode } : {}) } satisfies WorkerReply);
+    }
+  });
+} catch (err) {
+  port.postMessage({ type: 'error', id: -1, message: (err as Error).message, ...(err instanceof UserError ? { exitCode: err.exitCode } : {}) } satisfies WorkerReply);
+}
