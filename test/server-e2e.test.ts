@@ -94,6 +94,12 @@ describe('dashboard in a browser', () => {
       expect(last.stats.backend).toBe(await page.locator('[data-fig="backend"]').textContent());
       expect(last.record.detections.some((d) => d.label === 'car')).toBe(true);
 
+      // The timeline chart plots every frame processed so far, all of them in view.
+      await expect.poll(async () => (await page.evaluate(() => window.__saliencam.chart!())).points, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      const chart = await page.evaluate(() => window.__saliencam.chart!());
+      expect(chart.visible).toEqual([0, chart.points - 1]);
+      expect(chart.classes).toContain('car');
+
       // Hide "car": the next frames are explained without it.
       await page.locator('input[data-class="car"]').click();
       await expect.poll(() => page.evaluate(() => window.__saliencam.state?.settings.hiddenClasses ?? []), { timeout: 10_000 }).toContain('car');
@@ -125,6 +131,11 @@ describe('dashboard in a browser', () => {
       const expected = Math.floor(0.25 * 1.52 * 25);
       await expect.poll(() => frameAfter(seqBeforeClick), { timeout: 30_000 }).not.toBeNull();
       expect(Math.abs((await frameAfter(seqBeforeClick))! - expected)).toBeLessThanOrEqual(1);
+
+      await page.waitForTimeout(400); // the chart redraws a few times a second
+      const end = await page.evaluate(() => ({ chart: window.__saliencam.chart!(), frames: new Set(window.__saliencam.frames.map((f) => f.frame)).size }));
+      expect(end.chart.points).toBeGreaterThanOrEqual(end.frames);
+      expect(end.chart.visible).toEqual([0, end.chart.points - 1]);
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-e2e.png') });

@@ -135,7 +135,8 @@ export type ErrorCode =
   | 'binary_not_accepted'
   | 'bad_value'
   | 'not_available'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'internal';
 
 export interface ErrorMessage {
   v: 1;

@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { UserError } from '../errors.js';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { UserError, oneLine } from '../errors.js';
 import { CAM_METHODS, COLORMAPS } from '../types.js';
 import { ClientChannel, type ClientLimits, type ClientStats, type OutgoingFrame } from './client.js';
 import { PROTOCOL_VERSION, type HelloMessage, type ServerMessage } from './messages.js';
@@ -82,13 +82,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let frames = 0;
   let closing = false;
 
-  const broadcast = (msg: ServerMessage): void => {
-    for (const c of clients.values()) c.send(msg);
+  // A failure to queue for one client (a socket in a state ws refuses) costs that client its connection,
+  // never the pipeline: these run inside the player's loop.
+  const eachClient = (fn: (c: ClientChannel) => void): void => {
+    for (const [ws, c] of clients) {
+      try {
+        fn(c);
+      } catch {
+        clients.delete(ws);
+        ws.terminate();
+      }
+    }
   };
+  const broadcast = (msg: ServerMessage): void => eachClient((c) => c.send(msg));
   player.events = {
     frame: (f: OutgoingFrame) => {
       frames++;
-      for (const c of clients.values()) c.offer(f);
+      eachClient((c) => c.offer(f));
     },
     state: () => broadcast(player.state(clients.size)),
     notice: (level, message) => broadcast({ v: 1, type: 'notice', level, message }),
@@ -143,6 +153,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (!closing) broadcast(player.state(clients.size));
     });
     ws.on('message', (data, isBinary) => {
+      try {
+        onMessage(data, isBinary);
+      } catch (err) {
+        // A bug must not take the process (and every other client) down with it.
+        channel.send({ v: 1, type: 'error', code: 'internal', message: `internal error: ${oneLine(err)}` });
+      }
+    });
+    const onMessage = (data: RawData, isBinary: boolean): void => {
       if (!rate.take()) {
         const now = Date.now();
         if (now - rateWarned > 1000) {
@@ -164,7 +182,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
       const err = player.command(cmd);
       if (err) channel.send({ v: 1, type: 'error', ...err, command: cmd.type });
-    });
+    };
 
     channel.send(hello());
     channel.send({ v: 1, type: 'timeline', entries: player.timeline.list() });

@@ -141,6 +141,8 @@ export class Player {
 
   /** Starts the processing loop (once). */
   start(): void {
+    // Starting paused still shows the first frame, so the page has something to explain.
+    if (!this.loopDone && !this.playing) this.pendingSteps = 1;
     this.loopDone ??= this.run();
   }
 
@@ -206,16 +208,13 @@ export class Player {
         this.resetFps();
         return undefined;
       case 'step':
+        // Refusals first: a refused command changes nothing.
+        if (cmd.direction === -1 && !this.source.seekable) return { code: 'not_available', message: 'stepping back needs a recorded video file' };
+        if (cmd.direction !== -1 && this.ended) return { code: 'not_available', message: 'the source has ended; seek or play to start again' };
         this.playing = false;
         this.resetFps();
-        if (cmd.direction === -1) {
-          if (!this.source.seekable) return { code: 'not_available', message: 'stepping back needs a recorded video file' };
-          const at = this.lastFrame?.index ?? 0;
-          this.requestSeekFrame(Math.max(0, at - 1));
-          return undefined;
-        }
-        if (this.ended) return { code: 'not_available', message: 'the source has ended; seek or play to start again' };
-        this.pendingSteps = Math.min(this.pendingSteps + 1, 10);
+        if (cmd.direction === -1) this.requestSeekFrame(Math.max(0, (this.lastFrame?.index ?? 0) - 1));
+        else this.pendingSteps = Math.min(this.pendingSteps + 1, 10);
         return undefined;
       case 'seek': {
         if (!this.source.seekable) return { code: 'not_available', message: `seeking needs a recorded video file, not a ${this.live ? 'live source' : this.info.kind}` };

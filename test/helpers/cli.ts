@@ -30,7 +30,8 @@ export function runCli(args: string[], opts: { timeoutMs?: number; env?: NodeJS.
 
 /** A user-facing failure: one line on stderr, starting with the program name, no stack trace. */
 export function expectOneLineError(r: CliResult): string {
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
+  // Parenthesised hints ("(Did you mean explain?)") may follow the error line.
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('('));
   if (lines.length !== 1 || !lines[0]!.startsWith('saliencam: ') || /\n\s+at /.test(r.stderr)) {
     throw new Error(`expected one error line, got:\n${r.stderr}`);
   }

@@ -16,6 +16,7 @@ interface DebugHook {
   state: StateMessage | undefined;
   hello: HelloMessage | undefined;
   messages: ServerMessage[];
+  chart?: () => { points: number; visible: [number, number] | null; classes: string[] };
 }
 
 declare global {
@@ -76,6 +77,7 @@ const conn = new Connection(Connection.urlFor(window.location), {
 const send = (cmd: OutgoingCommand): void => conn.send(cmd);
 const viewer = new Viewer<FrameMessage>(ui.canvas, onDrawn);
 const chart = new TimelineChart(ui.chart, ui.readout, colorOf, (time) => send({ type: 'seek', time }));
+debug.chart = () => chart.inspect();
 const toggles = new ClassToggles(ui.classes, colorOf, (hidden) => send({ type: 'set', hiddenClasses: hidden }));
 
 function onMessage(msg: ServerMessage): void {

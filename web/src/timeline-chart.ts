@@ -49,6 +49,13 @@ export class TimelineChart {
     for (const p of this.plots) p.redraw(false, false);
   }
 
+  /** What the detections chart holds and draws (for tests): points, the index range in view, the classes. */
+  inspect(): { points: number; visible: [number, number] | null; classes: string[] } {
+    const p = this.plots[0];
+    const idxs = p?.series[1]?.idxs;
+    return { points: p?.data[0]?.length ?? 0, visible: idxs ? [idxs[0], idxs[1]] : null, classes: [...this.classes] };
+  }
+
   /** Classes seen anywhere on the timeline, most frequent first. */
   seenClasses(): string[] {
     return this.classes;
@@ -85,8 +92,10 @@ export class TimelineChart {
       return;
     }
     const [counts, energy] = this.data(entries);
-    this.plots[0]?.setData(counts, !this.duration);
-    this.plots[1]?.setData(energy, !this.duration);
+    // Scales are reset on every update: uPlot also recomputes which points are in view then (the x range
+    // itself stays fixed to the drive's duration through the scale's `range`).
+    this.plots[0]?.setData(counts, false);
+    this.plots[1]?.setData(energy);
   }
 
   private data(entries: TimelineEntry[]): [uPlot.AlignedData, uPlot.AlignedData] {
