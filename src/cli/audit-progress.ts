@@ -45,7 +45,12 @@ class BarProgress implements ProgressReporter {
     const payload = {
       frames: `${p.framesDone}/${p.framesTotal ?? '?'}`,
       detections: p.detectionsDone,
-      where: p.frame !== undefined ? `frame ${p.frame}${p.detectionsInFrame ? ` det ${p.detectionsDoneInFrame + 1}/${p.detectionsInFrame}` : ''}` : 'decoding',
+      where:
+        p.frame !== undefined
+          ? `frame ${p.frame}${p.detectionsInFrame ? ` det ${p.detectionsDoneInFrame + 1}/${p.detectionsInFrame}` : ''}`
+          : p.framesTotal !== undefined && p.framesDone >= p.framesTotal
+            ? 'done'
+            : 'decoding',
     };
     // The bar's unit is sampled frames; fractions keep it moving within a slow frame.
     const total = Math.max(p.framesTotal ?? 0, Math.ceil(p.value), 1);

@@ -8,6 +8,7 @@ import { explainCommand } from './explain.js';
 import { exportCommand } from './export.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
+import { soakCommand } from './soak.js';
 
 /** Commander's own errors (bad flags) in the same one-line form as ours. */
 const OUTPUT = { writeErr: (s: string) => process.stderr.write(s.startsWith('error:') ? `saliencam: ${s}` : s) };
@@ -30,6 +31,7 @@ const COMMANDS: (() => Command)[] = [
   exportCommand,
   infoCommand,
   serveCommand,
+  soakCommand,
 ];
 
 export async function run(argv: string[]): Promise<number> {

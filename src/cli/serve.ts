@@ -93,7 +93,7 @@ function untilSignal(): Promise<void> {
 
 /** `npm start` gives no source: the first video (by name) in $SALIENCAM_CLIPS, else ./clips. */
 export async function defaultClip(dir = process.env['SALIENCAM_CLIPS'] ?? 'clips'): Promise<string> {
-  const hint = 'pass one (`npx saliencam serve drive.mp4`), or put videos in ./clips or in a folder named by SALIENCAM_CLIPS';
+  const hint = 'pass one (`npx saliencam serve drive.mp4`), run `npm run fetch-clips` for the sample clips, or set SALIENCAM_CLIPS to a folder of videos';
   let names: string[];
   try {
     names = await readdir(dir);

@@ -2,11 +2,16 @@
 import type { FrameMessage, StateMessage } from '../../src/server/messages.js';
 import { el, fixed } from './dom.js';
 
-/** Class toggles: every class seen so far plus the hidden ones, each with its colour and a checkbox. */
+/**
+ * Class toggles: every class seen so far plus the hidden ones, each with its colour and a checkbox. Rows are
+ * kept and updated in place, so a click is never lost to a row being rebuilt as a frame arrives.
+ */
 export class ClassToggles {
   private hidden: string[] = [];
   private known: string[] = [];
   private current = new Map<string, number>();
+  private readonly rows = new Map<string, { li: HTMLLIElement; box: HTMLInputElement; count: HTMLElement }>();
+  private readonly empty = el('li', { className: 'empty', text: 'no classes detected yet' });
 
   constructor(
     private readonly list: HTMLElement,
@@ -16,6 +21,7 @@ export class ClassToggles {
 
   setHidden(hidden: string[]): void {
     this.hidden = [...hidden];
+    for (const l of hidden) if (!this.known.includes(l)) this.known.push(l);
     this.render();
   }
 
@@ -24,35 +30,46 @@ export class ClassToggles {
     this.current = new Map();
     for (const d of frame?.record.detections ?? []) this.current.set(d.label, (this.current.get(d.label) ?? 0) + 1);
     const order = [...seen];
-    for (const l of [...this.current.keys(), ...this.hidden]) if (!order.includes(l)) order.push(l);
+    for (const l of [...this.known, ...this.current.keys(), ...this.hidden]) if (!order.includes(l)) order.push(l);
     this.known = order;
     this.render();
   }
 
+  private row(label: string): { li: HTMLLIElement; box: HTMLInputElement; count: HTMLElement } {
+    let r = this.rows.get(label);
+    if (r) return r;
+    const box = el('input');
+    box.type = 'checkbox';
+    box.dataset['class'] = label;
+    box.addEventListener('change', () => {
+      const rest = this.hidden.filter((h) => h !== label);
+      this.onChange(box.checked ? rest : [...rest, label]);
+    });
+    const swatch = el('span', { className: 'swatch' });
+    swatch.style.background = this.colorOf(label);
+    const count = el('span', { className: 'count' });
+    const li = el('li', {}, el('label', { className: 'class-row' }, box, swatch, el('span', { className: 'name', text: label }), count));
+    r = { li, box, count };
+    this.rows.set(label, r);
+    return r;
+  }
+
   private render(): void {
     if (!this.known.length) {
-      this.list.replaceChildren(el('li', { className: 'empty', text: 'no classes detected yet' }));
+      if (this.list.firstChild !== this.empty || this.list.childNodes.length !== 1) this.list.replaceChildren(this.empty);
       return;
     }
-    this.list.replaceChildren(
-      ...this.known.map((label) => {
-        const box = el('input');
-        box.type = 'checkbox';
-        box.checked = !this.hidden.includes(label);
-        box.dataset['class'] = label;
-        box.addEventListener('change', () => {
-          const hidden = box.checked ? this.hidden.filter((h) => h !== label) : [...this.hidden, label];
-          this.onChange(hidden);
-        });
-        const swatch = el('span', { className: 'swatch' });
-        swatch.style.background = this.colorOf(label);
-        const n = this.current.get(label);
-        const row = el('label', { className: 'class-row' }, box, swatch, el('span', { className: 'name', text: label }), el('span', { className: 'count', text: n ? String(n) : '' }));
-        const li = el('li', {}, row);
-        li.classList.toggle('off', !box.checked);
-        return li;
-      }),
-    );
+    const items = this.known.map((label) => {
+      const r = this.row(label);
+      const on = !this.hidden.includes(label);
+      r.box.checked = on;
+      r.li.classList.toggle('off', !on);
+      const n = this.current.get(label);
+      r.count.textContent = n ? String(n) : '';
+      return r.li;
+    });
+    const same = items.length === this.list.children.length && items.every((li, i) => this.list.children[i] === li);
+    if (!same) this.list.replaceChildren(...items);
   }
 }
 

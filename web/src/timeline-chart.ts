@@ -94,7 +94,7 @@ export class TimelineChart {
     const [counts, energy] = this.data(entries);
     // Scales are reset on every update: uPlot also recomputes which points are in view then (the x range
     // itself stays fixed to the drive's duration through the scale's `range`).
-    this.plots[0]?.setData(counts, false);
+    this.plots[0]?.setData(counts);
     this.plots[1]?.setData(energy);
   }
 
@@ -160,7 +160,9 @@ export class TimelineChart {
       return plot;
     };
     this.plots.push(make('detections', counts, (_u, _min, max) => [0, Math.max(2, Math.ceil(max))], true, (v) => String(v)));
-    this.plots.push(make('energy in boxes', energy, [0, 1], false, (v) => v.toFixed(1)));
+    // Shares are often small: scale to the data (at least 0..20%), never beyond 100%.
+    const shareRange: uPlot.Scale['range'] = (_u, _min, max) => [0, Math.min(1, Math.max(0.2, Math.ceil(((max ?? 0) + 0.05) * 10) / 10))];
+    this.plots.push(make('energy in boxes', energy, shareRange, false, (v) => `${Math.round(v * 100)}%`));
   }
 
   private drawPosition(u: uPlot): void {
