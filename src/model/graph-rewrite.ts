@@ -44,3 +44,27 @@ export function splitBiasOnlyFusedConvs(nodes: GraphNode[]): number {
   nodes.splice(0, nodes.length, ...out);
   return split;
 }
+
+interface ShapeProto {
+  dim?: { size?: string }[];
+}
+
+/**
+ * Let the model inputs take any batch size: converted detectors often pin it to 1, but their convolutional
+ * heads are batch-agnostic, and batches are how saliencam scores many masked or perturbed inputs at once.
+ * Returns the input names changed.
+ */
+export function relaxInputBatch(nodes: GraphNode[], signature?: { inputs?: Record<string, { tensorShape?: ShapeProto }> }): string[] {
+  const changed: string[] = [];
+  for (const n of nodes) {
+    const dims = (n.attr?.['shape']?.shape as ShapeProto | undefined)?.dim;
+    if (n.op !== 'Placeholder' || !dims?.length || dims[0]!.size !== '1') continue;
+    dims[0]!.size = '-1';
+    changed.push(n.name);
+  }
+  for (const input of Object.values(signature?.inputs ?? {})) {
+    const dims = input.tensorShape?.dim;
+    if (dims?.length && dims[0]!.size === '1') dims[0]!.size = '-1';
+  }
+  return changed;
+}

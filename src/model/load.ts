@@ -4,7 +4,7 @@ import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { splitBiasOnlyFusedConvs } from './graph-rewrite.js';
+import { relaxInputBatch, splitBiasOnlyFusedConvs } from './graph-rewrite.js';
 import type { GraphNode } from './graph.js';
 
 /** A loaded model with its (rewritten) topology, for graph analysis. */
@@ -53,6 +53,7 @@ export async function loadGraphModelFromFile(path: string, edit?: (nodes: GraphN
   const json = await readModelJson(path);
   const nodes = json.modelTopology!.node as GraphNode[];
   splitBiasOnlyFusedConvs(nodes);
+  relaxInputBatch(nodes, json.signature as Parameters<typeof relaxInputBatch>[1]);
   edit?.(nodes);
   const dir = dirname(path);
   const specs = json.weightsManifest!.flatMap((g) => g.weights);
