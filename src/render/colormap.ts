@@ -103,7 +103,7 @@ function lutIndex(value: number): number {
  * Gamma the renderer uses: alpha rises a little slower than linear, so the low, broad floor most CAM
  * maps have stays faint and the hot regions carry the colour.
  */
-export const OVERLAY_GAMMA = 1.5;
+export const OVERLAY_GAMMA = 0.8;
 
 /**
  * Colourise a map at its own resolution into straight (not premultiplied) RGBA.

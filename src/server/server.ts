@@ -142,6 +142,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   function connected(ws: WebSocket): void {
+    if (closing) {
+      ws.terminate(); // its handshake finished after close() began
+      return;
+    }
     const channel = new ClientChannel(nextId++, ws, limits);
     const rate = new RateLimiter(limits.commandsPerSecond);
     let rateWarned = 0;
