@@ -10,7 +10,7 @@ import { camMethod } from './saliency/methods/index.js';
 import { DetectorGraph, GraphCamContext, type TargetBatching } from './saliency/graph-context.js';
 import { minMaxPerMap } from './saliency/normalise.js';
 import { mapStats } from './saliency/stats.js';
-import { classTargets, detectionTargets } from './saliency/targets.js';
+import { classTargets, detectionTargets, gatheredScore } from './saliency/targets.js';
 import {
   CAM_METHODS,
   type Detection,
@@ -207,14 +207,12 @@ export class Engine implements FrameExplainer {
    */
   scoreFunction(scoreIndices: number[][]): (x: tf.Tensor4D) => tf.Tensor1D {
     const d = this.detector;
+    const score = gatheredScore(scoreIndices);
     return (x) => {
       const raw = d.graph.model.execute({ [d.inputName]: d.normalise(x) }, [...d.scoreNodes]);
       const heads = Array.isArray(raw) ? raw : [raw];
       const rows: tf.Scalar[] = [];
-      for (let b = 0; b < x.shape[0]; b++) {
-        const row = heads.map((h) => tf.slice(h, b, 1));
-        rows.push(tf.addN(scoreIndices.map(([node, ...idx]) => tf.reshape(tf.slice(row[node!]!, [0, ...idx], [1, ...idx.map(() => 1)]), []))) as tf.Scalar);
-      }
+      for (let b = 0; b < x.shape[0]; b++) rows.push(score(heads.map((h) => tf.slice(h, b, 1))));
       return tf.stack(rows) as tf.Tensor1D;
     };
   }

@@ -132,7 +132,7 @@ export class TimelineChart {
         scales: { x: { time: false, ...(xRange ? { range: xRange } : {}) }, y: { range: yRange } },
         axes: [
           { ...AXIS, size: 24, values: (_u, vals) => vals.map((v) => `${+v.toFixed(2)}s`) },
-          { ...AXIS, size: 36, values: (_u, vals) => vals.map(fmt) },
+          { ...AXIS, size: 44, values: (_u, vals) => vals.map(fmt) },
         ],
         series: [
           {},
