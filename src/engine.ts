@@ -241,16 +241,18 @@ function roundStats(s: ReturnType<typeof mapStats>) {
 
 /** The frame engine for a pipeline: in this thread, or a pool of worker threads (see EngineOptions.workers). */
 export async function createExplainer(options: EngineOptions = {}): Promise<FrameExplainer & { warmUp(): Promise<number>; readonly concurrency: number }> {
-  const workers = await resolveWorkers(options);
+  const { workers, backend } = await resolveWorkers(options);
   if (workers === 0) return Engine.create(options);
   const { WorkerPoolExplainer } = await import('./pipeline/worker-pool.js');
-  return WorkerPoolExplainer.start({ ...options, workers: 0 }, workers);
+  // The workers get the backend `auto` settled on here, so a fallback is warned about once, not per worker.
+  return WorkerPoolExplainer.start({ ...options, ...(backend ? { backend } : {}), workers: 0 }, workers);
 }
 
-async function resolveWorkers(options: EngineOptions): Promise<number> {
+async function resolveWorkers(options: EngineOptions): Promise<{ workers: number; backend?: BackendChoice }> {
   const w = options.workers ?? 0;
-  if (w !== 'auto') return w;
+  if (w === 0) return { workers: 0 };
   const backend = await initBackend(options.backend ?? 'auto', options.warn);
-  if (backend !== 'wasm' && backend !== 'cpu') return 0;
-  return Math.min(4, Math.max(1, availableParallelism()));
+  if (w !== 'auto') return { workers: w, backend };
+  if (backend !== 'wasm' && backend !== 'cpu') return { workers: 0 };
+  return { workers: Math.min(4, Math.max(1, availableParallelism())), backend };
 }

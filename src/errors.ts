@@ -9,6 +9,11 @@ export const EXIT = {
   usage: 2,
   /** Partial result: the input ended early or the decoder failed mid-way; what decoded was written. */
   partial: 3,
+  /**
+   * The output could not be completed for a reason outside the input and the flags (the encoder was killed or
+   * crashed mid-run); nothing was left at the output path. Running again may work.
+   */
+  outputFailed: 4,
   /** Interrupted by SIGINT/SIGTERM; a valid output of the frames so far was written. */
   interrupted: 130,
 } as const;

@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregate } from '../src/audit/aggregate.js';
 import { RANDOM, type AuditReportJson } from '../src/audit/types.js';
-import { runAudit, type AuditProgress, type AuditRunResult } from '../src/audit/run.js';
+import { parseAuditMethods } from '../src/audit/methods.js';
+import { expectedSampledFrames, resolveRunOptions, runAudit, type AuditProgress, type AuditRunResult } from '../src/audit/run.js';
 import { writeAuditJson, writeAuditReport } from '../src/audit/write.js';
 import { Engine } from '../src/engine.js';
 import { chromiumMissing, launchChromium } from './helpers/chromium.js';
@@ -113,7 +114,7 @@ describe('runAudit on test_video.mp4', () => {
     expect(tensorsAfter).toBe(tensorsBefore);
   });
 
-  it('writes JSON with the summary table and NaN-free numbers', async () => {
+  it('writes JSON with the summary table and no thumbnails', async () => {
     const file = join(dir, 'audit.json');
     await writeAuditJson(file, result.data);
     const json = JSON.parse(await readFile(file, 'utf8')) as AuditReportJson;
@@ -171,6 +172,51 @@ describe('runAudit on test_video.mp4', () => {
     expect(r.data.framesSampled).toBe(1);
     expect(r.data.detections.every((d) => d.frame === 0)).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('runs Integrated Gradients as a reference method, scored like the CAMs', async () => {
+    const before = tf.memory().numTensors;
+    const r = await runAudit(
+      video,
+      { methods: ['xgradcam', 'ig'], maxFrames: 1, classes: ['car'], minScore: 0.6, igSteps: 2, sensitivity: true, gallerySize: 2, settings: { steps: 3, randomSeeds: [1], sensitivitySamples: 1 } },
+      engine,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.data.methods).toEqual(['xgradcam', 'ig']);
+    expect(r.data.detections).toHaveLength(1);
+    const d = r.data.detections[0]!;
+    const ig = d.methods['ig']!;
+    // Same map size as the CAMs (so both are ordered at the same granularity), finite AUCs, a measured cost.
+    expect(Number.isFinite(ig.deletionAuc)).toBe(true);
+    expect(Number.isFinite(ig.insertionAuc)).toBe(true);
+    expect(ig.energyInBoxes!).toBeGreaterThan(0);
+    expect(ig.msPerMap!).toBeGreaterThan(0);
+    // Max-sensitivity would cost --samples more IG runs: computed for the CAM only.
+    expect(ig.maxSensitivity).toBeUndefined();
+    expect(d.methods['xgradcam']!.maxSensitivity).toBeGreaterThanOrEqual(0);
+    expect(r.data.settings.extra).toMatchObject({ igSteps: 2, igBaseline: 'blur', maxSensitivity: 'on (not for ig)' });
+  });
+});
+
+describe('audit run options', () => {
+  it('parses and checks the method list', () => {
+    expect(parseAuditMethods('xgradcam, IG ,eigencam')).toEqual(['xgradcam', 'ig', 'eigencam']);
+    expect(() => parseAuditMethods('xgradcam,random')).toThrow(/unknown method 'random'/);
+    expect(() => parseAuditMethods(' , ')).toThrow(/at least one/);
+    expect(() => resolveRunOptions({ methods: [] })).toThrow(/at least one method/);
+    expect(() => resolveRunOptions({ methods: ['xgradcam'], every: 0 })).toThrow(/--every/);
+    expect(() => resolveRunOptions({ methods: ['xgradcam'], settings: { steps: 1 } })).toThrow(/steps/);
+    expect(resolveRunOptions({ methods: ['xgradcam'] })).toMatchObject({ every: 10, minScore: 0.3, igSteps: 50, settings: { steps: 20 } });
+  });
+
+  it('estimates the sampled frames from the probed frame count', () => {
+    const info = { frameCount: 38, fps: 25, duration: 1.52 };
+    expect(expectedSampledFrames(info, { every: 12 })).toBe(4);
+    expect(expectedSampledFrames(info, { every: 10 })).toBe(4);
+    expect(expectedSampledFrames(info, { every: 1, maxFrames: 5 })).toBe(5);
+    expect(expectedSampledFrames(info, { every: 1, start: 1 })).toBe(13);
+    expect(expectedSampledFrames(info, { every: 5, duration: 0.4 })).toBe(2);
+    expect(expectedSampledFrames({ fps: 0 }, { every: 3 })).toBeUndefined();
   });
 });
 

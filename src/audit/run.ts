@@ -154,7 +154,7 @@ export async function runAudit(
   }
   const sensitivityFor = (m: AuditMethod): boolean => o.sensitivity && isCamMethod(m) && !SLOW_METHODS.includes(m);
   const skipped = methods.filter((m) => o.sensitivity && !sensitivityFor(m));
-  if (skipped.length) warn(`max-sensitivity is not computed for ${skipped.join(', ')} (it would cost ${s.sensitivitySamples}x their already slow maps)`);
+  if (skipped.length) warn(`max-sensitivity is not computed for ${skipped.join(', ')}: it would recompute each of their slow maps ${s.sensitivitySamples + 1} times`);
 
   const decoder = await openDecoder(source, {
     ...(control.info ? { info: control.info } : {}),
@@ -196,6 +196,8 @@ export async function runAudit(
     // same heads, so its per-detection maps are matched to these by class and box.
     let found: DetectedObject[] = (await detectForFrame([frame.rgb], W, H))[0] ?? [];
     if (o.classes.length) found = found.filter((d) => o.classes.includes(d.label));
+    // Updated on empty frames too: a track that misses a sampled frame ends.
+    const trackIds = tracker.update(found);
     if (found.length === 0) return;
 
     const camMaps = new Map<AuditMethod, (SaliencyMap | undefined)[]>();
@@ -215,7 +217,6 @@ export async function runAudit(
     }
     const mapSize = [...camMaps.values()].flat().find((m) => m !== undefined);
     const image = await prepareAuditImage(frame.rgb, W, H, s.blurSigma);
-    const trackIds = tracker.update(found);
     temporal ??= TemporalCollector.fromSettings(W, H, s);
     const worst = new Map<string, { energy: number; det: Detection; index: number; map: SaliencyMap }>();
 
@@ -239,7 +240,7 @@ export async function runAudit(
           maps[m] = map;
           if (!warnedSlow && !camMethods.includes('polycam')) {
             warnedSlow = true;
-            warn(`ig took ${(msPerMap[m]! / 1000).toFixed(0)} s for one detection (${o.igSteps} gradient steps)`);
+            warn(`ig took ${(msPerMap[m]! / 1000).toFixed(0)} s for one detection (${o.igSteps} gradient steps); every detection costs about as much`);
           }
           continue;
         }

@@ -107,7 +107,7 @@ export function auditCommand(): Command {
     const progress = createProgress({ quiet: Boolean(flags.quiet) });
     const warn = (msg: string): void => progress.log(msg);
     if (flags.methods.includes('polycam')) warn('polycam runs one forward pass per feature channel (hundreds per frame): expect minutes per frame; --every / --max-frames bound the work');
-    if (flags.methods.includes(IG)) warn(`ig runs ${flags.igSteps} gradient passes per detection: expect about a minute per detection on a CPU backend`);
+    if (flags.methods.includes(IG)) warn(`ig runs ${flags.igSteps} gradient passes through the whole model per detection: expect minutes per detection on a CPU backend`);
 
     const controller = new AbortController();
     const release = onInterrupt(() => {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's Node build registers no gradient functions; the union package's Node bundle does (CAMs need them).
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -22,23 +22,25 @@ export interface BackendProbe {
   detail: string;
 }
 
+function isInstalled(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Which backends could run here, without initialising any of them (cheap: used by `info`). */
 export function listBackends(): BackendProbe[] {
-  const has = (pkg: string) => {
-    try {
-      require.resolve(pkg);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const has = isInstalled;
   const native = has('@tensorflow/tfjs-node-gpu') ? '@tensorflow/tfjs-node-gpu' : has('@tensorflow/tfjs-node') ? '@tensorflow/tfjs-node' : '';
   return [
     { name: 'tensorflow', available: native !== '', detail: native || 'not installed (npm i @tensorflow/tfjs-node-gpu)' },
     {
       name: 'webgpu',
-      available: has('webgpu') && has('@tensorflow/tfjs-backend-webgpu') && hasVulkanLoader(),
-      detail: !has('webgpu') ? 'npm webgpu not installed' : hasVulkanLoader() ? 'npm webgpu (Dawn) over Vulkan' : 'no Vulkan loader (libvulkan.so.1) on this machine',
+      available: has('webgpu') && has('@tensorflow/tfjs-backend-webgpu') && webgpuBlocker() === undefined,
+      detail: !has('webgpu') ? 'npm webgpu not installed' : (webgpuBlocker() ?? 'npm webgpu (Dawn) over Vulkan'),
     },
     { name: 'wasm', available: has('@tensorflow/tfjs-backend-wasm'), detail: '@tensorflow/tfjs-backend-wasm (1 thread under Node)' },
     { name: 'cpu', available: true, detail: 'plain JavaScript kernels (slow)' },
@@ -55,6 +57,88 @@ export function hasVulkanLoader(): boolean {
   return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
 
+/**
+ * A GPU on Linux shows up as a device node: /dev/dri/renderD* (Mesa: Intel, AMD), /dev/nvidia*, or /dev/dxg
+ * (WSL2). Without one, Vulkan can only offer a software rasteriser (llvmpipe, SwiftShader), which runs the
+ * model many times slower than WASM.
+ */
+export function hasGpuDevice(): boolean {
+  if (process.platform !== 'linux') return true;
+  const renderNode = (() => {
+    try {
+      return readdirSync('/dev/dri').some((n) => n.startsWith('renderD'));
+    } catch {
+      return false;
+    }
+  })();
+  return renderNode || existsSync('/dev/nvidiactl') || existsSync('/dev/dxg');
+}
+
+/** Why WebGPU cannot run here, checked without loading Dawn (which prints native warnings as it fails). */
+function webgpuBlocker(): string | undefined {
+  if (!hasVulkanLoader()) return 'no Vulkan loader (libvulkan.so.1) on this machine';
+  if (!hasGpuDevice()) return 'no GPU device on this machine (no /dev/dri render node, /dev/nvidia* or /dev/dxg)';
+  return undefined;
+}
+
+interface AdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+interface AdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: AdapterInfoLike;
+}
+
+/**
+ * A CPU rasteriser posing as a GPU: Dawn flags it as the fallback adapter (`info.isFallbackAdapter`, formerly on
+ * the adapter itself); the names catch Dawn versions that do not (lavapipe reports vendor "mesa", architecture
+ * "software", device "llvmpipe-…"; SwiftShader names itself).
+ */
+export function isSoftwareAdapter(adapter: AdapterLike): boolean {
+  const info = adapter.info ?? {};
+  if (adapter.isFallbackAdapter || info.isFallbackAdapter) return true;
+  if (info.architecture === 'software') return true;
+  return /llvmpipe|lavapipe|swiftshader/i.test(`${info.device ?? ''} ${info.description ?? ''}`);
+}
+
+interface DawnGpu {
+  requestAdapter(): Promise<AdapterLike | null>;
+}
+
+let dawn: Promise<{ gpu: DawnGpu; adapter: AdapterLike | null }> | undefined;
+
+/** Dawn's GPU object and its default adapter, made once per process (each instance starts up Vulkan). */
+function dawnAdapter(): Promise<{ gpu: DawnGpu; adapter: AdapterLike | null }> {
+  dawn ??= (async () => {
+    const webgpuPkg = 'webgpu'; // an optional dependency: imported by name only when installed
+    const mod = (await import(webgpuPkg)) as { create: (flags: string[]) => DawnGpu; globals: object };
+    Object.assign(globalThis, mod.globals);
+    const gpu = mod.create([]);
+    return { gpu, adapter: await gpu.requestAdapter() };
+  })();
+  return dawn;
+}
+
+export type WebgpuAdapterProbe = { found: true; software: boolean; info: AdapterInfoLike } | { found: false; reason: string };
+
+/** The adapter a forced `--backend webgpu` would run on, or why there is none (loads Dawn: tests, diagnostics). */
+export async function probeWebgpuAdapter(): Promise<WebgpuAdapterProbe> {
+  if (!isInstalled('webgpu') || !isInstalled('@tensorflow/tfjs-backend-webgpu')) return { found: false, reason: 'npm webgpu / @tensorflow/tfjs-backend-webgpu not installed' };
+  if (!hasVulkanLoader()) return { found: false, reason: 'no Vulkan loader (libvulkan.so.1) on this machine' };
+  try {
+    const { adapter } = await dawnAdapter();
+    if (!adapter) return { found: false, reason: 'Dawn found no Vulkan adapter (no GPU, and no Vulkan driver Dawn accepts, e.g. Mesa >= 25 lavapipe)' };
+    const { vendor, architecture, device, description } = adapter.info ?? {};
+    return { found: true, software: isSoftwareAdapter(adapter), info: { vendor, architecture, device, description } };
+  } catch (err) {
+    return { found: false, reason: `Dawn failed to load: ${firstLine(err)}` };
+  }
+}
+
 let active: BackendName | undefined;
 
 /**
@@ -65,7 +149,7 @@ export async function initBackend(choice: BackendChoice = 'auto', warn: (msg: st
   if (choice !== 'auto') {
     if (active === choice && tf.getBackend() === choice) return choice;
     try {
-      await setUp(choice);
+      await setUp(choice, warn, true);
     } catch (err) {
       throw new UserError(`backend ${choice} failed to initialise: ${firstLine(err)}`);
     }
@@ -77,7 +161,7 @@ export async function initBackend(choice: BackendChoice = 'auto', warn: (msg: st
     const probe = listBackends().find((b) => b.name === name)!;
     if (!probe.available) continue;
     try {
-      await setUp(name);
+      await setUp(name, warn, false);
       active = name;
       return name;
     } catch (err) {
@@ -89,31 +173,43 @@ export async function initBackend(choice: BackendChoice = 'auto', warn: (msg: st
   throw new UserError('no TF.js backend could be initialised');
 }
 
-async function setUp(name: BackendName): Promise<void> {
+/**
+ * `forced`: the user named this backend. A forced WebGPU runs on a software Vulkan adapter too (Mesa's
+ * lavapipe: 10-20x slower than WASM, but the same kernels as on a GPU, so CI can check them without one).
+ */
+async function setUp(name: BackendName, warn: (msg: string) => void, forced: boolean): Promise<void> {
   switch (name) {
     case 'tensorflow': {
       // Optional peer dependencies: imported by name only when installed.
       const pkgs = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
       let loaded = false;
+      // An installed package that fails to load (a broken native build, a missing libtensorflow) is what
+      // the user needs to hear about, not "not installed".
+      let broken: string | undefined;
       for (const pkg of pkgs) {
         try {
           await import(pkg);
           loaded = true;
           break;
-        } catch {
-          /* try the next one */
+        } catch (err) {
+          if (broken === undefined && isInstalled(pkg)) broken = `${pkg} is installed but failed to load: ${firstLine(err)}`;
         }
       }
-      if (!loaded) throw new Error('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed');
+      if (!loaded) throw new Error(broken ?? 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed');
       break;
     }
     case 'webgpu': {
-      const webgpuPkg = 'webgpu';
-      const dawn = (await import(webgpuPkg)) as { create: (flags: string[]) => unknown; globals: object };
-      Object.assign(globalThis, dawn.globals);
-      const gpu = dawn.create([]) as { requestAdapter(): Promise<unknown> };
-      const adapter = await gpu.requestAdapter();
+      // Without a loader or a GPU, Dawn can only fail or fall back to a software rasteriser, and it prints
+      // native warnings on stderr either way: `auto` does not load it. A forced webgpu tries any Vulkan driver.
+      const blocker = forced ? (hasVulkanLoader() ? undefined : 'no Vulkan loader (libvulkan.so.1) on this machine') : webgpuBlocker();
+      if (blocker) throw new Error(blocker);
+      const { gpu, adapter } = await dawnAdapter();
       if (!adapter) throw new Error('no usable adapter (Dawn found no Vulkan device)');
+      if (isSoftwareAdapter(adapter)) {
+        const what = adapter.info?.description || adapter.info?.device || 'unknown';
+        if (!forced) throw new Error(`no usable adapter (only the software one: ${what})`);
+        warn(`webgpu runs on a software Vulkan adapter (${what}): correct but 10-20x slower than wasm`);
+      }
       Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
       await import('@tensorflow/tfjs-backend-webgpu');
       break;

@@ -4,6 +4,7 @@ import { UserError, EXIT } from '../errors.js';
 import type { ShowOptions } from '../render/index.js';
 import type { ExplainOptions, FrameExplainer, RenderOptions } from '../types.js';
 import { checkOutputPath, openDecoder, openEncoder, openSidecar, type Encoder, type SourceInfo } from '../video/index.js';
+import { removeQuietly } from '../video/atomic.js';
 import { explainFrames, renderFrames, smoothMaps } from './operators.js';
 import { pullSource } from './pull.js';
 
@@ -104,8 +105,17 @@ export async function runExport(explainer: FrameExplainer, o: ExportOptions): Pr
     await sidecar?.abort();
     throw new UserError(`no frame of ${o.input} could be decoded${result.error ? `: ${result.error}` : ''}`);
   }
-  const { path } = await encoder.finish();
-  const side = sidecar ? (await sidecar.finish()).path : undefined;
+  // Both outputs or neither: a sidecar that cannot be completed (disk full) takes the finished video with it,
+  // so a failed run never leaves a half set that looks whole.
+  let path: string | undefined;
+  let side: string | undefined;
+  try {
+    path = (await encoder.finish()).path;
+    side = sidecar ? (await sidecar.finish()).path : undefined;
+  } catch (err) {
+    await Promise.allSettled([encoder.abort(), sidecar?.abort(), path !== undefined ? removeQuietly(path) : undefined]);
+    throw err;
+  }
   const truncated = !result.complete && !interrupted;
   return {
     frames: written,

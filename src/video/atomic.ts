@@ -87,8 +87,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 export function asWriteError(path: string, err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const why: Record<string, string> = {
-    ENOSPC: 'no space left on device',
-    EDQUOT: 'disk quota exceeded',
+    ENOSPC: 'disk full or file too large (no space left on device)',
+    EDQUOT: 'disk full or file too large (disk quota exceeded)',
+    // A file system's or `ulimit -f`'s size limit: to the user the same as a full disk.
+    EFBIG: 'disk full or file too large (file size limit exceeded)',
     EACCES: 'permission denied',
     EPERM: 'permission denied',
     EROFS: 'read-only file system',

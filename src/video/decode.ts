@@ -279,8 +279,9 @@ function summarize(exit: FfmpegExit, t: Tally): DecodeResult {
   const anyLine = pickErrorLine(t.errors);
   if (t.stopped) return { ...base, complete: false };
   if (!exitOk) {
-    const why = exit.signal ? `ffmpeg was killed (${exit.signal})` : `ffmpeg exited with code ${exit.code}`;
-    return { ...base, complete: false, error: anyLine ?? why };
+    // A kill explains itself better than whatever ffmpeg last logged.
+    if (exit.signal) return { ...base, complete: false, error: `the decoder (ffmpeg) was killed by ${exit.signal}` };
+    return { ...base, complete: false, error: anyLine ?? `ffmpeg exited with code ${exit.code}` };
   }
   let complete = !hasErrors;
   if (!t.live && t.expected) {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import ffmpeg from 'fluent-ffmpeg';
-import { UserError } from '../errors.js';
+import { EXIT, UserError } from '../errors.js';
 import { checkOutputPath, removeQuietly, tempPathFor } from './atomic.js';
 import { trackTempFile } from './exit-cleanup.js';
 import { classifySource } from './source.js';
@@ -119,10 +119,43 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
     const signal = exit ? exit.signal : run.proc.signalCode;
     const code = exit ? exit.code : run.proc.exitCode;
     if (signalledExit) return `ffmpeg stopped on a signal (${code === 0 ? 'exit 0' : `exit ${code}`})`;
-    return pickErrorLine(log) ?? (signal ? `killed by ${signal}` : code ? `exited with code ${code}` : stdinError?.message ?? 'its input closed');
+    // A kill explains itself better than whatever ffmpeg last logged.
+    if (signal) return `killed by ${signal}`;
+    return pickErrorLine(log) ?? (code ? `exited with code ${code}` : stdinError?.message ?? 'its input closed');
   };
 
   const cleanExit = (exit: FfmpegExit): boolean => exit.code === 0 || (signalledExit && exit.code === 255);
+
+  /**
+   * What the user is told when ffmpeg stopped before the file was complete. A full disk or a file size limit
+   * (ENOSPC/EFBIG in its log, or SIGXFSZ) is theirs to fix: exit 2. Anything else (killed, crashed) happened
+   * under us: exit 4. Either way the temp file is removed, so nothing is left at the output path.
+   */
+  const stoppedError = (exit?: FfmpegExit): UserError => {
+    const signal = exit ? exit.signal : run.proc.signalCode;
+    const line = why(exit);
+    if (signal === 'SIGXFSZ' || /No space left|File too large|Disk quota/i.test(line)) {
+      return new UserError(`cannot write ${outPath}: disk full or file too large (${signal === 'SIGXFSZ' ? 'file size limit exceeded' : line}); nothing was written`);
+    }
+    if (/Permission denied|Read-only file system/i.test(line)) return new UserError(`cannot write ${outPath}: ${line}`);
+    return new UserError(`the encoder (ffmpeg) for ${outPath} stopped after ${frames} frame${frames === 1 ? '' : 's'}: ${line}; nothing was written`, EXIT.outputFailed);
+  };
+
+  /**
+   * A write failed because ffmpeg is gone: wait (briefly) for its exit status, which says why, and remove
+   * the temp file at once (nothing more can come of it).
+   */
+  const writeFailed = async (): Promise<never> => {
+    const exit = await Promise.race([run.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref())]);
+    if (state === 'aborted') throw new Error(`encoder for ${outPath} was aborted`);
+    const err = stoppedError(exit);
+    state = 'aborted';
+    stdin.destroy();
+    await killFfmpeg(run);
+    await removeQuietly(temp);
+    forgetTemp();
+    throw err;
+  };
 
   return {
     path: target,
@@ -138,12 +171,10 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
       if (rgb.length !== frameBytes) {
         return Promise.reject(new Error(`frame has ${rgb.length} bytes, expected ${width}x${height}x3 = ${frameBytes}`));
       }
-      if (!run.running || stdinError || stdin.destroyed) {
-        return Promise.reject(new Error(`ffmpeg encoder for ${outPath} stopped: ${why()}`));
-      }
+      if (!run.running || stdinError || stdin.destroyed) return writeFailed();
       return new Promise<void>((resolve, reject) => {
         stdin.write(rgb, (err) => {
-          if (err) reject(new Error(`ffmpeg encoder for ${outPath} stopped: ${pickErrorLine(log) ?? err.message}`));
+          if (err) writeFailed().catch(reject);
           else {
             frames++;
             resolve();
@@ -168,11 +199,7 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
         state = 'aborted';
         await removeQuietly(temp);
         forgetTemp();
-        const line = why(exit);
-        if (/No space left|Permission denied|Read-only file system/i.test(line)) {
-          throw new UserError(`cannot write ${outPath}: ${line}`);
-        }
-        throw new Error(`encoding ${outPath} failed: ${line}`);
+        throw stoppedError(exit);
       }
       await rename(temp, target);
       forgetTemp();
