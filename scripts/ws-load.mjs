@@ -7,7 +7,9 @@
 //   node scripts/ws-load.mjs --url ws://127.0.0.1:8080/ws [--pid <server pid>] [--window <frames>]
 //
 // Rates are measured over whole loops of the clip (a window of frameCount consecutive frames covers every
-// frame once whatever it starts at), so the solo and loaded windows do the same work. The server's RSS is
+// frame once whatever it starts at), so the solo and loaded windows do the same work. The solo rate is
+// measured before and after the loaded phase and averaged, which cancels a drift in what else the machine
+// is doing (its cores may be shared) to first order. The server's RSS is
 // read from /proc/<pid>/status twice a second; "bounded" means the largest sample of the second half of the
 // loaded phase is at most 1.2 × the largest of its first half.
 import { spawn } from 'node:child_process';
@@ -139,13 +141,14 @@ function rssMiB(pid) {
 function connect(url, { slow = false } = {}) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
-    const c = { ws, slow, hello: undefined, arrivals: new Map(), lastMeta: undefined, frames: 0, closed: false, pending: undefined };
+    const c = { ws, slow, hello: undefined, arrivals: new Map(), lastMeta: undefined, frames: 0, bytes: 0, closed: false, pending: undefined };
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         if (c.pending) {
           c.arrivals.set(c.pending.seq, performance.now());
           c.lastMeta = c.pending;
           c.frames++;
+          c.bytes += data.length;
         }
         c.pending = undefined;
         return;
@@ -181,9 +184,17 @@ function rateOf(c, start, window) {
 
 /** Waits for the next frame after now, then for `window` more; returns the window's first seq. */
 async function measure(clients, window, timeoutMs, what) {
+  const gone = () => {
+    if (clients.some((c) => c.closed)) throw new Error(`a client that was reading was disconnected (${what})`);
+  };
+  gone();
   const start = (await waitFor(() => { const s = maxSeq(clients); return s > 0 ? s : undefined; }, timeoutMs, `a first frame (${what})`)) + 1;
-  await waitFor(() => (clients.every((c) => [...c.arrivals.keys()].some((s) => s >= start)) ? true : undefined), timeoutMs, `frame ${start} (${what})`);
-  await waitFor(() => (clients.every((c) => [...c.arrivals.keys()].some((s) => s >= start + window)) ? true : undefined), timeoutMs, `${window} frames (${what})`);
+  const reached = (seq) => () => {
+    gone();
+    return clients.every((c) => [...c.arrivals.keys()].some((s) => s >= seq)) ? true : undefined;
+  };
+  await waitFor(reached(start), timeoutMs, `frame ${start} (${what})`);
+  await waitFor(reached(start + window), timeoutMs, `${window} frames (${what})`);
   return start;
 }
 
@@ -208,7 +219,7 @@ export async function runLoad(o) {
     if (!window) throw new Error('the source has no frame count (live?): pass --window <frames>');
     const soloT0 = performance.now();
     const soloStart = await measure([solo], window, left(), 'solo');
-    const soloFps = rateOf(solo, soloStart, window);
+    const soloBefore = rateOf(solo, soloStart, window);
     const soloSeconds = (performance.now() - soloT0) / 1000;
     solo.ws.close();
 
@@ -235,8 +246,18 @@ export async function runLoad(o) {
     const whilePaused = slow.map((c) => c.arrivals.size);
     for (const [i, c] of slow.entries()) {
       await waitFor(() => (c.closed || (c.lastMeta && c.lastMeta.sentAt >= resumedAt) ? true : undefined), 20_000, 'a resumed slow client to catch up');
-      slowReport.push({ receivedWhilePaused: whilePaused[i], dropped: c.lastMeta?.stats.dropped ?? null, open: !c.closed });
+      // What arrived after resuming but was sent before: frames that sat in the socket buffers meanwhile.
+      const inBuffers = [...c.arrivals.keys()].length - whilePaused[i] - (c.closed ? 0 : 1);
+      slowReport.push({ receivedWhilePaused: whilePaused[i], heldInSocketBuffers: inBuffers, dropped: c.lastMeta?.stats.dropped ?? null, open: !c.closed });
     }
+
+    // Solo again: one healthy client stays, the others leave.
+    phase = 'solo-after';
+    const again = healthy[0];
+    for (const c of clients) if (c !== again) c.ws.terminate();
+    const afterStart = await measure([again], window, left(), 'solo, after');
+    const soloAfter = rateOf(again, afterStart, window);
+    const soloFps = (soloBefore + soloAfter) / 2;
 
     const loadRss = rss.filter((s) => s.phase === 'load');
     const mid = (loadT0 + loadEnd) / 2;
@@ -251,8 +272,8 @@ export async function runLoad(o) {
       window,
       clients: o.clients,
       slowClients: o.slow,
-      solo: { fps: soloFps, seconds: soloSeconds },
-      loaded: { seconds: loadSeconds, framesBroadcast: broadcast, healthyFps: rates, healthyDropped, minPct: (100 * minRate) / soloFps, medianPct: (100 * median(rates)) / soloFps },
+      solo: { fps: soloFps, before: soloBefore, after: soloAfter, seconds: soloSeconds },
+      loaded: { seconds: loadSeconds, framesBroadcast: broadcast, meanFrameKiB: healthy[0].bytes / healthy[0].frames / 1024, healthyFps: rates, healthyDropped, minPct: (100 * minRate) / soloFps, medianPct: (100 * median(rates)) / soloFps },
       slow: slowReport,
       rssMiB: rssChecked ? { max: Math.max(...rss.map((s) => s.mib)), loadFirstHalfMax: firstHalf, loadSecondHalfMax: secondHalf } : null,
       ok: { rate: minRate >= o.minRatio * soloFps, memory: rssChecked ? secondHalf <= 1.2 * firstHalf : null },
@@ -269,12 +290,12 @@ function report(r) {
   const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
   const lines = [
     `source ${r.source} (${r.frameSize}), backend ${r.backend}, window ${r.window} frames`,
-    `solo:   ${f(r.solo.fps)} fps over ${f(r.solo.seconds, 1)} s`,
-    `loaded: ${r.clients} clients (${r.slowClients} not reading) over ${f(r.loaded.seconds, 1)} s`,
+    `solo:   ${f(r.solo.fps)} fps (${f(r.solo.before)} before, ${f(r.solo.after)} after the loaded phase; ${f(r.solo.seconds, 1)} s each)`,
+    `loaded: ${r.clients} clients (${r.slowClients} not reading) over ${f(r.loaded.seconds, 1)} s, ${f(r.loaded.meanFrameKiB, 0)} KiB a frame`,
     '',
     ' client | fps   | % of solo | dropped',
     ...r.loaded.healthyFps.map((x, i) => ` ${String(i + 1).padStart(6)} | ${f(x).padStart(5)} | ${f((100 * x) / r.solo.fps, 1).padStart(8)}% | ${r.loaded.healthyDropped[i]}`),
-    ...r.slow.map((s, i) => ` slow ${i + 1} | not reading: got ${s.receivedWhilePaused} frames, ${s.dropped} dropped, ${s.open ? 'still connected' : 'disconnected'}`),
+    ...r.slow.map((s, i) => ` slow ${i + 1} | not reading: ${s.dropped} dropped by the server, ${s.heldInSocketBuffers} held in socket buffers, ${s.open ? 'still connected' : 'disconnected'}`),
     '',
     `healthy clients: min ${f(r.loaded.minPct, 1)}%, median ${f(r.loaded.medianPct, 1)}% of the solo rate`,
     r.rssMiB

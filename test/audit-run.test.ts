@@ -261,6 +261,37 @@ describe('saliencam audit (CLI)', () => {
     }
   });
 
+  it('on Ctrl-C writes what was audited and exits 130', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'saliencam-audit-cli-'));
+    try {
+      const json = join(dir, 'a.json');
+      let sent = false;
+      const r = await runCli(
+        ['audit', video, '--json', json, '--every', '19', '--classes', 'car', '--min-score', '0.5', '--steps', '4', '--random-maps', '1', '--samples', '0', '--methods', 'xgradcam'],
+        {
+          timeoutMs: 300_000,
+          onSpawn: (child) =>
+            child.stderr!.on('data', (d: Buffer) => {
+              // Interrupt once the first sampled frame is done, while the second one is being audited.
+              if (!sent && /1\/2 sampled frames/.test(String(d))) {
+                sent = true;
+                child.kill('SIGINT');
+              }
+            }),
+        },
+      );
+      expect(sent).toBe(true);
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stderr).toMatch(/interrupted; the report covers the 1 sampled frames audited/);
+      const data = JSON.parse(await readFile(json, 'utf8')) as AuditReportJson;
+      expect(data.framesSampled).toBe(1);
+      expect(data.detections.filter((d) => d.frame === 0)).toHaveLength(1);
+      expect(await readdir(dir)).toEqual(['a.json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('writes the report and the JSON atomically on a one-frame audit', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'saliencam-audit-cli-'));
     try {

@@ -22,6 +22,15 @@ export function throwIfAborted(signal?: AbortSignal): void {
 }
 
 /**
+ * Lets timers and signal handlers run, then checks the signal. On WASM/CPU, `data()` resolves as a microtask,
+ * so a detection's hundreds of detector runs would otherwise never give the event loop a turn (Ctrl-C, progress).
+ */
+export async function checkpoint(signal?: AbortSignal): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  throwIfAborted(signal);
+}
+
+/**
  * Most images the model takes in one forward pass. The built-in graphs declare a batch of 1 on their input
  * placeholder and TF.js refuses any other size, so batches are fed one row at a time there.
  */
@@ -36,7 +45,7 @@ export function engineDetectBatch(engine: Engine, minScore: number, signal?: Abo
   return async (images, width, height) => {
     const out: DetectedObject[][] = [];
     for (let i = 0; i < images.length; i += Math.min(limit, images.length)) {
-      throwIfAborted(signal);
+      await checkpoint(signal);
       out.push(...(await engine.detectBatch(images.slice(i, i + limit), width, height, minScore)));
     }
     return out;
@@ -74,7 +83,7 @@ export function detectionExplainer(
 ): Explain {
   const minScore = Math.max(0.05, 0.5 * Math.min(options.minScore, target.score));
   return async (rgb, width, height) => {
-    throwIfAborted(signal);
+    await checkpoint(signal);
     const ex = await engine.explain(
       { index: frame.index, time: frame.time, width, height, rgb },
       { method, perDetection: true, classes: [target.label], minScore, polycamVariant: options.polycamVariant },

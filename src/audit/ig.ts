@@ -78,11 +78,21 @@ export async function integratedGradients(
     throw err;
   }
 
-  const attrT = tf.tidy(() => tf.sum(tf.mul(acc, diff), [0, 3]));
-  const scoresT = tf.tidy(() => f(tf.concat([input, base], 0)));
-  const [attrData, scores] = await Promise.all([attrT.data(), scoresT.data()]);
-  tf.dispose([attrT, scoresT, acc, diff]);
-  if (base !== baseline) base.dispose();
+  const finalAcc = acc;
+  let attrData: Float32Array | Int32Array | Uint8Array;
+  let scores: Float32Array | Int32Array | Uint8Array;
+  const made: tf.Tensor[] = [];
+  try {
+    const attrT = tf.tidy(() => tf.sum(tf.mul(finalAcc, diff), [0, 3]));
+    made.push(attrT);
+    const scoresT = tf.tidy(() => f(tf.concat([input, base], 0)));
+    made.push(scoresT);
+    [attrData, scores] = await Promise.all([attrT.data(), scoresT.data()]);
+  } finally {
+    // Freed on failure too (a throwing score function must not leak the path's tensors).
+    tf.dispose([...made, finalAcc, diff]);
+    if (base !== baseline) base.dispose();
+  }
 
   const attribution = Float32Array.from(attrData);
   let total = 0;

@@ -85,7 +85,7 @@ export async function perturbationCurves(
         [delBase, rgb],
         [rgb, insBase],
       ] as const) {
-        const work = onto.slice();
+        const work = new Uint8Array(onto); // a copy even when `onto` is a Buffer (whose slice() is a view)
         let done = 0;
         for (let k = 1; k < steps; k++) {
           const upTo = pixelsAt(k);
@@ -95,7 +95,7 @@ export async function perturbationCurves(
             work[p + 1] = from[p + 1]!;
             work[p + 2] = from[p + 2]!;
           }
-          yield work.slice();
+          yield new Uint8Array(work);
         }
       }
     }

@@ -8,7 +8,7 @@ import type { DetectedObject } from '../model/detector.js';
 import type { Detection, Frame, SaliencyMap } from '../types.js';
 import { openDecoder, type SourceInfo } from '../video/index.js';
 import { auditDetection } from './detection.js';
-import { AuditAborted, detectionExplainer, engineDetectBatch, igMap, matchDetection, modelBatchLimit, throwIfAborted } from './engine-bridge.js';
+import { AuditAborted, checkpoint, detectionExplainer, engineDetectBatch, igMap, matchDetection, modelBatchLimit } from './engine-bridge.js';
 import { prepareAuditImage, resolveBlurSigma } from './image.js';
 import { IG, SLOW_METHODS, isCamMethod, type AuditMethod } from './methods.js';
 import { detectionScorer } from './scorer.js';
@@ -203,7 +203,7 @@ export async function runAudit(
     const camMaps = new Map<AuditMethod, (SaliencyMap | undefined)[]>();
     const camMs = new Map<AuditMethod, number>();
     for (const m of camMethods) {
-      throwIfAborted(signal);
+      await checkpoint(signal);
       const t0 = performance.now();
       const ex = await engine.explain(frame, { method: m, perDetection: true, classes: o.classes, minScore: o.minScore, polycamVariant: o.polycamVariant });
       const ms = performance.now() - t0;
@@ -221,7 +221,7 @@ export async function runAudit(
     const worst = new Map<string, { energy: number; det: Detection; index: number; map: SaliencyMap }>();
 
     for (const [i, obj] of found.entries()) {
-      throwIfAborted(signal);
+      await checkpoint(signal);
       report(frame, found.length, i);
       const detection: Detection = { label: obj.label, classId: obj.classId, score: Math.round(obj.score * 1e4) / 1e4, box: obj.box };
       const maps: Record<string, SaliencyMap> = {};

@@ -129,32 +129,34 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
   /**
    * What the user is told when ffmpeg stopped before the file was complete. A full disk or a file size limit
    * (ENOSPC/EFBIG in its log, or SIGXFSZ) is theirs to fix: exit 2. Anything else (killed, crashed) happened
-   * under us: exit 4. Either way the temp file is removed, so nothing is left at the output path.
+   * under us: exit 4. `removed`: the temp file is gone, so nothing is left at the output path.
    */
-  const stoppedError = (exit?: FfmpegExit): UserError => {
+  const stoppedError = (exit: FfmpegExit | undefined, removed: boolean): UserError => {
     const signal = exit ? exit.signal : run.proc.signalCode;
     const line = why(exit);
+    const nothing = removed ? '; nothing was written' : '';
     if (signal === 'SIGXFSZ' || /No space left|File too large|Disk quota/i.test(line)) {
-      return new UserError(`cannot write ${outPath}: disk full or file too large (${signal === 'SIGXFSZ' ? 'file size limit exceeded' : line}); nothing was written`);
+      return new UserError(`cannot write ${outPath}: disk full or file too large (${signal === 'SIGXFSZ' ? 'file size limit exceeded' : line})${nothing}`);
     }
     if (/Permission denied|Read-only file system/i.test(line)) return new UserError(`cannot write ${outPath}: ${line}`);
-    return new UserError(`the encoder (ffmpeg) for ${outPath} stopped after ${frames} frame${frames === 1 ? '' : 's'}: ${line}; nothing was written`, EXIT.outputFailed);
+    return new UserError(`the encoder (ffmpeg) for ${outPath} stopped after ${frames} frame${frames === 1 ? '' : 's'}: ${line}${nothing}`, EXIT.outputFailed);
   };
 
   /**
-   * A write failed because ffmpeg is gone: wait (briefly) for its exit status, which says why, and remove
-   * the temp file at once (nothing more can come of it).
+   * A write failed because ffmpeg is gone: wait (briefly) for its exit status, which says why. A clean exit
+   * (SIGINT/SIGTERM: ffmpeg finalised the file itself) leaves a file finish() can still put in place; after
+   * anything else the temp file is debris and is removed at once.
    */
   const writeFailed = async (): Promise<never> => {
     const exit = await Promise.race([run.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref())]);
     if (state === 'aborted') throw new Error(`encoder for ${outPath} was aborted`);
-    const err = stoppedError(exit);
+    if (exit && cleanExit(exit)) throw stoppedError(exit, false);
     state = 'aborted';
     stdin.destroy();
     await killFfmpeg(run);
     await removeQuietly(temp);
     forgetTemp();
-    throw err;
+    throw stoppedError(exit, true);
   };
 
   return {
@@ -199,7 +201,7 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
         state = 'aborted';
         await removeQuietly(temp);
         forgetTemp();
-        throw stoppedError(exit);
+        throw stoppedError(exit, true);
       }
       await rename(temp, target);
       forgetTemp();
