@@ -27,7 +27,11 @@ export interface EngineOptions {
   backend?: BackendChoice;
   /** Override the detector's CAM layer (single-layer methods). */
   layer?: string;
-  batching?: TargetBatching;
+  /**
+   * How K targets share backward passes. Default: batched on GPU backends (where batching is what makes K
+   * cheap), sequential on WASM/CPU (`npm run bench` measured K=8 batched slower than 8 passes there).
+   */
+  batching?: TargetBatching | 'auto';
   /**
    * Explain in this many worker threads, each with its own backend instance ('auto': one per core, up to 4,
    * on WASM/CPU, whose kernels run one thread under Node; none on GPU backends). 0 = in this thread.
@@ -79,7 +83,8 @@ export class Engine implements FrameExplainer {
     if (options.layer && !detector.graph.nodes.some((n) => n.name === options.layer)) {
       throw new UserError(`layer ${options.layer} is not a node of model ${detector.name}`);
     }
-    const batching = options.batching ?? 'batched';
+    const batching: TargetBatching =
+      options.batching && options.batching !== 'auto' ? options.batching : backend === 'wasm' || backend === 'cpu' ? 'sequential' : 'batched';
     return new Engine(detector, backend, { ...options, batching }, defaults);
   }
 
@@ -130,7 +135,7 @@ export class Engine implements FrameExplainer {
       let maps: SaliencyMap[] = [];
       if (targets.length) {
         const probed = method.needsGradients && method.multiLayer ? await this.graph.probedModel(layers.slice(1)) : undefined;
-        const ctx = new GraphCamContext(this.graph, input, fetched, this.options.batching!, probed);
+        const ctx = new GraphCamContext(this.graph, input, fetched, this.options.batching as TargetBatching, probed);
         const raw = await method.compute(ctx, layers, targets);
         const normed = minMaxPerMap(raw);
         raw.dispose();

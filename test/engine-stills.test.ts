@@ -7,7 +7,8 @@ import { STILLS, stillFrame } from './helpers/frames.js';
 
 let engine: Engine;
 beforeAll(async () => {
-  engine = await Engine.create({ backend: 'wasm' });
+  // Batched explicitly: the comparison with sequential passes below needs both modes (WASM's default is sequential).
+  engine = await Engine.create({ backend: 'wasm', batching: 'batched' });
 });
 afterAll(() => engine?.dispose());
 

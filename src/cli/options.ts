@@ -27,7 +27,7 @@ export interface ModelFlags {
   adapter?: string;
   backend: BackendChoice;
   layer?: string;
-  batching: 'batched' | 'sequential';
+  batching: 'auto' | 'batched' | 'sequential';
 }
 
 export interface ExplainFlags extends ModelFlags {
@@ -52,7 +52,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--adapter <module>', 'adapter module for a custom model (see README: Bring your own model)')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKENDS).default('auto'))
     .option('--layer <node>', "override the CAM feature layer (a node name of the model's graph)")
-    .addOption(new Option('--batching <mode>', 'K targets in one batched backward pass, or one pass each').choices(['batched', 'sequential']).default('batched'));
+    .addOption(new Option('--batching <mode>', 'K targets in one batched backward pass, or one pass each (auto: batched on GPU backends, sequential on WASM/CPU)').choices(['auto', 'batched', 'sequential']).default('auto'));
 }
 
 export function workerCount(value: string): number | 'auto' {
