@@ -5,18 +5,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
 import { runExport, PIPELINE_WINDOW } from '../src/pipeline/export.js';
 import { openDecoder } from '../src/video/index.js';
-import { clipPath, ffmpegRun, ffprobeCount, makeTmpDir, TEST_VIDEO } from './helpers/clips.js';
+import { clipPath, ffmpegRun, ffprobeCount, useTmpDir, TEST_VIDEO } from './helpers/clips.js';
 import { expectOneLineError, runCli } from './helpers/cli.js';
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeAll(async () => {
-  tmp = await makeTmpDir('saliencam-export-');
-});
-afterAll(async () => tmp?.cleanup());
+const tmp = useTmpDir('saliencam-export-');
 
 const render = { colormap: 'turbo', alpha: 0.6, view: 'blend', boxes: true, legend: true } as const;
 

@@ -6,21 +6,17 @@ import { cp, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promis
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { serveCommand } from '../src/cli/serve.js';
 import { hasVulkanLoader, listBackends } from '../src/model/backend.js';
 import { startServer } from '../src/server/index.js';
-import { clipPath, ffmpegRun, ffprobeCount, makeTmpDir, TEST_VIDEO } from './helpers/clips.js';
+import { clipPath, ffmpegRun, ffprobeCount, useTmpDir, TEST_VIDEO } from './helpers/clips.js';
 import { expectOneLineError, runCli, type CliResult } from './helpers/cli.js';
 import { childProcesses, isDecoder, isEncoder, runCliWithLimits } from './helpers/procs.js';
 import { stubEngine } from './helpers/stub-engine.js';
 import { sleep } from './helpers/ws-client.js';
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeAll(async () => {
-  tmp = await makeTmpDir('saliencam-faults-');
-});
-afterAll(async () => tmp?.cleanup());
+const tmp = useTmpDir('saliencam-faults-');
 
 const linuxOnly = process.platform !== 'linux';
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +9,7 @@ import { UserError } from '../src/errors.js';
 import type { Frame } from '../src/types.js';
 import { openDecoder, type Decoder } from '../src/video/decode.js';
 import { probeSource } from '../src/video/probe.js';
-import { makeTmpDir } from './helpers/clips.js';
+import { useTmpDir } from './helpers/clips.js';
 import {
   VFR_TIMES,
   loopedClip,
@@ -22,13 +22,7 @@ import {
   video,
 } from './helpers/video-fixtures.js';
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeAll(async () => {
-  tmp = await makeTmpDir();
-});
-afterAll(async () => {
-  await tmp.cleanup();
-});
+const tmp = useTmpDir();
 
 /** Frame metadata only: keeping every RGB buffer would hide memory problems and waste it. */
 async function collect(decoder: Decoder): Promise<Omit<Frame, 'rgb'>[]> {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,16 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../src/errors.js';
 import { openDecoder } from '../src/video/decode.js';
 import { openEncoder, type Encoder } from '../src/video/encode.js';
-import { ffprobeCount, makeTmpDir } from './helpers/clips.js';
+import { ffprobeCount, useTmpDir } from './helpers/clips.js';
 import { video } from './helpers/video-fixtures.js';
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeAll(async () => {
-  tmp = await makeTmpDir();
-});
-afterAll(async () => {
-  await tmp.cleanup();
-});
+const tmp = useTmpDir();
 
 /** Decodes the sample clip into `encoder`, checking at every frame that nothing is at the final path yet. */
 async function pipeClip(encoder: Encoder, outPath: string): Promise<void> {
@@ -71,7 +65,10 @@ describe('openEncoder', () => {
     // Frames larger than the pipe buffer: each resolved write means ffmpeg is up and reading.
     for (let i = 0; i < 10; i++) await encoder.write(new Uint8Array(321 * 241 * 3).fill(i * 20));
     process.kill(encoder.pid!, 'SIGINT');
-    for (let i = 0; i < 100 && existsSync(`/proc/${encoder.pid}`); i++) await sleep(50);
+    // ffmpeg notices the signal only between reads: if it was blocked waiting for input, the next frame wakes
+    // it (that write may still be taken). Then it finalises the file and exits.
+    await encoder.write(new Uint8Array(321 * 241 * 3)).catch(() => undefined);
+    for (let i = 0; i < 600 && existsSync(`/proc/${encoder.pid}`); i++) await sleep(50);
     await expect(encoder.write(new Uint8Array(321 * 241 * 3))).rejects.toThrow(/stopped/);
     expect((await encoder.finish()).path).toBe(out);
     const { streams } = await ffprobeCount(out);

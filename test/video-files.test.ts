@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,15 +6,9 @@ import { UserError } from '../src/errors.js';
 import { writeFileAtomic } from '../src/video/atomic.js';
 import { locateFfmpeg, resetFfmpegLocation } from '../src/video/ffmpeg-locate.js';
 import { openSidecar } from '../src/video/sidecar.js';
-import { makeTmpDir } from './helpers/clips.js';
+import { useTmpDir } from './helpers/clips.js';
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeAll(async () => {
-  tmp = await makeTmpDir();
-});
-afterAll(async () => {
-  await tmp.cleanup();
-});
+const tmp = useTmpDir();
 
 async function freshDir(name: string): Promise<string> {
   const dir = join(tmp.dir, name);

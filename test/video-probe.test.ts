@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT, UserError } from '../src/errors.js';
 import { probeSource } from '../src/video/probe.js';
 import { classifySource } from '../src/video/source.js';
-import { makeTmpDir } from './helpers/clips.js';
+import { useTmpDir } from './helpers/clips.js';
 import {
   audioOnly,
   emptyMp4,
@@ -15,13 +15,7 @@ import {
   video,
 } from './helpers/video-fixtures.js';
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeAll(async () => {
-  tmp = await makeTmpDir();
-});
-afterAll(async () => {
-  await tmp.cleanup();
-});
+const tmp = useTmpDir();
 
 /** The UserError a probe rejects with (fails the test if it resolves or throws something else). */
 async function probeError(input: string): Promise<UserError> {

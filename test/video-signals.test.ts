@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { makeTmpDir } from './helpers/clips.js';
+import { useTmpDir } from './helpers/clips.js';
 import { video } from './helpers/video-fixtures.js';
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeAll(async () => {
-  tmp = await makeTmpDir();
-});
-afterAll(async () => {
-  await tmp.cleanup();
-});
+const tmp = useTmpDir();
 
 describe('terminal Ctrl-C', () => {
   it('reaches our process, not the ffmpeg children, so we decide how to stop', async () => {

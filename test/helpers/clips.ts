@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 import { locateFfmpeg } from '../../src/video/ffmpeg-locate.js';
 
 const run = promisify(execFile);
@@ -27,6 +28,21 @@ export const TEST_VIDEO = 'test_video.mp4';
 export async function makeTmpDir(prefix = 'saliencam-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A temp folder for the tests of one file: made before them, removed after them. */
+export function useTmpDir(prefix = 'saliencam-test-'): { readonly dir: string } {
+  let made: { dir: string; cleanup: () => Promise<void> } | undefined;
+  beforeAll(async () => {
+    made = await makeTmpDir(prefix);
+  });
+  afterAll(async () => made?.cleanup());
+  return {
+    get dir() {
+      if (!made) throw new Error('the temp folder exists only while the tests run');
+      return made.dir;
+    },
+  };
 }
 
 /** Runs ffmpeg quietly with `args` (inputs/outputs included); rejects with its stderr on failure. */
