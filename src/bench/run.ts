@@ -93,7 +93,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   engine.dispose();
 
   const e2e: BenchResult['e2e'] = [];
-  const bottleneckMs = Math.max(decodeMs, stageDetect + stageSaliency, renderMs, encodeMs);
   for (const workers of o.workers) {
     const r = await e2eRun(o, workers);
     // Overlap efficiency: achieved fps over what the slowest stage alone would allow (per worker for explain).
@@ -101,7 +100,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     e2e.push({ workers, fps: round(r.fps, 2), frames: r.frames, overlapEfficiency: round(r.fps / ideal, 2) });
     log(`end to end with ${workers} explain worker(s): ${round(r.fps, 2)} fps over ${r.frames} frames (overlap efficiency ${round(r.fps / ideal, 2)})`);
   }
-  void bottleneckMs;
   const ratio = (k: string) => round((detectorMs + saliencyMs[k]!) / detectorMs, 2);
   return {
     backend: first.record.backend,
