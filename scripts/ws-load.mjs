@@ -311,7 +311,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     opts = parseArgs(process.argv.slice(2));
     if (!opts.url && opts.clip === undefined) {
-      const clip = join(process.env.SALIENCAM_CLIPS ?? 'clips', 'test_video.mp4');
+      const clip = join(process.env.SALIENCAM_CLIPS ?? fileURLToPath(new URL('../clips/', import.meta.url)), 'test_video.mp4');
       if (existsSync(clip)) opts.clip = clip; // else serve picks the first video it finds
     }
   } catch (err) {

@@ -192,7 +192,7 @@ describe('saliencam serve (command line)', () => {
       const empty = await cli(['serve'], { SALIENCAM_CLIPS: tmp.dir });
       expect(empty.code).toBe(2);
       expect(empty.stderr).toMatch(/^saliencam: no source given and no video .* in .*: pass one \(`npx saliencam serve drive\.mp4`\)/);
-      expect(empty.stderr).toContain('npm run fetch-clips');
+      expect(empty.stderr).toContain('SALIENCAM_CLIPS');
       expect(empty.stderr.trim().split('\n')).toHaveLength(1);
       const missing = await cli(['serve'], { SALIENCAM_CLIPS: join(tmp.dir, 'nope') });
       expect(missing.stderr).toMatch(/clips folder .*nope does not exist/);

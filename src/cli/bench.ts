@@ -3,8 +3,8 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
 import { runBench, type BenchResult } from '../bench/run.js';
+import { sampleClip } from '../clips.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../video/index.js';
 import { addModelOptions, numberIn, type ModelFlags } from './options.js';
@@ -20,13 +20,13 @@ export function benchCommand(): Command {
   const cmd = new Command('bench')
     .description('benchmark the detector, the saliency step (K = 1, 4, 8) and the end-to-end pipeline')
     .option('--json <file>', 'also write the results as JSON')
-    .option('--clip <video>', 'clip to run (default: test_video.mp4 in $SALIENCAM_CLIPS or ./clips)')
+    .option('--clip <video>', 'clip to run (default: test_video.mp4 in $SALIENCAM_CLIPS, else the bundled sample drive)')
     .option('--repeats <n>', 'timed repetitions per micro-benchmark (median reported)', numberIn('--repeats', 1, 1000, true), 7)
     .option('--workers <list>', 'explain worker counts to compare end to end, e.g. 0,2 (0 = in-process)', '0,auto');
   addModelOptions(cmd);
   return cmd.action(async (flags: Flags) => {
-    const clip = flags.clip ?? join(resolve(process.env['SALIENCAM_CLIPS'] ?? 'clips'), 'test_video.mp4');
-    if (!existsSync(clip)) throw new UserError(`bench clip ${clip} not found: pass --clip, set SALIENCAM_CLIPS, or run npm run fetch-clips`);
+    const clip = flags.clip ?? sampleClip();
+    if (!existsSync(clip)) throw new UserError(`bench clip ${clip} not found: pass --clip, or set SALIENCAM_CLIPS`);
     const workers = flags.workers.split(',').map((w) => {
       if (w === 'auto') return Math.min(4, availableParallelism());
       const n = Number(w);

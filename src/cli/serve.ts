@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Engine } from '../engine.js';
+import { sampleClipsDir } from '../clips.js';
 import { UserError } from '../errors.js';
 import { checkBind, defaultWebRoot, generateToken, isLoopbackHost, playerEngine, startServer } from '../server/index.js';
 import { probeSource } from '../video/index.js';
@@ -26,7 +27,7 @@ const VIDEO_EXTS = new Set(['.mp4', '.mov', '.mkv', '.avi', '.webm', '.m4v', '.t
 export function serveCommand(): Command {
   const cmd = new Command('serve')
     .description('live dashboard: the drive with its saliency overlay in the browser, with controls and a timeline')
-    .argument('[source]', 'video file, image pattern, - (stdin), rtsp/http URL or /dev/videoN (default: the first video in $SALIENCAM_CLIPS, else ./clips)')
+    .argument('[source]', 'video file, image pattern, - (stdin), rtsp/http URL or /dev/videoN (default: the first video in $SALIENCAM_CLIPS, else the bundled sample drive)')
     .option('--port <n>', 'port to listen on (0 = any free port)', numberIn('--port', 0, 65535, true), 8080)
     .option('--host <addr>', 'address to listen on; anything but loopback needs a token', '127.0.0.1')
     .option('--token <t>', 'access token for the page (generated and printed in the URL when --host is not loopback)')
@@ -91,9 +92,9 @@ function untilSignal(): Promise<void> {
   });
 }
 
-/** `npm start` gives no source: the first video (by name) in $SALIENCAM_CLIPS, else ./clips. */
-export async function defaultClip(dir = process.env['SALIENCAM_CLIPS'] ?? 'clips'): Promise<string> {
-  const hint = 'pass one (`npx saliencam serve drive.mp4`), run `npm run fetch-clips` for the sample clips, or set SALIENCAM_CLIPS to a folder of videos';
+/** `npm start` gives no source: the first video (by name) in $SALIENCAM_CLIPS, else the bundled clips/. */
+export async function defaultClip(dir = sampleClipsDir()): Promise<string> {
+  const hint = 'pass one (`npx saliencam serve drive.mp4`), or set SALIENCAM_CLIPS to a folder of videos';
   let names: string[];
   try {
     names = await readdir(dir);

@@ -1,8 +1,8 @@
 // `saliencam soak` (npm run soak -- --frames 10000): a long run that must not leak.
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { runSoak } from '../bench/soak.js';
+import { sampleClip } from '../clips.js';
 import { EXIT, UserError } from '../errors.js';
 import { writeFileAtomic } from '../video/index.js';
 import { addModelOptions, numberIn, type ModelFlags } from './options.js';
@@ -19,11 +19,11 @@ export function soakCommand(): Command {
     .description('run the whole pipeline on the sample clip looped for N frames; fail on tensor or memory growth')
     .option('--frames <n>', 'frames to process', numberIn('--frames', 1, 10_000_000, true), 10_000)
     .option('--every <n>', 'explain every n-th frame (the rest render the last maps)', numberIn('--every', 1, 10000, true), 1)
-    .option('--clip <video>', 'clip to loop (default: test_video.mp4 in $SALIENCAM_CLIPS or ./clips)')
+    .option('--clip <video>', 'clip to loop (default: test_video.mp4 in $SALIENCAM_CLIPS, else the bundled sample drive)')
     .option('--json <file>', 'write the result as JSON');
   addModelOptions(cmd);
   return cmd.action(async (flags: Flags) => {
-    const clip = flags.clip ?? join(resolve(process.env['SALIENCAM_CLIPS'] ?? 'clips'), 'test_video.mp4');
+    const clip = flags.clip ?? sampleClip();
     if (!existsSync(clip)) throw new UserError(`soak clip ${clip} not found: pass --clip or set SALIENCAM_CLIPS`);
     const r = await runSoak({
       clip,

@@ -1,17 +1,18 @@
-// Real sample footage for tests ($SALIENCAM_CLIPS, default ./clips) and small ffmpeg helpers to make
-// fixtures from it in a temp folder. The clips themselves are never copied into the repository.
+// Real sample footage for tests (the clips/ folder that ships with saliencam, or $SALIENCAM_CLIPS) and small
+// ffmpeg helpers to make fixtures from it in a temp folder.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
+import { sampleClipsDir } from '../../src/clips.js';
 import { locateFfmpeg } from '../../src/video/ffmpeg-locate.js';
 
 const run = promisify(execFile);
 
-export const CLIPS_DIR = resolve(process.env.SALIENCAM_CLIPS ?? 'clips');
+export const CLIPS_DIR = sampleClipsDir();
 
 /** Absolute path of a sample clip; throws a clear message when it is missing. */
 export function clipPath(name: string): string {
