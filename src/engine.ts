@@ -126,7 +126,7 @@ export class Engine implements FrameExplainer {
     const fetchedList = d.graph.model.execute({ [d.inputName]: input }, fetchNames) as tf.Tensor[];
     const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));
     try {
-      let found = await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore);
+      let found = await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore, o.classes);
       if (o.classes.length) found = found.filter((x) => o.classes.includes(x.label));
       const t1 = performance.now();
 

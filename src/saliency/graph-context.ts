@@ -1,6 +1,7 @@
 // CamContext over a detector's GraphModel: activations come from the frame's one forward pass; gradients run
 // only the part of the graph after the fed layer (plus the skip tensors that layer does not cut).
 import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../errors.js';
 import type { Detector } from '../model/detector.js';
 import { addGradientProbes, frontier, PROBE_SUFFIX } from '../model/graph.js';
 import { loadGraphModelFromFile, type LoadedGraph } from '../model/load.js';
@@ -105,6 +106,18 @@ export class GraphCamContext implements CamContext {
         return batchedScore(Array.isArray(heads) ? heads : [heads], targets);
       };
       return tf.grads(f)([a, ...probes]) as tf.Tensor4D[];
+    });
+  }
+
+  classWeights(layer: string, targets: CamTarget[]): tf.Tensor2D {
+    const cw = this.graph.detector.camWeights;
+    if (!cw) throw new UserError(`--method cam needs a classifier ending in global average pooling + dense; model ${this.graph.detector.name} has none (use xgradcam)`);
+    if (layer !== cw.layer) throw new UserError(`--method cam works at the layer the dense layer pools (${cw.layer}), not ${layer}`);
+    const kernel = this.graph.detector.graph.model.weights[cw.weights]?.[0];
+    if (!kernel) throw new Error(`dense weights ${cw.weights} not found in the model`);
+    return tf.tidy(() => {
+      const kc = (cw.transposed ? kernel : tf.transpose(kernel)) as tf.Tensor2D; // [K_all, C]
+      return tf.gather(kc, targets.map((t) => t.classId)) as tf.Tensor2D;
     });
   }
 
