@@ -221,7 +221,7 @@ describe('classifier adapter and CAM', () => {
     const a = (await A.data()) as Float32Array;
     tf.dispose([input, A]);
     const r = await clf.explain(frame(), { method: 'cam', classes: ['class_0', 'class_1', 'class_2'] });
-    expect(r.maps.map((m) => m.classId)).toEqual([0, 1, 2]);
+    expect(r.maps.map((m) => m.classId).sort()).toEqual([0, 1, 2]);
     for (const m of r.maps) {
       const raw = Array.from({ length: 256 }, (_, p) => Math.max(0, TOY_DENSE.reduce((s, row, c) => s + row[m.classId]! * a[p * 4 + c]!, 0)));
       const lo = Math.min(...raw);
@@ -252,7 +252,7 @@ describe('errors', () => {
     const path = await g.write(join(tmp.dir, 'odd'), out);
     const err = await Engine.create({ model: path, backend: 'wasm' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toMatch(/outputs: Identity:0 \[1,32,6\].*--adapter/);
+    expect((err as Error).message).toMatch(/outputs: Identity(:0)? \[1,32,6\].*--adapter/);
   });
 
   it('CLI: explain a YOLO export in one command, info prints what was recognised, bad graphs fail in one line', async () => {
@@ -279,7 +279,7 @@ describe('errors', () => {
 async function detections() {
   const d = engine.detector;
   const input = d.preprocess(plantedFrame());
-  const [out] = d.graph.model.execute({ [d.inputName]: input }, [...d.decodeNodes]) as tf.Tensor[];
+  const out = d.graph.model.execute({ [d.inputName]: input }, d.decodeNodes[0]!) as tf.Tensor;
   const found = await d.decode([out!], 128, 64, 0.3);
   tf.dispose([input, out!]);
   return found;

@@ -21,7 +21,8 @@ export function describeDetector(d: Detector): ModelDescription {
   const input = d.preprocess({ index: 0, time: 0, width: d.inputSize.width, height: d.inputSize.height, rgb: new Uint8Array(d.inputSize.width * d.inputSize.height * 3).fill(128) });
   const shapes = new Map<string, number[]>();
   try {
-    const out = d.graph.model.execute({ [d.inputName]: input }, names) as tf.Tensor[];
+    const raw = d.graph.model.execute({ [d.inputName]: input }, names);
+    const out = Array.isArray(raw) ? raw : [raw]; // one name in, one tensor out
     names.forEach((n, i) => shapes.set(n, out[i]!.shape));
     tf.dispose(out);
   } finally {

@@ -61,7 +61,8 @@ export function letterboxParams(srcW: number, srcH: number, dstW: number, dstH: 
   const height = Math.round(srcH * gain);
   const dw = (dstW - width) / 2;
   const dh = (dstH - height) / 2;
-  return { gain, width, height, left: Math.round(dw - 0.1), top: Math.round(dh - 0.1) };
+  // `|| 0`: no negative zero when there is nothing to pad.
+  return { gain, width, height, left: Math.round(dw - 0.1) || 0, top: Math.round(dh - 0.1) || 0 };
 }
 
 /** RGB batch [n,h,w,3] (0-255) → letterboxed float batch [n,dstH,dstW,3] (0-255, grey padding). */

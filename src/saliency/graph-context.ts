@@ -3,10 +3,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
 import type { Detector } from '../model/detector.js';
+import { registerMissingGradients } from '../model/gradients.js';
 import { addGradientProbes, frontier, PROBE_SUFFIX } from '../model/graph.js';
 import { loadGraphModelFromFile, type LoadedGraph } from '../model/load.js';
 import type { CamContext } from './method.js';
 import { batchedScore, type CamTarget } from './targets.js';
+
+registerMissingGradients();
 
 export type TargetBatching = 'batched' | 'sequential';
 
