@@ -21,7 +21,7 @@ const silu = (v: number) => v / (1 + Math.exp(-v));
 /** Class logits of the toy YOLO for a cell whose pixels (after /255) have this mean RGB, at scale level 0..2. */
 export function toyYoloLogits(rgb: [number, number, number], level: number): [number, number] {
   let bright = silu((rgb[0] + rgb[1] + rgb[2]) / 3);
-  let red = silu(rgb[0] - rgb[1] - rgb[2]);
+  let red = silu(rgb[0] - (rgb[1] + rgb[2]) / 2);
   for (let i = 0; i <= level; i++) {
     bright = silu(bright);
     red = silu(red);
@@ -53,8 +53,8 @@ export async function writeToyYolo(dir: string, opts: ToyYoloOptions = {}): Prom
   const g = new GraphModelWriter();
   const C = 2;
   const x = g.input('images', [1, TOY_SIZE, TOY_SIZE, 3]);
-  // Stem 1×1: co0 = mean RGB, co1 = darkness (bias 1), co2 = R − G − B, co3 = 0. Filter [1,1,3,4].
-  const stem = [1 / 3, -1 / 3, 1, 0, 1 / 3, -1 / 3, -1, 0, 1 / 3, -1 / 3, -1, 0];
+  // Stem 1×1: co0 = mean RGB, co1 = darkness (bias 1), co2 = R − (G + B) / 2, co3 = 0. Filter [1,1,3,4].
+  const stem = [1 / 3, -1 / 3, 1, 0, 1 / 3, -1 / 3, -0.5, 0, 1 / 3, -1 / 3, -0.5, 0];
   const f0 = g.silu(g.conv(x, stem, [1, 1, 3, CH], [0, 1, 0, 0]));
   const p3 = g.silu(g.conv(f0, diagonal(8, 1 / 64), [8, 8, CH, CH], [0, 0, 0, 0], 8, 'VALID'));
   const p4 = g.silu(g.conv(p3, diagonal(2, 1 / 4), [2, 2, CH, CH], [0, 0, 0, 0], 2, 'VALID'));
