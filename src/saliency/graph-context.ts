@@ -44,6 +44,15 @@ export class DetectorGraph {
    */
   feedLayer(layers: string[]): string {
     if (layers.length < 2) return layers[0]!;
+    const key = layers.join('|');
+    let fed = this.feeds.get(key);
+    if (!fed) this.feeds.set(key, (fed = this.findFeedLayer(layers)));
+    return fed;
+  }
+
+  private readonly feeds = new Map<string, string>();
+
+  private findFeedLayer(layers: string[]): string {
     const cons = new Map<string, string[]>();
     for (const n of this.detector.graph.nodes) for (const ref of n.input ?? []) cons.set(inputNode(ref), [...(cons.get(inputNode(ref)) ?? []), n.name]);
     for (const candidate of layers) {
