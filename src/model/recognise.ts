@@ -18,6 +18,7 @@ interface InputInfo {
   layout: 'NHWC' | 'NCHW';
   width: number;
   height: number;
+  channels: number;
 }
 
 function inputInfo(graph: LoadedGraph, model: string): InputInfo {
@@ -28,9 +29,9 @@ function inputInfo(graph: LoadedGraph, model: string): InputInfo {
     throw new UserError(`model ${model}: built-in adapters need one image input [1,h,w,3], found ${found}; pass --adapter <module> (README: Your own detector)`);
   }
   const nchw = shape[1] === 3 && shape[3] !== 3;
-  const [h, w] = nchw ? [shape[2], shape[3]] : [shape[1], shape[2]];
+  const [h, w, c] = nchw ? [shape[2], shape[3], shape[1]] : [shape[1], shape[2], shape[3]];
   const side = (v: number | undefined) => (v && v > 0 ? v : DEFAULT_SIDE);
-  return { name: inputs[0]!.name, layout: nchw ? 'NCHW' : 'NHWC', width: side(w), height: side(h) };
+  return { name: inputs[0]!.name, layout: nchw ? 'NCHW' : 'NHWC', width: side(w), height: side(h), channels: c && c > 0 ? c : 3 };
 }
 
 function fmt(shape: readonly (number | null | undefined)[] | undefined): string {
@@ -39,7 +40,7 @@ function fmt(shape: readonly (number | null | undefined)[] | undefined): string 
 
 /** One forward pass on a grey input, fetching `names`: their shapes (tensors are freed). */
 function probeShapes(graph: LoadedGraph, input: InputInfo, names: string[]): Map<string, number[]> {
-  const dims = input.layout === 'NCHW' ? [1, 3, input.height, input.width] : [1, input.height, input.width, 3];
+  const dims = input.layout === 'NCHW' ? [1, input.channels, input.height, input.width] : [1, input.height, input.width, input.channels];
   const x = tf.fill(dims, 0.5);
   try {
     const out = graph.model.execute({ [input.name]: x }, names);
@@ -67,9 +68,9 @@ export async function recogniseGraph(graph: LoadedGraph, model: string): Promise
   const outShapes = outputs.map((o) => shapes.get(o)!);
   const unrecognised = () =>
     new UserError(
-      `model ${model} is not a recognised layout (outputs: ${outputs.map((o, i) => `${o} ${fmt(outShapes[i])}`).join(', ')}; built in: YOLO [1,4+C,N], classifier [1,K]); pass --adapter <module> (README: Your own detector)`,
+      `model ${model} is not a known detector layout (input: ${input.name} ${fmt(graph.model.inputs[0]!.shape)}; outputs: ${outputs.map((o, i) => `${o} ${fmt(outShapes[i])}`).join(', ')}; built in: RGB image in, YOLO [1,4+C,N] or classifier [1,K] out); pass --adapter <module> (README: Your own detector)`,
     );
-  if (outputs.length !== 1) throw unrecognised();
+  if (outputs.length !== 1 || input.channels !== 3) throw unrecognised();
   const [shape] = outShapes as [number[]];
   if (shape.length === 3 && shape[1]! > 4 && shape[2]! > shape[1]!) {
     const layout = yoloLayout(graph, g, input, outputNodes[0]!, outputs[0]!, shape);
