@@ -121,12 +121,12 @@ export class Engine implements FrameExplainer {
     const t0 = performance.now();
 
     const input = d.preprocess(frame);
-    const gradientFeeds = method.needsGradients ? this.graph.frontierOf(layers[0]!) : [];
+    const gradientFeeds = method.needsGradients ? this.graph.frontierOf(this.graph.feedLayer(layers)) : [];
     const fetchNames = [...new Set([...d.decodeNodes, ...layers, ...gradientFeeds])];
     const fetchedList = d.graph.model.execute({ [d.inputName]: input }, fetchNames) as tf.Tensor[];
     const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));
     try {
-      let found = await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore);
+      let found = await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore, o.classes);
       if (o.classes.length) found = found.filter((x) => o.classes.includes(x.label));
       const t1 = performance.now();
 
@@ -134,7 +134,7 @@ export class Engine implements FrameExplainer {
       if (o.maxTargets !== undefined) targets = targets.slice(0, o.maxTargets);
       let maps: SaliencyMap[] = [];
       if (targets.length) {
-        const probed = method.needsGradients && method.multiLayer ? await this.graph.probedModel(layers.slice(1)) : undefined;
+        const probed = method.needsGradients && method.multiLayer ? await this.graph.probedModel(layers.filter((l) => l !== this.graph.feedLayer(layers))) : undefined;
         const ctx = new GraphCamContext(this.graph, input, fetched, this.options.batching as TargetBatching, probed);
         const raw = await method.compute(ctx, layers, targets);
         const normed = minMaxPerMap(raw);

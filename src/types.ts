@@ -25,7 +25,7 @@ export interface Detection {
   box: Box;
 }
 
-export const CAM_METHODS = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'polycam', 'xpolycam'] as const;
+export const CAM_METHODS = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'polycam', 'xpolycam', 'cam'] as const;
 export type CamMethodName = (typeof CAM_METHODS)[number];
 
 export const COLORMAPS = ['turbo', 'jet', 'viridis', 'inferno'] as const;

@@ -1,17 +1,30 @@
 // `saliencam info`: what this machine offers (backends, ffmpeg, models) and what `auto` would choose.
 import { Command } from 'commander';
 import { initBackend, listBackends } from '../model/backend.js';
-import { BUILTIN_MODELS, builtinModelPath, type BuiltinModel } from '../model/registry.js';
+import { describeDetector, formatDescription } from '../model/describe.js';
+import { BUILTIN_MODELS, builtinModelPath, loadDetector, type BuiltinModel } from '../model/registry.js';
 import { locateFfmpeg } from '../video/index.js';
 
 export function infoCommand(): Command {
   return new Command('info')
     .description('print the TF.js backends, ffmpeg and models available here')
     .option('--json', 'machine-readable output')
-    .action(async (flags: { json?: boolean }) => {
+    .option('--model <name|path>', 'print what saliencam recognises in this model: adapter, inputs, outputs, classes, CAM and PolyCAM layers')
+    .option('--adapter <module>', 'adapter module for --model (see README: Your own detector)')
+    .action(async (flags: { json?: boolean; model?: string; adapter?: string }) => {
       const warnings: string[] = [];
       const backends = listBackends();
       const chosen = await initBackend('auto', (w) => warnings.push(w));
+      if (flags.model) {
+        const detector = await loadDetector(flags.model, flags.adapter);
+        try {
+          const m = describeDetector(detector);
+          process.stdout.write(flags.json ? `${JSON.stringify(m, null, 2)}\n` : `${formatDescription(m).join('\n')}\n`);
+        } finally {
+          detector.graph.model.dispose();
+        }
+        return;
+      }
       let ffmpeg: { path: string; version: string; source: string } | { error: string };
       try {
         const f = locateFfmpeg();

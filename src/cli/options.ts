@@ -49,7 +49,7 @@ export interface RenderFlags {
 export function addModelOptions(cmd: Command): Command {
   return cmd
     .option('--model <name|path>', 'centernet, nanodet, or a path to a TF.js GraphModel model.json', 'centernet')
-    .option('--adapter <module>', 'adapter module for a custom model (see README: Bring your own model)')
+    .option('--adapter <module>', 'adapter module for a custom model (see README: Your own detector)')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKENDS).default('auto'))
     .option('--layer <node>', "override the CAM feature layer (a node name of the model's graph)")
     .addOption(new Option('--batching <mode>', 'K targets in one batched backward pass, or one pass each (auto: batched on GPU backends, sequential on WASM/CPU)').choices(['auto', 'batched', 'sequential']).default('auto'));

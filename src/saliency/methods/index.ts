@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CamMethodName } from '../../types.js';
 import { gradientCam, type CamMethod } from '../method.js';
+import { cam } from './cam.js';
 import { eigencamMap } from './eigencam.js';
 import { gradcamWeights } from './gradcam.js';
 import { gradcamppWeights } from './gradcampp.js';
@@ -37,5 +38,7 @@ export function camMethod(name: CamMethodName, polycamVariant: PolycamVariant = 
       return xpolycam;
     case 'polycam':
       return polycam(polycamVariant);
+    case 'cam':
+      return cam;
   }
 }
