@@ -2,7 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createExplainer, Engine, type EngineOptions } from '../engine.js';
+import { Engine, type EngineOptions } from '../engine.js';
+import { createExplainer } from '../explain/create.js';
 import { runExport } from '../pipeline/export.js';
 import { renderFrame } from '../render/index.js';
 import type { Frame, RenderOptions } from '../types.js';

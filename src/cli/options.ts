@@ -65,6 +65,13 @@ export function addWorkerOption(cmd: Command): Command {
   return cmd.option('--workers <n>', "explain in n worker threads (auto: one per core on WASM/CPU, 0: in the main thread)", workerCount, 'auto');
 }
 
+/** For commands that run the frame pipeline (export, serve): the stages between explain and render. */
+export function addPipelineOptions(cmd: Command): Command {
+  return cmd
+    .option('--every <n>', 'explain every n-th frame, reuse the last maps in between', numberIn('--every', 1, 10000, true), 1)
+    .option('--smooth <a>', 'exponential smoothing of maps over time, 0 (off) .. 1', numberIn('--smooth', 0, 0.99), 0);
+}
+
 export function addExplainOptions(cmd: Command): Command {
   return addModelOptions(cmd)
     .addOption(new Option('--method <name>', 'saliency method').choices(CAM_METHODS).default('xgradcam'))

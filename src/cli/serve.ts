@@ -4,12 +4,12 @@ import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { Engine } from '../engine.js';
+import { createExplainer } from '../explain/create.js';
 import { sampleClipsDir } from '../clips.js';
 import { UserError } from '../errors.js';
-import { checkBind, defaultWebRoot, generateToken, isLoopbackHost, playerEngine, startServer } from '../server/index.js';
+import { checkBind, defaultWebRoot, generateToken, isLoopbackHost, startServer } from '../server/index.js';
 import { probeSource } from '../video/index.js';
-import { addExplainOptions, addRenderOptions, engineOptions, numberIn, type ExplainFlags, type RenderFlags } from './options.js';
+import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, numberIn, type ExplainFlags, type RenderFlags } from './options.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
   port: number;
@@ -20,6 +20,8 @@ interface Flags extends ExplainFlags, RenderFlags {
   loop?: boolean;
   paused?: boolean;
   maxFps?: number;
+  every: number;
+  smooth: number;
 }
 
 const VIDEO_EXTS = new Set(['.mp4', '.mov', '.mkv', '.avi', '.webm', '.m4v', '.ts', '.mts']);
@@ -38,6 +40,8 @@ export function serveCommand(): Command {
     .option('--max-fps <n>', 'process at most this many frames a second (default: the source frame rate; 0 = no limit)', numberIn('--max-fps', 0, 1000));
   addExplainOptions(cmd);
   addRenderOptions(cmd);
+  addPipelineOptions(cmd);
+  addWorkerOption(cmd);
   return cmd.action(async (sourceArg: string | undefined, flags: Flags) => {
     const source = sourceArg ?? (await defaultClip());
     // Everything that can be wrong is checked before the model loads, so a typo fails at once.
@@ -47,13 +51,18 @@ export function serveCommand(): Command {
     if (!existsSync(join(defaultWebRoot(), 'dist', 'app.js'))) throw new UserError('the web app is not built; run `npm run build`');
     await probeSource(source);
 
-    const engine = await Engine.create({ ...engineOptions(flags), warn: (w) => process.stderr.write(`saliencam: note: ${w}\n`) });
+    // Explaining runs in worker threads (`--workers auto` on WASM/CPU), so the server's event loop never
+    // waits on a frame: pings, handshakes and other viewers go on while a slow method works.
+    const engine = await createExplainer({ ...engineOptions(flags), warn: (w) => process.stderr.write(`saliencam: note: ${w}\n`) });
     try {
-      process.stderr.write(`saliencam: ${engine.model} on ${engine.backend}, warming up…\n`);
+      const threads = engine.concurrency > 1 ? ` in ${engine.concurrency} worker threads` : '';
+      process.stderr.write(`saliencam: ${engine.model} on ${engine.backend}${threads}, warming up…\n`);
       await engine.warmUp();
       const server = await startServer({
         source,
-        engine: playerEngine(engine),
+        engine,
+        every: flags.every,
+        smooth: flags.smooth,
         host: flags.host,
         port: flags.port,
         ...(token !== undefined ? { token } : {}),

@@ -13,7 +13,7 @@ import { CAM_METHODS, COLORMAPS } from '../types.js';
 import { ClientChannel, type ClientLimits, type ClientStats, type OutgoingFrame } from './client.js';
 import { PROTOCOL_VERSION, type HelloMessage, type ServerMessage } from './messages.js';
 import { MAX_MESSAGE_BYTES, RateLimiter, parseCommand } from './protocol.js';
-import { Player, type PlayerOptions } from './session.js';
+import { Player, type PlayerOptions } from './player.js';
 import { checkBind, hostAllowed, isLoopbackHost, originAllowed, tokenMatches } from './security.js';
 import { SECURITY_HEADERS, send, serveStatic } from './static.js';
 
