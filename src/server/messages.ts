@@ -22,8 +22,6 @@ export interface Settings {
   boxes: boolean;
 }
 
-export const SETTING_KEYS = ['method', 'colormap', 'alpha', 'perDetection', 'hiddenClasses', 'view', 'boxes'] as const;
-
 /** Per frame and class: how many detections, and the mean `energyInBoxes` of its maps (null: no map). */
 export interface TimelineEntry {
   frame: number;
@@ -43,8 +41,6 @@ export type Command =
   | { v: 1; type: 'loop'; on: boolean }
   | ({ v: 1; type: 'set' } & Partial<Settings>)
   | { v: 1; type: 'ping'; id?: number | string };
-
-export type CommandType = Command['type'];
 
 // ---- server → client -------------------------------------------------------------------------------------
 
@@ -72,6 +68,8 @@ export interface HelloMessage {
   model: string;
   backend: string;
   methods: readonly CamMethodName[];
+  /** The methods playback may use; the others explain a paused frame only. */
+  realtimeMethods: readonly CamMethodName[];
   colormaps: readonly ColormapName[];
   /** Every class the model knows (what `hiddenClasses` may name). */
   classNames: readonly string[];

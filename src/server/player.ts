@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { basename } from 'node:path';
 import { UserError } from '../errors.js';
 import { LivePipeline, type LiveFrame } from '../pipeline/live.js';
+import { REALTIME_METHODS } from '../saliency/methods/index.js';
 import type { Explainer } from '../types.js';
 import { probeSource, type SourceInfo } from '../video/index.js';
 import type { OutgoingFrame } from './client.js';
@@ -144,7 +145,8 @@ export class Player {
   start(): void {
     if (this.started || this.closed) return;
     this.started = true;
-    this.pipeline.start(this.opts.autoplay ?? true);
+    // A slow method starts paused: it explains the frame on screen, not a video.
+    this.pipeline.start((this.opts.autoplay ?? true) && REALTIME_METHODS.includes(this.settings.method));
   }
 
   get model(): string {
@@ -192,6 +194,7 @@ export class Player {
     switch (cmd.type) {
       case 'play':
         if (p.ended && this.info.kind === 'stdin') return { code: 'not_available', message: 'the input stream (stdin) has ended' };
+        if (!REALTIME_METHODS.includes(this.settings.method)) return { code: 'not_available', message: slowMethod(this.settings.method) };
         this.playTimes.length = 0;
         p.play();
         return undefined;
@@ -222,6 +225,7 @@ export class Player {
         return undefined;
       case 'set': {
         const { v: _v, type: _t, ...changes } = cmd;
+        if (changes.method && p.playing && !REALTIME_METHODS.includes(changes.method)) return { code: 'not_available', message: `${slowMethod(changes.method)}: pause first` };
         if (changes.hiddenClasses) {
           const bad = this.checkClasses(changes.hiddenClasses);
           if (bad) return bad;
@@ -230,7 +234,12 @@ export class Player {
         this.settings = { ...this.settings, ...changes };
         // Paused: show the effect of the new setting on the frame on screen.
         const s = this.snapshot();
-        if (!p.playing && (explainKey(s) !== this.shownKeys.explain || renderKey(s) !== this.shownKeys.render)) p.refresh(explainKey(s) !== this.shownKeys.explain);
+        if (!p.playing && (explainKey(s) !== this.shownKeys.explain || renderKey(s) !== this.shownKeys.render)) {
+          const again = explainKey(s) !== this.shownKeys.explain;
+          // A slow method takes a while (minutes on WASM): say so; a seek, step or other setting cancels it.
+          if (again && p.shown && !REALTIME_METHODS.includes(s.method)) this.events.notice?.('info', `explaining frame ${p.shown.index} with ${s.method}; this takes a while (seek, step or pick another method to cancel)`);
+          p.refresh(again);
+        }
         return undefined;
       }
     }
@@ -284,6 +293,10 @@ export class Player {
     if (t.length >= 2) this.playbackFps = ((t.length - 1) * 1000) / (t[t.length - 1]! - t[0]!);
     return this.playbackFps;
   }
+}
+
+function slowMethod(method: string): string {
+  return `${method} is too slow for playback and explains paused frames only; play with one of ${REALTIME_METHODS.join(', ')}`;
 }
 
 /** What clients are told the source is: a file's name, never its folder; a URL without credentials or query. */
