@@ -55,7 +55,7 @@ export async function saveImage(rendered: RenderedFrame, path: string, quality?:
   }
 }
 
-/** Render and encode as PNG in one call (tests, the server's still endpoint, quick looks). */
+/** Render and encode as PNG in one call (tests, quick looks). */
 export async function renderToPng(explained: ExplainedFrame, opts: RenderOptions, show?: ShowOptions): Promise<Buffer> {
   return encodeImage(await renderFrame(explained, opts, show), 'png');
 }
