@@ -5,13 +5,13 @@ import { UserError } from './errors.js';
 import { initBackend, type BackendChoice } from './model/backend.js';
 import type { DetectedObject, Detector } from './model/detector.js';
 import { loadDetector } from './model/registry.js';
+import { DEFAULT_EXPLAIN, explainSchema, settingsIssue } from './settings.js';
 import { camMethod } from './saliency/methods/index.js';
 import { DetectorGraph, GraphCamContext, type TargetBatching } from './saliency/graph-context.js';
 import { minMaxPerMap } from './saliency/normalise.js';
 import { mapStats } from './saliency/stats.js';
 import { classTargets, detectionTargets, gatheredScore } from './saliency/targets.js';
 import {
-  CAM_METHODS,
   type Detection,
   type ExplainedFrame,
   type ExplainOptions,
@@ -40,22 +40,15 @@ export interface EngineOptions {
   warn?: (msg: string) => void;
 }
 
-export const DEFAULT_EXPLAIN: ExplainOptions = {
-  method: 'xgradcam',
-  classes: [],
-  minScore: 0.3,
-  perDetection: false,
-  polycamVariant: 'plus',
-};
+export { DEFAULT_EXPLAIN };
 
-/** Validate explain options up front (torch-cam style): bad values never reach the model. */
+/** Validate explain options up front (torch-cam style), against the settings schema: bad values never reach the model. */
 export function checkExplainOptions(o: ExplainOptions, detector: Detector): void {
-  if (!CAM_METHODS.includes(o.method)) throw new UserError(`unknown method ${o.method} (one of ${CAM_METHODS.join(', ')})`);
-  if (!(o.minScore >= 0 && o.minScore <= 1)) throw new UserError(`--min-score must be between 0 and 1, got ${o.minScore}`);
+  const r = explainSchema.safeParse(o);
+  if (!r.success) throw new UserError(settingsIssue(r.error));
   for (const c of o.classes) {
     if (!detector.classNames.includes(c)) throw new UserError(`unknown class "${c}" for model ${detector.name} (e.g. ${detector.classNames.slice(0, 8).join(', ')}, …)`);
   }
-  if (!['plus', 'minus', 'pm'].includes(o.polycamVariant)) throw new UserError(`--polycam-variant must be plus, minus or pm`);
 }
 
 export class Engine implements AuditableExplainer {

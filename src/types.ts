@@ -26,11 +26,9 @@ export interface Detection {
   box: Box;
 }
 
-export const CAM_METHODS = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'polycam', 'xpolycam'] as const;
-export type CamMethodName = (typeof CAM_METHODS)[number];
-
-export const COLORMAPS = ['turbo', 'jet', 'viridis', 'inferno'] as const;
-export type ColormapName = (typeof COLORMAPS)[number];
+// The settings (methods, colormaps, explain and render options) are defined once, as a schema, in settings.ts.
+export { CAM_METHODS, COLORMAPS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from './settings.js';
+import type { CamMethodName, ExplainOptions } from './settings.js';
 
 /**
  * A saliency map covering the whole source frame, at the map's own (usually low) resolution.
@@ -91,17 +89,6 @@ export interface ExplainedFrame {
   record: ExplainRecord;
 }
 
-export interface RenderOptions {
-  colormap: ColormapName;
-  /** Opacity of the saliency overlay at the map's maximum, 0..1. */
-  alpha: number;
-  view: 'blend' | 'grid';
-  /** Draw boxes, labels and scores. */
-  boxes: boolean;
-  /** Draw the colour-scale legend. */
-  legend: boolean;
-}
-
 /** A frame ready to show or encode. */
 export interface RenderedFrame {
   explained: ExplainedFrame;
@@ -109,21 +96,6 @@ export interface RenderedFrame {
   height: number;
   /** Raw RGB of the overlaid frame (for the encoder), width * height * 3. */
   rgb: Uint8Array;
-}
-
-/** What to explain on a frame; every field has a CLI flag of the same name. */
-export interface ExplainOptions {
-  method: CamMethodName;
-  /** Class labels to explain; empty = every detected class. */
-  classes: string[];
-  /** Detections below this score are dropped (and not explained). */
-  minScore: number;
-  /** One map per detection instead of one per class. */
-  perDetection: boolean;
-  /** PolyCAM variant (`polycam` only). */
-  polycamVariant: 'plus' | 'minus' | 'pm';
-  /** Explain at most this many targets, highest-scoring first (benchmarks; default unlimited). */
-  maxTargets?: number;
 }
 
 /**

@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { UserError } from '../errors.js';
 import { LivePipeline, type LiveFrame } from '../pipeline/live.js';
 import { REALTIME_METHODS } from '../saliency/methods/index.js';
+import { DEFAULT_DASHBOARD } from '../settings.js';
 import type { Explainer } from '../types.js';
 import { probeSource, type SourceInfo } from '../video/index.js';
 import type { OutgoingFrame } from './client.js';
@@ -39,15 +40,7 @@ export interface PlayerOptions {
   stdin?: Readable;
 }
 
-export const DEFAULT_SETTINGS: Settings = {
-  method: 'xgradcam',
-  colormap: 'turbo',
-  alpha: 0.6,
-  perDetection: false,
-  hiddenClasses: [],
-  view: 'blend',
-  boxes: true,
-};
+export const DEFAULT_SETTINGS: Settings = DEFAULT_DASHBOARD;
 
 export type CommandError = { code: ErrorCode; message: string };
 
