@@ -139,13 +139,24 @@ export class LivePipeline {
 
   /** Shows `frame` next (clamped to the source); frames in flight are dropped. */
   seek(frame: number): void {
-    const fps = this.fps;
-    const i = this.o.info;
-    const last = i.frameCount !== undefined ? i.frameCount - 1 : i.duration !== undefined ? Math.floor(i.duration * fps) - 1 : frame;
+    const last = this.lastIndex(frame);
     this.endedNow = false;
     this.cancel();
     this.steps = this.playingNow ? 0 : 1;
     this.startRun(Math.max(0, Math.min(frame, last)));
+  }
+
+  /**
+   * The explain settings changed while playing: frames in flight were explained with the old ones. A recorded
+   * file drops them and carries on after the frame on screen; a live source lets them drain.
+   */
+  restart(): void {
+    const shown = this.shownFrame;
+    if (!this.playingNow || !this.run || !shown || this.o.live || this.o.info.kind !== 'file') return;
+    if (shown.index + 1 > this.lastIndex(shown.index + 1)) return; // at the end: what is left drains
+    this.cancel();
+    this.steps = 0;
+    this.startRun(shown.index + 1);
   }
 
   setLoop(on: boolean): void {
@@ -183,6 +194,12 @@ export class LivePipeline {
     this.cancel();
     this.wake();
     await d?.close();
+  }
+
+  /** The source's last frame index (`fallback` when it does not say). */
+  private lastIndex(fallback: number): number {
+    const i = this.o.info;
+    return i.frameCount !== undefined ? i.frameCount - 1 : i.duration !== undefined ? Math.floor(i.duration * this.fps) - 1 : fallback;
   }
 
   private get fps(): number {

@@ -227,6 +227,8 @@ export class Player {
         this.settings = { ...this.settings, ...changes };
         // Paused: show the effect of the new setting on the frame on screen.
         const s = this.snapshot();
+        // Playing: the frames in flight were explained with the old settings; drop them (recorded files).
+        if (p.playing && explainKey(s) !== this.shownKeys.explain) p.restart();
         if (!p.playing && (explainKey(s) !== this.shownKeys.explain || renderKey(s) !== this.shownKeys.render)) {
           const again = explainKey(s) !== this.shownKeys.explain;
           // A slow method takes a while (minutes on WASM): say so; a seek, step or other setting cancels it.
