@@ -9,6 +9,7 @@ import { sampleClipsDir } from '../clips.js';
 import { UserError } from '../errors.js';
 import { checkBind, defaultWebRoot, generateToken, isLoopbackHost, startServer } from '../server/index.js';
 import { probeSource } from '../video/index.js';
+import { onInterrupt } from './signals.js';
 import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, numberIn, type ExplainFlags, type RenderFlags } from './options.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
@@ -78,26 +79,15 @@ export function serveCommand(): Command {
       process.stdout.write(`saliencam: dashboard for ${server.player.source.name} at ${server.url}\n`);
       if (token !== undefined && flags.token === undefined) process.stdout.write('saliencam: the token in that URL is required; share it only with people who may use the dashboard\n');
       process.stderr.write('saliencam: press Ctrl+C to stop\n');
-      await untilSignal();
+      // The first SIGINT/SIGTERM stops cleanly; a second exits at once (src/cli/signals.ts).
+      let release = (): void => undefined;
+      await new Promise<void>((resolve) => (release = onInterrupt(resolve)));
       process.stderr.write('saliencam: stopping…\n');
       await server.close();
+      release();
     } finally {
       engine.dispose();
     }
-  });
-}
-
-/** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = false;
-    const onSignal = (): void => {
-      if (seen) process.exit(130);
-      seen = true;
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
   });
 }
 
