@@ -6,7 +6,8 @@
 //
 // Each stretch of decoding is one subscription (a "run"). Seeking ends the run at once: its decoder closes,
 // frames waiting for a worker are cancelled (a worker busy on one is replaced), and nothing of it reaches the
-// sink afterwards; the new run starts at the frame asked for. Pausing lets the frames in flight drain.
+// sink afterwards; the new run starts at the frame asked for. Pausing a recorded file ends the run the same way
+// (a live source's frames in flight drain instead).
 import { concatMap, from, type Observable, type Subscription } from 'rxjs';
 import { UserError } from '../errors.js';
 import { encodeImage } from '../render/index.js';
@@ -124,8 +125,13 @@ export class LivePipeline {
     this.wake();
   }
 
+  /**
+   * Stops at the frame on screen. A recorded file drops the frames in flight (a step or play carries on after
+   * the shown frame, in a new run); a live source lets them drain, its decoder cannot go back.
+   */
   pause(): void {
     this.playingNow = false;
+    if (this.seekable) this.cancelRun();
     this.wake();
   }
 
@@ -152,7 +158,7 @@ export class LivePipeline {
    */
   restart(): void {
     const shown = this.shownFrame;
-    if (!this.playingNow || !this.run || !shown || this.o.live || this.o.info.kind !== 'file') return;
+    if (!this.playingNow || !this.run || !shown || !this.seekable) return;
     if (shown.index + 1 > this.lastIndex(shown.index + 1)) return; // at the end: what is left drains
     this.cancel();
     this.steps = 0;
@@ -202,6 +208,10 @@ export class LivePipeline {
     return i.frameCount !== undefined ? i.frameCount - 1 : i.duration !== undefined ? Math.floor(i.duration * this.fps) - 1 : fallback;
   }
 
+  private get seekable(): boolean {
+    return this.o.info.kind === 'file' && !this.o.live;
+  }
+
   private get fps(): number {
     return this.o.info.fps > 0 ? this.o.info.fps : 25;
   }
@@ -213,7 +223,7 @@ export class LivePipeline {
   private ensureRun(): void {
     if (this.run || this.closed) return;
     // After an error or the end: carry on after the frame on screen (recorded files), else from the start.
-    const next = this.o.info.kind === 'file' && !this.o.live && this.shownFrame ? this.shownFrame.index + 1 : 0;
+    const next = this.seekable && this.shownFrame ? this.shownFrame.index + 1 : 0;
     this.startRun(next);
   }
 
@@ -346,11 +356,16 @@ export class LivePipeline {
     this.events.state?.();
   }
 
-  /** Ends the current run: its decoder closes and its frames in flight are dropped. */
+  /** Ends the current run and any re-render of the shown frame. */
   private cancel(): void {
+    this.cancelStill();
+    this.cancelRun();
+  }
+
+  /** Ends the current run: its decoder closes and its frames in flight are dropped. */
+  private cancelRun(): void {
     const run = this.run;
     this.run = undefined;
-    this.cancelStill();
     if (!run) return;
     run.abort.abort();
     run.sub?.unsubscribe();
