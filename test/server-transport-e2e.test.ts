@@ -15,7 +15,7 @@ describe('dashboard transport on the worker pool', () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
   });
 
-  it('step, seek, step back, method switch, play and seek while playing show the frame asked for', { timeout: 300_000 }, async (ctx) => {
+  it('step, seek, step back, method switch, play and seek while playing show the frame asked for', { timeout: 480_000 }, async (ctx) => {
     const missing = chromiumMissing();
     if (missing) {
       console.warn(`server-transport-e2e: skipped, ${missing}`);

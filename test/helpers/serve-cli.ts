@@ -20,7 +20,7 @@ export function buildWebIfStale(): void {
 }
 
 /** Starts `serve` and resolves with the URL it prints. */
-export function serveCli(args: string[], timeoutMs = 120_000): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export function serveCli(args: string[], timeoutMs = 240_000): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
