@@ -45,8 +45,8 @@ describe('dashboard transport on the worker pool', () => {
         return got[0]!;
       };
 
-      // Started paused: the first frame only.
-      await expect.poll(() => page.evaluate(() => window.__saliencam.lastFrame?.frame ?? null), { timeout: 90_000 }).toBe(0);
+      // Started paused: the first frame only (shown before this page connected; the state says where it is).
+      await expect.poll(() => page.evaluate(() => window.__saliencam.state?.position?.frame ?? null), { timeout: 120_000 }).toBe(0);
       expect((await oneFrame(() => page.locator('#step').click())).frame).toBe(1);
       expect((await oneFrame(() => page.locator('#seek').fill('1'))).frame).toBe(25);
       expect((await oneFrame(() => page.locator('#step-back').click())).frame).toBe(24);

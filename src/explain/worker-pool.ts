@@ -1,13 +1,13 @@
 // The Explainer over a pool of worker threads. Frames are handed to the first idle worker; results come back
 // in whatever order they finish, and the pipeline's explain stage puts them back in frame order. A cancelled
-// frame leaves the queue, or, when a worker is on it, its result is dropped; a worker still on it after a few
-// seconds is stopped and replaced: a slow method (PolyCAM, minutes a frame on WASM) never holds the pool after
-// nobody wants its result.
+// frame leaves the queue, or, when a worker is on it, its result is dropped; a worker on a slow method's frame
+// (PolyCAM, minutes on WASM) is stopped and replaced, so it never holds the pool after nobody wants its result.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineOptions } from '../engine.js';
 import { UserError } from '../errors.js';
+import { REALTIME_METHODS } from '../saliency/methods/index.js';
 import type { ExplainedFrame, ExplainOptions, Explainer, Frame } from '../types.js';
 import type { WorkerReply, WorkerRequest } from './explain-worker.js';
 
@@ -19,9 +19,6 @@ function workerScript(): URL {
   if (existsSync(fileURLToPath(built))) return built;
   throw new Error('worker script not built: run `npm run build`');
 }
-
-/** How long a cancelled frame may keep its worker before the worker is replaced (model reload: a few seconds). */
-const ABANDON_MS = 5000;
 
 interface Task {
   request: WorkerRequest;
@@ -112,13 +109,11 @@ export class WorkerPoolExplainer implements Explainer {
     } else {
       const w = this.workers.find((x) => x.busy === task);
       if (!w) return; // already answered
-      // An ordinary frame finishes soon: its result is dropped and the worker stays. One still running after
-      // ABANDON_MS (a slow method) is stopped and replaced, so it cannot hold the pool for minutes.
-      const abandoned: Task = { request: task.request, resolve: () => undefined, reject: () => undefined };
-      w.busy = abandoned;
-      setTimeout(() => {
-        if (w.busy === abandoned) this.replace(w);
-      }, ABANDON_MS).unref();
+      // A realtime method's frame finishes soon: its result is dropped and the worker stays (a model reload
+      // costs more). A slow method's (PolyCAM: minutes) worker is stopped and replaced at once.
+      const method = task.request.type === 'explain' ? task.request.overrides?.method : undefined;
+      if (method && !REALTIME_METHODS.includes(method)) this.replace(w);
+      else w.busy = { request: task.request, resolve: () => undefined, reject: () => undefined };
     }
     task.reject(task.signal?.reason);
   }
