@@ -95,8 +95,14 @@ export class WorkerPoolExplainer implements Explainer {
     if (this.disposed) return Promise.reject(new Error('explainer disposed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const task: Task = { request, resolve, reject, ...(signal ? { signal } : {}) };
-      signal?.addEventListener('abort', () => this.cancel(task), { once: true });
+      // The listener goes when the task settles: a run's one signal sees thousands of frames.
+      const onAbort = (): void => this.cancel(task);
+      const settle = <T>(fn: (v: T) => void) => (v: T): void => {
+        signal?.removeEventListener('abort', onAbort);
+        fn(v);
+      };
+      const task: Task = { request, resolve: settle(resolve), reject: settle(reject), ...(signal ? { signal } : {}) };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(task);
       this.dispatch();
     });
