@@ -1,23 +1,22 @@
 // The frame engine: one frame in, detections + one saliency map per target out. Every tensor made for a
 // frame is released before `explain` resolves (a test counts them over hundreds of frames).
 import * as tf from '@tensorflow/tfjs-core';
-import { availableParallelism } from 'node:os';
 import { UserError } from './errors.js';
 import { initBackend, type BackendChoice } from './model/backend.js';
 import type { DetectedObject, Detector } from './model/detector.js';
 import { loadDetector } from './model/registry.js';
+import { DEFAULT_EXPLAIN, explainSchema, settingsIssue } from './settings.js';
 import { camMethod } from './saliency/methods/index.js';
 import { DetectorGraph, GraphCamContext, type TargetBatching } from './saliency/graph-context.js';
 import { minMaxPerMap } from './saliency/normalise.js';
 import { mapStats } from './saliency/stats.js';
 import { classTargets, detectionTargets, gatheredScore } from './saliency/targets.js';
 import {
-  CAM_METHODS,
   type Detection,
   type ExplainedFrame,
   type ExplainOptions,
+  type AuditableExplainer,
   type Frame,
-  type FrameExplainer,
   type SaliencyMap,
 } from './types.js';
 
@@ -41,26 +40,20 @@ export interface EngineOptions {
   warn?: (msg: string) => void;
 }
 
-export const DEFAULT_EXPLAIN: ExplainOptions = {
-  method: 'xgradcam',
-  classes: [],
-  minScore: 0.3,
-  perDetection: false,
-  polycamVariant: 'plus',
-};
+export { DEFAULT_EXPLAIN };
 
-/** Validate explain options up front (torch-cam style): bad values never reach the model. */
+/** Validate explain options up front (torch-cam style), against the settings schema: bad values never reach the model. */
 export function checkExplainOptions(o: ExplainOptions, detector: Detector): void {
-  if (!CAM_METHODS.includes(o.method)) throw new UserError(`unknown method ${o.method} (one of ${CAM_METHODS.join(', ')})`);
-  if (!(o.minScore >= 0 && o.minScore <= 1)) throw new UserError(`--min-score must be between 0 and 1, got ${o.minScore}`);
+  const r = explainSchema.safeParse(o);
+  if (!r.success) throw new UserError(settingsIssue(r.error));
   for (const c of o.classes) {
     if (!detector.classNames.includes(c)) throw new UserError(`unknown class "${c}" for model ${detector.name} (e.g. ${detector.classNames.slice(0, 8).join(', ')}, …)`);
   }
-  if (!['plus', 'minus', 'pm'].includes(o.polycamVariant)) throw new UserError(`--polycam-variant must be plus, minus or pm`);
 }
 
-export class Engine implements FrameExplainer {
+export class Engine implements AuditableExplainer {
   readonly model: string;
+  /** One TF.js engine runs one frame at a time. */
   readonly concurrency = 1;
   private readonly graph: DetectorGraph;
   private disposed = false;
@@ -97,13 +90,31 @@ export class Engine implements FrameExplainer {
     return performance.now() - t0;
   }
 
+  get classNames(): readonly string[] {
+    return this.detector.classNames;
+  }
+
+  /** The built-in graphs declare a batch of 1 on their input placeholder and TF.js refuses any other size. */
+  get batchLimit(): number {
+    const n = this.detector.graph.model.inputs[0]?.shape?.[0];
+    return n !== undefined && n !== null && n > 0 ? n : Number.POSITIVE_INFINITY;
+  }
+
+  checkOptions(options: ExplainOptions): void {
+    checkExplainOptions(options, this.detector);
+  }
+
   layersFor(multiLayer: boolean): string[] {
     return multiLayer ? [...this.detector.polyLayers] : [this.options.layer ?? this.detector.camLayer];
   }
 
   /** Calls are queued: one TF.js engine runs one frame at a time (callers may still fire them eagerly). */
-  explain(frame: Frame, overrides: Partial<ExplainOptions> = {}, source = ''): Promise<ExplainedFrame> {
-    const run = this.queue.then(() => this.explainNow(frame, overrides, source));
+  explain(frame: Frame, overrides: Partial<ExplainOptions> = {}, source = '', signal?: AbortSignal): Promise<ExplainedFrame> {
+    const run = this.queue.then(() => {
+      // Cancelled while queued: skip it. A frame already running cannot be stopped in this thread.
+      signal?.throwIfAborted();
+      return this.explainNow(frame, overrides, source);
+    });
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -242,22 +253,4 @@ function round(v: number, digits: number): number {
 
 function roundStats(s: ReturnType<typeof mapStats>) {
   return { ...s, energyInBoxes: round(s.energyInBoxes, 4), areaInBoxes: round(s.areaInBoxes, 4) };
-}
-
-/** The frame engine for a pipeline: in this thread, or a pool of worker threads (see EngineOptions.workers). */
-export async function createExplainer(options: EngineOptions = {}): Promise<FrameExplainer & { warmUp(): Promise<number>; readonly concurrency: number }> {
-  const { workers, backend } = await resolveWorkers(options);
-  if (workers === 0) return Engine.create(options);
-  const { WorkerPoolExplainer } = await import('./pipeline/worker-pool.js');
-  // The workers get the backend `auto` settled on here, so a fallback is warned about once, not per worker.
-  return WorkerPoolExplainer.start({ ...options, ...(backend ? { backend } : {}), workers: 0 }, workers);
-}
-
-async function resolveWorkers(options: EngineOptions): Promise<{ workers: number; backend?: BackendChoice }> {
-  const w = options.workers ?? 0;
-  if (w === 0) return { workers: 0 };
-  const backend = await initBackend(options.backend ?? 'auto', options.warn);
-  if (w !== 'auto') return { workers: w, backend };
-  if (backend !== 'wasm' && backend !== 'cpu') return { workers: 0 };
-  return { workers: Math.min(4, Math.max(1, availableParallelism())), backend };
 }

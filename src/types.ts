@@ -1,6 +1,7 @@
 // The values that flow through the saliencam pipeline, stage by stage:
 //   Frame ─► (detect + explain) ─► ExplainedFrame ─► (smooth) ─► ExplainedFrame ─► (render) ─► RenderedFrame
 // Each stage knows only its input type. Pixel buffers are plain typed arrays (no tensors cross a stage).
+import type { Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 
 /** Axis-aligned box in source-image pixels: [x1, y1, x2, y2]. */
 export type Box = [number, number, number, number];
@@ -25,11 +26,9 @@ export interface Detection {
   box: Box;
 }
 
-export const CAM_METHODS = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'polycam', 'xpolycam', 'cam'] as const;
-export type CamMethodName = (typeof CAM_METHODS)[number];
-
-export const COLORMAPS = ['turbo', 'jet', 'viridis', 'inferno'] as const;
-export type ColormapName = (typeof COLORMAPS)[number];
+// The settings (methods, colormaps, explain and render options) are defined once, as a schema, in settings.ts.
+export { CAM_METHODS, COLORMAPS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from './settings.js';
+import type { CamMethodName, ExplainOptions } from './settings.js';
 
 /**
  * A saliency map covering the whole source frame, at the map's own (usually low) resolution.
@@ -90,17 +89,6 @@ export interface ExplainedFrame {
   record: ExplainRecord;
 }
 
-export interface RenderOptions {
-  colormap: ColormapName;
-  /** Opacity of the saliency overlay at the map's maximum, 0..1. */
-  alpha: number;
-  view: 'blend' | 'grid';
-  /** Draw boxes, labels and scores. */
-  boxes: boolean;
-  /** Draw the colour-scale legend. */
-  legend: boolean;
-}
-
 /** A frame ready to show or encode. */
 export interface RenderedFrame {
   explained: ExplainedFrame;
@@ -110,28 +98,44 @@ export interface RenderedFrame {
   rgb: Uint8Array;
 }
 
-/** What to explain on a frame; every field has a CLI flag of the same name. */
-export interface ExplainOptions {
-  method: CamMethodName;
-  /** Class labels to explain; empty = every detected class. */
-  classes: string[];
-  /** Detections below this score are dropped (and not explained). */
-  minScore: number;
-  /** One map per detection instead of one per class. */
-  perDetection: boolean;
-  /** PolyCAM variant (`polycam` only). */
-  polycamVariant: 'plus' | 'minus' | 'pm';
-  /** Explain at most this many targets, highest-scoring first (benchmarks; default unlimited). */
-  maxTargets?: number;
-}
-
 /**
- * The frame engine: detector + CAM on one TF.js backend. Implemented in src/engine.ts
- * (`createExplainer`). Every tensor it makes is freed before `explain` resolves.
+ * The one explainer interface: detector + CAM on one TF.js backend, in this thread (src/engine.ts's Engine)
+ * or in a pool of worker threads (src/explain/worker-pool.ts); `createExplainer` (src/explain/create.ts)
+ * picks one. Every tensor made for a frame is freed before `explain` resolves.
  */
-export interface FrameExplainer {
+export interface Explainer {
   readonly backend: string;
   readonly model: string;
-  explain(frame: Frame, options?: Partial<ExplainOptions>, source?: string): Promise<ExplainedFrame>;
+  /** Every class the model knows. */
+  readonly classNames: readonly string[];
+  /** Frames it works on at once (worker threads); the pipeline keeps at least this many in flight. */
+  readonly concurrency: number;
+  /**
+   * Rejects with an AbortError when `signal` fires before the frame is done: a queued frame is dropped and a
+   * frame being explained in a worker stops there (the worker is replaced). In this thread, a frame already
+   * running finishes first.
+   */
+  explain(frame: Frame, options?: Partial<ExplainOptions>, source?: string, signal?: AbortSignal): Promise<ExplainedFrame>;
+  /** Run a dummy frame so that kernels are compiled before the first real one; returns its time in ms. */
+  warmUp(): Promise<number>;
   dispose(): void;
+}
+
+/** A detected object with where its score sits in the model's raw outputs (for score-based attribution). */
+export interface ScoredDetection extends Detection {
+  /** Indices into the score heads, for `AuditableExplainer.scoreFunction`. */
+  scoreIndices: number[][];
+}
+
+/** What the faithfulness audit needs beyond explaining: batched re-detection and a differentiable score. */
+export interface AuditableExplainer extends Explainer {
+  /** The explain options used when a call leaves one out. */
+  readonly defaults: ExplainOptions;
+  /** Most images the model takes in one forward pass (Infinity: any). */
+  readonly batchLimit: number;
+  /** Throws a UserError (one line) when the options cannot be explained with this model. */
+  checkOptions(options: ExplainOptions): void;
+  detectBatch(images: Uint8Array[], width: number, height: number, minScore?: number): Promise<ScoredDetection[][]>;
+  /** Model input x [B,H,W,3] (RGB 0-255) → the pre-activation score at `scoreIndices` per row [B]. */
+  scoreFunction(scoreIndices: number[][]): (x: Tensor4D) => Tensor1D;
 }

@@ -125,6 +125,8 @@ describe('dashboard in a browser', () => {
 
       // Click a quarter of the way along the timeline chart: seeks there.
       const over = page.locator('#chart .u-over').first();
+      // The chart rebuilds when its classes change (a hidden class, a seek): wait for the current one.
+      await over.waitFor({ state: 'visible' });
       const box = (await over.boundingBox())!;
       const seqBeforeClick = await page.evaluate(() => window.__saliencam.lastFrame!.seq);
       await over.click({ position: { x: box.width * 0.25, y: box.height / 2 } });

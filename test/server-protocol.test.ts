@@ -205,6 +205,41 @@ describe('dashboard protocol', () => {
     }
   });
 
+  it('offers a slow method (polycam) on a paused frame only: refused while playing, explained and announced when paused', async () => {
+    const c = await TestClient.connect(wsUrl(server));
+    try {
+      const hello = await c.next('hello');
+      expect(hello.methods).toContain('polycam');
+      expect(hello.realtimeMethods).toContain('xgradcam');
+      expect(hello.realtimeMethods).not.toContain('polycam');
+      await c.frame();
+      let from = c.messages.length;
+      c.send({ v: 1, type: 'set', method: 'polycam' });
+      const refused = await c.next('error', () => true, { from });
+      expect(refused).toMatchObject({ code: 'not_available', command: 'set' });
+      expect(refused.message).toMatch(/paused frames only.*pause first/);
+      c.send({ v: 1, type: 'pause' });
+      await c.next('state', (s) => !s.playing, { from });
+      await sleep(600);
+      const shown = c.frames.at(-1)!.meta.frame;
+      const n = c.frames.length;
+      from = c.messages.length;
+      c.send({ v: 1, type: 'set', method: 'polycam' });
+      const redone = await c.frame(() => true, { from: n });
+      expect(redone.meta.frame).toBe(shown);
+      expect(redone.meta.record.method).toBe('polycam');
+      expect(engine.calls.at(-1)!.method).toBe('polycam');
+      expect(c.messages.slice(from).some((m) => m.type === 'notice' && m.level === 'info' && /with polycam/.test(m.message))).toBe(true);
+      from = c.messages.length;
+      c.send({ v: 1, type: 'play' });
+      expect((await c.next('error', () => true, { from })).message).toMatch(/too slow for playback/);
+    } finally {
+      c.send({ v: 1, type: 'set', method: 'xgradcam' });
+      c.send({ v: 1, type: 'play' });
+      c.close();
+    }
+  });
+
   it('survives clients that disconnect mid-frame, and serves the others on', async () => {
     const healthy = await TestClient.connect(wsUrl(server));
     await healthy.frame();

@@ -1,14 +1,9 @@
-// Box overlap, used to follow a detection through perturbed copies and across frames.
-import type { Box, Detection } from '../types.js';
+// Matching a detection through perturbed copies and across frames, by box overlap (the one `iou`, in
+// src/model/nms.ts beside NMS).
+import { iou } from '../model/nms.js';
+import type { Detection } from '../types.js';
 
-export function iou(a: Box, b: Box): number {
-  const w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  const union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-  return union > 0 ? inter / union : 0;
-}
+export { iou };
 
 /**
  * Score of `target` among `detections`: the same class with the highest IoU above `minIou` (ties: the higher

@@ -1,9 +1,8 @@
-// Adapts the frame engine to the audit's small function types: a batch detector for the perturbation
-// metrics, a re-explainer for max-sensitivity, and Integrated Gradients maps for one detection.
+// Adapts an auditable explainer (types.ts: explain + batched detection + a score function) to the audit's
+// small function types: a batch detector for the perturbation metrics, a re-explainer for max-sensitivity,
+// and Integrated Gradients maps for one detection. Nothing here knows how the engine is built.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Engine } from '../engine.js';
-import type { DetectedObject } from '../model/detector.js';
-import type { Box, CamMethodName, Detection, ExplainOptions, Frame, SaliencyMap } from '../types.js';
+import type { AuditableExplainer, Box, CamMethodName, Detection, ExplainOptions, Frame, SaliencyMap, ScoredDetection } from '../types.js';
 import { attributionToMap } from './attribution-map.js';
 import { iou } from './box.js';
 import { integratedGradients, type BatchScore } from './ig.js';
@@ -30,20 +29,12 @@ export async function checkpoint(signal?: AbortSignal): Promise<void> {
   throwIfAborted(signal);
 }
 
-/**
- * Most images the model takes in one forward pass. The built-in graphs declare a batch of 1 on their input
- * placeholder and TF.js refuses any other size, so batches are fed one row at a time there.
- */
-export function modelBatchLimit(engine: Engine): number {
-  const n = engine.detector.graph.model.inputs[0]?.shape?.[0];
-  return n !== undefined && n !== null && n > 0 ? n : Number.POSITIVE_INFINITY;
-}
-
 /** engine.detectBatch in chunks the model accepts, with a low score threshold (see detectionScorer). */
-export function engineDetectBatch(engine: Engine, minScore: number, signal?: AbortSignal): (images: Uint8Array[], width: number, height: number) => Promise<DetectedObject[][]> {
-  const limit = modelBatchLimit(engine);
+export function engineDetectBatch(engine: AuditableExplainer, minScore: number, signal?: AbortSignal): (images: Uint8Array[], width: number, height: number) => Promise<ScoredDetection[][]> {
+  // The built-in graphs take one image per forward pass: batches are fed in chunks the model accepts.
+  const limit = engine.batchLimit;
   return async (images, width, height) => {
-    const out: DetectedObject[][] = [];
+    const out: ScoredDetection[][] = [];
     for (let i = 0; i < images.length; i += Math.min(limit, images.length)) {
       await checkpoint(signal);
       out.push(...(await engine.detectBatch(images.slice(i, i + limit), width, height, minScore)));
@@ -73,7 +64,7 @@ export function matchDetection(list: readonly Detection[], target: { classId: nu
  * detection. When the detection is gone the map is all zeros: a relative change of 1, "the explanation vanished".
  */
 export function detectionExplainer(
-  engine: Engine,
+  engine: AuditableExplainer,
   method: CamMethodName,
   target: Detection,
   options: Pick<ExplainOptions, 'minScore' | 'polycamVariant'>,
@@ -119,14 +110,14 @@ export interface IgMapOptions {
 
 /** Integrated Gradients for one detection's pre-activation score, pooled into a saliency map. */
 export async function igMap(
-  engine: Engine,
+  engine: AuditableExplainer,
   frame: Frame,
-  target: DetectedObject,
+  target: ScoredDetection,
   options: IgMapOptions,
 ): Promise<{ map: SaliencyMap; completenessError: number }> {
   const input = tf.tidy(() => tf.cast(tf.tensor4d(frame.rgb, [1, frame.height, frame.width, 3], 'int32'), 'float32') as tf.Tensor4D);
   try {
-    const f = rowwise(engine.scoreFunction(target.scoreIndices), modelBatchLimit(engine), options.signal);
+    const f = rowwise(engine.scoreFunction(target.scoreIndices), engine.batchLimit, options.signal);
     const r = await integratedGradients(f, input, options.baseline, {
       steps: options.steps,
       // Path images per gradient call: bounds memory (each holds a full forward graph of the frame).

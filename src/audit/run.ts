@@ -2,13 +2,11 @@
 // against random maps (deletion/insertion, pointing, max-sensitivity, temporal stability) and gathers the
 // report's data. The CLI (src/cli/audit.ts) only parses flags, shows progress and writes the files.
 import { basename } from 'node:path';
-import { checkExplainOptions, type Engine } from '../engine.js';
 import { UserError } from '../errors.js';
-import type { DetectedObject } from '../model/detector.js';
-import type { Detection, Frame, SaliencyMap } from '../types.js';
+import type { AuditableExplainer, Detection, Frame, SaliencyMap, ScoredDetection } from '../types.js';
 import { openDecoder, type SourceInfo } from '../video/index.js';
 import { auditDetection } from './detection.js';
-import { AuditAborted, checkpoint, detectionExplainer, engineDetectBatch, igMap, matchDetection, modelBatchLimit } from './engine-bridge.js';
+import { AuditAborted, checkpoint, detectionExplainer, engineDetectBatch, igMap, matchDetection } from './engine-bridge.js';
 import { prepareAuditImage, resolveBlurSigma } from './image.js';
 import { IG, SLOW_METHODS, isCamMethod, type AuditMethod } from './methods.js';
 import { detectionScorer } from './scorer.js';
@@ -136,7 +134,7 @@ export function expectedSampledFrames(info: Pick<SourceInfo, 'frameCount' | 'fps
 export async function runAudit(
   source: string,
   options: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'>,
-  engine: Engine,
+  engine: AuditableExplainer,
   onProgress: (p: AuditProgress) => void = () => undefined,
   control: AuditRunControl = {},
 ): Promise<AuditRunResult> {
@@ -148,8 +146,8 @@ export async function runAudit(
   const camMethods = methods.filter(isCamMethod);
   const firstCam = camMethods[0];
   // Same checks as explain (class names against the model), before any frame is decoded.
-  checkExplainOptions({ ...engine.defaults, method: firstCam ?? 'xgradcam', classes: o.classes, minScore: o.minScore, perDetection: true, polycamVariant: o.polycamVariant }, engine.detector);
-  if (methods.includes('polycam') && modelBatchLimit(engine) === 1) {
+  engine.checkOptions({ ...engine.defaults, method: firstCam ?? 'xgradcam', classes: o.classes, minScore: o.minScore, perDetection: true, polycamVariant: o.polycamVariant });
+  if (methods.includes('polycam') && engine.batchLimit === 1) {
     throw new UserError(`polycam cannot run on model ${engine.model}: its graph takes one image per forward pass and PolyCAM scores batches of masked inputs`);
   }
   const sensitivityFor = (m: AuditMethod): boolean => o.sensitivity && isCamMethod(m) && !SLOW_METHODS.includes(m);
@@ -194,7 +192,7 @@ export async function runAudit(
     report(frame, 0, 0);
     // One forward pass for the detections with their score indices (IG needs them); explain decodes the
     // same heads, so its per-detection maps are matched to these by class and box.
-    let found: DetectedObject[] = (await detectForFrame([frame.rgb], W, H))[0] ?? [];
+    let found: ScoredDetection[] = (await detectForFrame([frame.rgb], W, H))[0] ?? [];
     if (o.classes.length) found = found.filter((d) => o.classes.includes(d.label));
     // Updated on empty frames too: a track that misses a sampled frame ends.
     const trackIds = tracker.update(found);

@@ -2,11 +2,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createExplainer, Engine, type EngineOptions } from '../engine.js';
+import { Engine, type EngineOptions } from '../engine.js';
+import { createExplainer } from '../explain/create.js';
 import { runExport } from '../pipeline/export.js';
 import { renderFrame } from '../render/index.js';
 import type { Frame, RenderOptions } from '../types.js';
 import { openDecoder, openEncoder } from '../video/index.js';
+import { serveRate } from './serve-rate.js';
 import { median, round, timeRuns } from './stats.js';
 
 export interface BenchOptions {
@@ -34,6 +36,8 @@ export interface BenchResult {
   saliencyRatioK8Sequential: number;
   stages: { decodeMs: number; detectMs: number; saliencyMs: number; renderMs: number; encodeMs: number };
   e2e: { workers: number; fps: number; frames: number; overlapEfficiency: number }[];
+  /** The dashboard's pipeline (`serve`), as fast as it goes, per worker count. */
+  serve: { workers: number; fps: number; frames: number }[];
   e2eFps: number;
 }
 
@@ -100,6 +104,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     e2e.push({ workers, fps: round(r.fps, 2), frames: r.frames, overlapEfficiency: round(r.fps / ideal, 2) });
     log(`end to end with ${workers} explain worker(s): ${round(r.fps, 2)} fps over ${r.frames} frames (overlap efficiency ${round(r.fps / ideal, 2)})`);
   }
+  const serve: BenchResult['serve'] = [];
+  for (const workers of o.workers) {
+    const r = await serveRate(o.clip, o.engine, workers);
+    serve.push({ workers, fps: round(r.fps, 2), frames: r.frames });
+    log(`serve with ${workers} explain worker(s): ${round(r.fps, 2)} fps over ${r.frames} frames`);
+  }
   const ratio = (k: string) => round((detectorMs + saliencyMs[k]!) / detectorMs, 2);
   return {
     backend: first.record.backend,
@@ -117,6 +127,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     saliencyRatioK8Sequential: ratio('K8sequential'),
     stages,
     e2e,
+    serve,
     e2eFps: Math.max(...e2e.map((r) => r.fps)),
   };
 }

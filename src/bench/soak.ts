@@ -4,13 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { concatMap, lastValueFrom } from 'rxjs';
 import { Engine, type EngineOptions } from '../engine.js';
-import { explainFrames, renderFrames, smoothMaps } from '../pipeline/operators.js';
-import { pullSource } from '../pipeline/pull.js';
-import { PIPELINE_WINDOW } from '../pipeline/export.js';
+import { runExport, type FrameSource } from '../pipeline/export.js';
 import type { Frame } from '../types.js';
-import { openDecoder, openEncoder, type Encoder } from '../video/index.js';
+import { openDecoder, probeSource } from '../video/index.js';
 
 export interface SoakOptions {
   clip: string;
@@ -33,21 +30,42 @@ export interface SoakResult {
   ok: boolean;
 }
 
-/** The clip's frames again and again (re-indexed and re-timed) until `n` frames. */
-async function* looped(clip: string, n: number): AsyncGenerator<Frame> {
-  let index = 0;
-  let offset = 0;
-  while (index < n) {
-    const d = await openDecoder(clip);
-    let last = 0;
-    for await (const f of d) {
-      if (index >= n) break;
-      last = f.time;
-      yield { ...f, index: index++, time: offset + f.time };
+/** The clip's frames again and again (re-indexed and re-timed) until `n` frames, as a frame source. */
+async function looped(clip: string, n: number): Promise<FrameSource> {
+  const info = await probeSource(clip);
+  let closed = false;
+  let current: Awaited<ReturnType<typeof openDecoder>> | undefined;
+  let produced = 0;
+  async function* frames(): AsyncGenerator<Frame> {
+    let offset = 0;
+    while (produced < n && !closed) {
+      const d = (current = await openDecoder(clip, { info }));
+      let last = 0;
+      for await (const f of d) {
+        if (produced >= n || closed) break;
+        last = f.time;
+        yield { ...f, index: produced++, time: offset + f.time };
+      }
+      await d.close();
+      offset += last + 1 / (info.fps || 25);
     }
-    await d.close();
-    offset += last + 1 / (d.info.fps || 25);
   }
+  const it = frames();
+  let resolveDone!: () => void;
+  const ended = new Promise<void>((r) => (resolveDone = r));
+  return {
+    info,
+    get buffered() {
+      return current?.buffered ?? 0;
+    },
+    done: ended.then(() => ({ frames: produced, complete: produced >= n, dropped: 0, closed })),
+    async close() {
+      closed = true;
+      await current?.close();
+      resolveDone();
+    },
+    [Symbol.asyncIterator]: () => it,
+  };
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
@@ -55,32 +73,27 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const sampleEvery = o.sampleEvery ?? Math.max(50, Math.floor(o.frames / 20));
   const engine = await Engine.create(o.engine);
   const dir = await mkdtemp(join(tmpdir(), 'saliencam-soak-'));
-  let encoder: Encoder | undefined;
   try {
     await engine.warmUp();
     const tensorsStart = tf.memory().numTensors;
     const rss: number[] = [];
-    const source = pullSource(looped(o.clip, o.frames), PIPELINE_WINDOW);
     const t0 = performance.now();
-    let done = 0;
-    await lastValueFrom(
-      source.items$.pipe(
-        explainFrames(engine, { every: o.every }),
-        smoothMaps(0.5),
-        renderFrames({ colormap: 'turbo', alpha: 0.6, view: 'blend', boxes: true, legend: true }),
-        concatMap(async (r) => {
-          encoder ??= await openEncoder(join(dir, 'soak.mp4'), { width: r.width, height: r.height, fps: 25 });
-          await encoder.write(r.rgb);
-          source.ack();
-          done++;
-          if (done % sampleEvery === 0 || done === o.frames) {
-            rss.push(process.memoryUsage().rss / 2 ** 20);
-            log(`${done}/${o.frames} frames, ${(done / ((performance.now() - t0) / 1000)).toFixed(1)} fps, tensors ${tf.memory().numTensors}, RSS ${Math.round(rss.at(-1)!)} MB`);
-          }
-        }),
-      ),
-    );
-    await encoder?.finish();
+    // The export command's own pipeline (decode, explain, smooth, render, encode), fed by the looped clip.
+    const summary = await runExport(engine, {
+      input: o.clip,
+      frames: await looped(o.clip, o.frames),
+      output: join(dir, 'soak.mp4'),
+      every: o.every,
+      smooth: 0.5,
+      render: { colormap: 'turbo', alpha: 0.6, view: 'blend', boxes: true, legend: true },
+      onFrame: (done) => {
+        if (done % sampleEvery === 0 || done === o.frames) {
+          rss.push(process.memoryUsage().rss / 2 ** 20);
+          log(`${done}/${o.frames} frames, ${(done / ((performance.now() - t0) / 1000)).toFixed(1)} fps, tensors ${tf.memory().numTensors}, RSS ${Math.round(rss.at(-1)!)} MB`);
+        }
+      },
+    });
+    const done = summary.frames;
     const seconds = (performance.now() - t0) / 1000;
     const tensorsEnd = tf.memory().numTensors;
     // Compare against the second sample: the first window includes allocator and JIT warm-up.
@@ -97,7 +110,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       ok: tensorsEnd === tensorsStart && rssGrowth < 0.1,
     };
   } finally {
-    await encoder?.abort();
     engine.dispose();
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,9 +1,9 @@
 // `saliencam export <video> -o out.mp4 [--sidecar out.ndjson]`: an annotated copy of a drive.
 import { Command } from 'commander';
-import { createExplainer } from '../engine.js';
+import { createExplainer } from '../explain/create.js';
 import { UserError } from '../errors.js';
 import { runExport } from '../pipeline/export.js';
-import { addExplainOptions, addRenderOptions, addWorkerOption, engineOptions, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
+import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
 import { createProgress } from './progress.js';
 import { onInterrupt } from './signals.js';
 
@@ -27,13 +27,12 @@ export function exportCommand(): Command {
     .option('--sidecar <file.ndjson>', 'one JSON record per frame')
     .option('--start <s>', 'start at this many seconds', numberIn('--start', 0, 1e7))
     .option('--duration <s>', 'stop after this many seconds', numberIn('--duration', 0.001, 1e7))
-    .option('--every <n>', 'explain every n-th frame, reuse the last maps in between', numberIn('--every', 1, 10000, true), 1)
-    .option('--smooth <a>', 'exponential smoothing of maps over time, 0 (off) .. 1', numberIn('--smooth', 0, 0.99), 0)
     .option('--audio', "copy the input's audio track")
     .option('--live', 'drop stale frames instead of pausing the source (live inputs)')
     .option('-q, --quiet', 'no progress output');
   addExplainOptions(cmd);
   addRenderOptions(cmd);
+  addPipelineOptions(cmd);
   addWorkerOption(cmd);
   return cmd.action(async (source: string, flags: Flags) => {
     if (!/\.(mp4|m4v|mov)$/i.test(flags.output)) throw new UserError(`--output ${flags.output}: the annotated clip is H.264 in mp4; name it .mp4`);

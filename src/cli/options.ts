@@ -2,7 +2,7 @@
 // (exit 2) from commander before any model is loaded.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BACKENDS, type BackendChoice } from '../model/backend.js';
-import { CAM_METHODS, COLORMAPS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from '../types.js';
+import { boundsOf, CAM_METHODS, DEFAULT_EXPLAIN, DEFAULT_RENDER, COLORMAPS, explainSchema, POLYCAM_VARIANTS, renderSchema, VIEWS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from '../settings.js';
 import type { EngineOptions } from '../engine.js';
 
 export function numberIn(name: string, min: number, max: number, integer = false) {
@@ -13,6 +13,12 @@ export function numberIn(name: string, min: number, max: number, integer = false
     }
     return n;
   };
+}
+
+/** A numeric flag bounded by its setting's schema. */
+function schemaNumber(name: string, schema: Parameters<typeof boundsOf>[0]) {
+  const { min, max } = boundsOf(schema);
+  return numberIn(name, min, max);
 }
 
 export function classList(value: string): string[] {
@@ -35,13 +41,13 @@ export interface ExplainFlags extends ModelFlags {
   classes?: string[];
   minScore: number;
   perDetection?: boolean;
-  polycamVariant: 'plus' | 'minus' | 'pm';
+  polycamVariant: ExplainOptions['polycamVariant'];
 }
 
 export interface RenderFlags {
   colormap: ColormapName;
   alpha: number;
-  view: 'blend' | 'grid';
+  view: RenderOptions['view'];
   boxes: boolean;
   legend: boolean;
 }
@@ -65,20 +71,28 @@ export function addWorkerOption(cmd: Command): Command {
   return cmd.option('--workers <n>', "explain in n worker threads (auto: one per core on WASM/CPU, 0: in the main thread)", workerCount, 'auto');
 }
 
+/** For commands that run the frame pipeline (export, serve): the stages between explain and render. */
+export function addPipelineOptions(cmd: Command): Command {
+  return cmd
+    .option('--every <n>', 'explain every n-th frame, reuse the last maps in between', numberIn('--every', 1, 10000, true), 1)
+    .option('--smooth <a>', 'exponential smoothing of maps over time, 0 (off) .. 1', numberIn('--smooth', 0, 0.99), 0);
+}
+
 export function addExplainOptions(cmd: Command): Command {
   return addModelOptions(cmd)
-    .addOption(new Option('--method <name>', 'saliency method').choices(CAM_METHODS).default('xgradcam'))
+    // Choices, bounds and defaults come from the settings schema (src/settings.ts).
+    .addOption(new Option('--method <name>', 'saliency method').choices(CAM_METHODS).default(DEFAULT_EXPLAIN.method))
     .option('--classes <list>', 'comma-separated class labels to explain (default: every detected class)', classList)
-    .option('--min-score <s>', 'detection score threshold, 0..1', numberIn('--min-score', 0, 1), 0.3)
+    .option('--min-score <s>', 'detection score threshold, 0..1', schemaNumber('--min-score', explainSchema.shape.minScore), DEFAULT_EXPLAIN.minScore)
     .option('--per-detection', 'one map per detected box instead of one per class')
-    .addOption(new Option('--polycam-variant <v>', 'PolyCAM variant (PCAM+, PCAM-, PCAM±)').choices(['plus', 'minus', 'pm']).default('plus'));
+    .addOption(new Option('--polycam-variant <v>', 'PolyCAM variant (PCAM+, PCAM-, PCAM±)').choices(POLYCAM_VARIANTS).default(DEFAULT_EXPLAIN.polycamVariant));
 }
 
 export function addRenderOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--colormap <name>', 'heatmap colours').choices(COLORMAPS).default('turbo'))
-    .option('--alpha <a>', 'overlay opacity at the map maximum, 0..1', numberIn('--alpha', 0, 1), 0.6)
-    .addOption(new Option('--view <v>', 'blend: one overlay; grid: frame + one tile per class').choices(['blend', 'grid']).default('blend'))
+    .addOption(new Option('--colormap <name>', 'heatmap colours').choices(COLORMAPS).default(DEFAULT_RENDER.colormap))
+    .option('--alpha <a>', 'overlay opacity at the map maximum, 0..1', schemaNumber('--alpha', renderSchema.shape.alpha), DEFAULT_RENDER.alpha)
+    .addOption(new Option('--view <v>', 'blend: one overlay; grid: frame + one tile per class').choices(VIEWS).default(DEFAULT_RENDER.view))
     .option('--no-boxes', 'do not draw boxes and labels')
     .option('--no-legend', 'do not draw the colour-scale legend');
 }

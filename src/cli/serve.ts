@@ -4,12 +4,13 @@ import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { Engine } from '../engine.js';
+import { createExplainer } from '../explain/create.js';
 import { sampleClipsDir } from '../clips.js';
 import { UserError } from '../errors.js';
-import { checkBind, defaultWebRoot, generateToken, isLoopbackHost, playerEngine, startServer } from '../server/index.js';
+import { checkBind, defaultWebRoot, generateToken, isLoopbackHost, startServer } from '../server/index.js';
 import { probeSource } from '../video/index.js';
-import { addExplainOptions, addRenderOptions, engineOptions, numberIn, type ExplainFlags, type RenderFlags } from './options.js';
+import { onInterrupt } from './signals.js';
+import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, numberIn, type ExplainFlags, type RenderFlags } from './options.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
   port: number;
@@ -20,6 +21,8 @@ interface Flags extends ExplainFlags, RenderFlags {
   loop?: boolean;
   paused?: boolean;
   maxFps?: number;
+  every: number;
+  smooth: number;
 }
 
 const VIDEO_EXTS = new Set(['.mp4', '.mov', '.mkv', '.avi', '.webm', '.m4v', '.ts', '.mts']);
@@ -38,6 +41,8 @@ export function serveCommand(): Command {
     .option('--max-fps <n>', 'process at most this many frames a second (default: the source frame rate; 0 = no limit)', numberIn('--max-fps', 0, 1000));
   addExplainOptions(cmd);
   addRenderOptions(cmd);
+  addPipelineOptions(cmd);
+  addWorkerOption(cmd);
   return cmd.action(async (sourceArg: string | undefined, flags: Flags) => {
     const source = sourceArg ?? (await defaultClip());
     // Everything that can be wrong is checked before the model loads, so a typo fails at once.
@@ -47,13 +52,18 @@ export function serveCommand(): Command {
     if (!existsSync(join(defaultWebRoot(), 'dist', 'app.js'))) throw new UserError('the web app is not built; run `npm run build`');
     await probeSource(source);
 
-    const engine = await Engine.create({ ...engineOptions(flags), warn: (w) => process.stderr.write(`saliencam: note: ${w}\n`) });
+    // Explaining runs in worker threads (`--workers auto` on WASM/CPU), so the server's event loop never
+    // waits on a frame: pings, handshakes and other viewers go on while a slow method works.
+    const engine = await createExplainer({ ...engineOptions(flags), warn: (w) => process.stderr.write(`saliencam: note: ${w}\n`) });
     try {
-      process.stderr.write(`saliencam: ${engine.model} on ${engine.backend}, warming up…\n`);
+      const threads = engine.concurrency > 1 ? ` in ${engine.concurrency} worker threads` : '';
+      process.stderr.write(`saliencam: ${engine.model} on ${engine.backend}${threads}, warming up…\n`);
       await engine.warmUp();
       const server = await startServer({
         source,
-        engine: playerEngine(engine),
+        engine,
+        every: flags.every,
+        smooth: flags.smooth,
         host: flags.host,
         port: flags.port,
         ...(token !== undefined ? { token } : {}),
@@ -69,26 +79,15 @@ export function serveCommand(): Command {
       process.stdout.write(`saliencam: dashboard for ${server.player.source.name} at ${server.url}\n`);
       if (token !== undefined && flags.token === undefined) process.stdout.write('saliencam: the token in that URL is required; share it only with people who may use the dashboard\n');
       process.stderr.write('saliencam: press Ctrl+C to stop\n');
-      await untilSignal();
+      // The first SIGINT/SIGTERM stops cleanly; a second exits at once (src/cli/signals.ts).
+      let release = (): void => undefined;
+      await new Promise<void>((resolve) => (release = onInterrupt(resolve)));
       process.stderr.write('saliencam: stopping…\n');
       await server.close();
+      release();
     } finally {
       engine.dispose();
     }
-  });
-}
-
-/** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = false;
-    const onSignal = (): void => {
-      if (seen) process.exit(130);
-      seen = true;
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
   });
 }
 

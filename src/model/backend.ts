@@ -237,10 +237,6 @@ async function setUp(name: BackendName, warn: (msg: string) => void, forced: boo
   await tf.ready();
 }
 
-export function activeBackend(): BackendName | undefined {
-  return active;
-}
-
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }

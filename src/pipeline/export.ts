@@ -2,8 +2,8 @@
 import { concatMap, lastValueFrom, defaultIfEmpty } from 'rxjs';
 import { UserError, EXIT } from '../errors.js';
 import type { ShowOptions } from '../render/index.js';
-import type { ExplainOptions, FrameExplainer, RenderOptions } from '../types.js';
-import { checkOutputPath, openDecoder, openEncoder, openSidecar, type Encoder, type SourceInfo } from '../video/index.js';
+import type { ExplainOptions, Explainer, Frame, RenderOptions } from '../types.js';
+import { checkOutputPath, openDecoder, openEncoder, openSidecar, type Decoder, type Encoder, type SourceInfo } from '../video/index.js';
 import { removeQuietly } from '../video/atomic.js';
 import { explainFrames, renderFrames, smoothMaps } from './operators.js';
 import { pullSource } from './pull.js';
@@ -11,8 +11,13 @@ import { pullSource } from './pull.js';
 /** Frames decoded ahead of the encoder: enough to overlap decode, explain, render and encode. */
 export const PIPELINE_WINDOW = 4;
 
+/** What the pipeline reads: the decoder of `input`, or any source of frames with the same shape (the soak's loop). */
+export type FrameSource = Pick<Decoder, 'info' | 'buffered' | 'done' | 'close'> & AsyncIterable<Frame>;
+
 export interface ExportOptions {
   input: string;
+  /** Frames to use instead of decoding `input` (which then only names the source in the records). */
+  frames?: FrameSource;
   output: string;
   sidecar?: string;
   start?: number;
@@ -50,12 +55,12 @@ export interface ExportSummary {
   exitCode: number;
 }
 
-export async function runExport(explainer: FrameExplainer, o: ExportOptions): Promise<ExportSummary> {
+export async function runExport(explainer: Explainer, o: ExportOptions): Promise<ExportSummary> {
   const t0 = performance.now();
   // Fail on an unwritable output before the slow part.
   await checkOutputPath(o.output);
   if (o.sidecar) await checkOutputPath(o.sidecar);
-  const decoder = await openDecoder(o.input, { start: o.start, duration: o.duration, live: o.live });
+  const decoder = o.frames ?? (await openDecoder(o.input, { start: o.start, duration: o.duration, live: o.live }));
   const info = decoder.info;
   o.onStart?.(info);
   const sidecar = o.sidecar ? await openSidecar(o.sidecar) : undefined;

@@ -3,20 +3,22 @@
 // Each stage works on one value at a time (concatMap), so stages overlap in time but none runs ahead.
 import { concatMap, map, type OperatorFunction } from 'rxjs';
 import { renderFrame, type ShowOptions } from '../render/index.js';
-import type { ExplainedFrame, ExplainOptions, Frame, FrameExplainer, RenderedFrame, RenderOptions, SaliencyMap } from '../types.js';
+import type { ExplainedFrame, ExplainOptions, Frame, Explainer, RenderedFrame, RenderOptions, SaliencyMap } from '../types.js';
 
 export interface ExplainStageOptions {
   overrides?: Partial<ExplainOptions>;
   /** Explain every n-th frame; frames in between reuse the last result (detections and maps). */
   every?: number;
   source?: string;
+  /** Aborting cancels the frames not yet explained (the live pipeline's seek). */
+  signal?: AbortSignal;
 }
 
 /**
  * Work starts as soon as a frame arrives (so a worker pool explains several frames at once, bounded by the
  * pipeline's credit window) and results are emitted in frame order.
  */
-export function explainFrames(explainer: FrameExplainer, o: ExplainStageOptions = {}): OperatorFunction<Frame, ExplainedFrame> {
+export function explainFrames(explainer: Explainer, o: ExplainStageOptions = {}): OperatorFunction<Frame, ExplainedFrame> {
   const every = Math.max(1, o.every ?? 1);
   let last: Promise<ExplainedFrame> | undefined;
   let seen = 0;
@@ -26,7 +28,7 @@ export function explainFrames(explainer: FrameExplainer, o: ExplainStageOptions 
         const fresh = seen++ % every === 0;
         let result: Promise<ExplainedFrame>;
         if (fresh || !last) {
-          last = explainer.explain(frame, o.overrides, o.source ?? '');
+          last = explainer.explain(frame, o.overrides, o.source ?? '', o.signal);
           result = last.then((e) => withFrameInfo(e, frame));
         } else {
           // Reused result: the detections and maps of the last explained frame, on this frame's pixels.
@@ -75,6 +77,7 @@ export function smoothMaps(alpha: number): OperatorFunction<ExplainedFrame, Expl
   });
 }
 
-export function renderFrames(opts: RenderOptions, show?: ShowOptions): OperatorFunction<ExplainedFrame, RenderedFrame> {
-  return concatMap((e) => renderFrame(e, opts, show));
+/** `opts` may be a function, read once per frame (the dashboard changes colours while playing). */
+export function renderFrames(opts: RenderOptions | (() => RenderOptions), show?: ShowOptions): OperatorFunction<ExplainedFrame, RenderedFrame> {
+  return concatMap((e) => renderFrame(e, typeof opts === 'function' ? opts() : opts, show));
 }

@@ -1,10 +1,10 @@
 // Still-image output of a rendered frame.
 
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { extname } from 'node:path';
 import sharp from 'sharp';
 import type { ExplainedFrame, RenderOptions, RenderedFrame } from '../types.js';
 import { UserError, oneLine } from '../errors.js';
+import { writeFileAtomic } from '../video/atomic.js';
 import { asBuffer } from './raster.js';
 import { renderFrame, type ShowOptions } from './overlay.js';
 
@@ -45,17 +45,14 @@ export async function saveImage(rendered: RenderedFrame, path: string, quality?:
   const format = imageFormatOf(path);
   if (!format) throw new UserError(`cannot write "${path}": use a .jpg, .jpeg, .webp or .png file name`);
   const data = await encodeImage(rendered, format, quality);
-  const tmp = join(dirname(path), `.tmp-${process.pid}-${Date.now()}-${basename(path)}`);
   try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
+    await writeFileAtomic(path, data);
   } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {});
-    throw new UserError(`cannot write "${path}": ${oneLine(err)}`);
+    throw err instanceof UserError ? err : new UserError(`cannot write "${path}": ${oneLine(err)}`);
   }
 }
 
-/** Render and encode as PNG in one call (tests, the server's still endpoint, quick looks). */
+/** Render and encode as PNG in one call (tests, quick looks). */
 export async function renderToPng(explained: ExplainedFrame, opts: RenderOptions, show?: ShowOptions): Promise<Buffer> {
   return encodeImage(await renderFrame(explained, opts, show), 'png');
 }

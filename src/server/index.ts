@@ -1,6 +1,6 @@
 // The live dashboard: `startServer` (HTTP + WebSocket on one port) and the protocol it speaks.
 export { startServer, dashboardUrl, defaultWebRoot, DEFAULT_LIMITS, type RunningServer, type ServerOptions, type ServerLimits, type ServerStats } from './server.js';
-export { Player, playerEngine, DEFAULT_SETTINGS, type PlayerEngine, type PlayerOptions } from './session.js';
+export { Player, DEFAULT_SETTINGS, type PlayerOptions } from './player.js';
 export { parseCommand, MAX_MESSAGE_BYTES, COMMAND_TYPES } from './protocol.js';
 export { checkBind, generateToken, isLoopbackHost } from './security.js';
 export * from './messages.js';

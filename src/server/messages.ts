@@ -1,6 +1,7 @@
 // The dashboard's WebSocket protocol, as types only (the web app imports this file too, so it must stay free
 // of Node and of runtime dependencies). Text messages are JSON objects `{v: 1, type, ...}`; each `frame`
 // message is followed immediately by one binary message: the encoded image of that frame.
+import type { DashboardSettings } from '../settings.js';
 import type { CamMethodName, ColormapName, ExplainRecord } from '../types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -8,21 +9,8 @@ export const PROTOCOL_VERSION = 1;
 /** What the source is (mirrors video/source.ts's SourceKind, which this file cannot import). */
 export type SourceKindName = 'file' | 'image' | 'sequence' | 'stdin' | 'url' | 'device';
 
-/** Settings a client may change; they apply to the next frame processed (or re-process the paused one). */
-export interface Settings {
-  method: CamMethodName;
-  colormap: ColormapName;
-  /** Overlay opacity at the map maximum, 0..1. */
-  alpha: number;
-  /** One map per detection instead of one per class. */
-  perDetection: boolean;
-  /** Classes neither shown nor explained (empty = every class). */
-  hiddenClasses: string[];
-  view: 'blend' | 'grid';
-  boxes: boolean;
-}
-
-export const SETTING_KEYS = ['method', 'colormap', 'alpha', 'perDetection', 'hiddenClasses', 'view', 'boxes'] as const;
+/** Settings a client may change (src/settings.ts's dashboard schema); they apply to the next frame processed (or re-process the paused one). */
+export type Settings = DashboardSettings;
 
 /** Per frame and class: how many detections, and the mean `energyInBoxes` of its maps (null: no map). */
 export interface TimelineEntry {
@@ -43,8 +31,6 @@ export type Command =
   | { v: 1; type: 'loop'; on: boolean }
   | ({ v: 1; type: 'set' } & Partial<Settings>)
   | { v: 1; type: 'ping'; id?: number | string };
-
-export type CommandType = Command['type'];
 
 // ---- server → client -------------------------------------------------------------------------------------
 
@@ -72,6 +58,8 @@ export interface HelloMessage {
   model: string;
   backend: string;
   methods: readonly CamMethodName[];
+  /** The methods playback may use; the others explain a paused frame only. */
+  realtimeMethods: readonly CamMethodName[];
   colormaps: readonly ColormapName[];
   /** Every class the model knows (what `hiddenClasses` may name). */
   classNames: readonly string[];

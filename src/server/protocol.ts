@@ -1,16 +1,13 @@
 // Validation of what clients send. Every command is a strict schema: unknown fields are refused, so nothing
 // a client sends can name a file, a path or a shell word; numbers are finite and bounded.
 import { z } from 'zod';
-import { CAM_METHODS, COLORMAPS } from '../types.js';
+import { changesOf, dashboardSchema } from '../settings.js';
 import { PROTOCOL_VERSION, type Command, type ErrorCode } from './messages.js';
 
 /** Larger messages close the connection with 1009 (ws enforces it while reading). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
 const v = z.literal(PROTOCOL_VERSION);
-// Class names are COCO-style labels; the session checks them against the model's list.
-const className = z.string().min(1).max(64);
-
 const schemas = {
   play: z.strictObject({ v, type: z.literal('play') }),
   pause: z.strictObject({ v, type: z.literal('pause') }),
@@ -25,17 +22,9 @@ const schemas = {
     .refine((c) => (c.time === undefined) !== (c.frame === undefined), { message: 'give exactly one of time or frame' }),
   loop: z.strictObject({ v, type: z.literal('loop'), on: z.boolean() }),
   set: z
-    .strictObject({
-      v,
-      type: z.literal('set'),
-      method: z.enum(CAM_METHODS).optional(),
-      colormap: z.enum(COLORMAPS).optional(),
-      alpha: z.number().min(0).max(1).optional(),
-      perDetection: z.boolean().optional(),
-      hiddenClasses: z.array(className).max(1000).optional(),
-      view: z.enum(['blend', 'grid']).optional(),
-      boxes: z.boolean().optional(),
-    })
+    // The dashboard settings' own schema (src/settings.ts), every field optional; class names are checked
+    // against the model's list by the player.
+    .strictObject({ v, type: z.literal('set'), ...changesOf(dashboardSchema.shape) })
     .refine((c) => Object.keys(c).length > 2, { message: 'set needs at least one setting' }),
   ping: z.strictObject({ v, type: z.literal('ping'), id: z.union([z.number(), z.string().max(64)]).optional() }),
 } as const;

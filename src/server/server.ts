@@ -9,11 +9,12 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { UserError, oneLine } from '../errors.js';
+import { REALTIME_METHODS } from '../saliency/methods/index.js';
 import { CAM_METHODS, COLORMAPS } from '../types.js';
 import { ClientChannel, type ClientLimits, type ClientStats, type OutgoingFrame } from './client.js';
 import { PROTOCOL_VERSION, type HelloMessage, type ServerMessage } from './messages.js';
 import { MAX_MESSAGE_BYTES, RateLimiter, parseCommand } from './protocol.js';
-import { Player, type PlayerOptions } from './session.js';
+import { Player, type PlayerOptions } from './player.js';
 import { checkBind, hostAllowed, isLoopbackHost, originAllowed, tokenMatches } from './security.js';
 import { SECURITY_HEADERS, send, serveStatic } from './static.js';
 
@@ -202,6 +203,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       model: player.model,
       backend: player.backend,
       methods: CAM_METHODS,
+      realtimeMethods: REALTIME_METHODS,
       colormaps: COLORMAPS,
       classNames: player.classNames,
       imageFormat: opts.format ?? 'jpeg',

@@ -1,8 +1,7 @@
 // A stand-in for the frame engine that answers in about a millisecond: fixed detections (car, truck,
 // person) and small saliency maps peaked on each box. Server tests use it where the subject is the
 // server (queues, protocol, transport) and a 0.5-2 s model run per frame would only slow them down.
-import type { PlayerEngine } from '../../src/server/session.js';
-import type { Detection, ExplainedFrame, ExplainOptions, Frame, SaliencyMap } from '../../src/types.js';
+import type { Detection, ExplainedFrame, ExplainOptions, Explainer, Frame, SaliencyMap } from '../../src/types.js';
 import { COCO_CLASSES } from '../../src/model/coco.js';
 
 const BASE: Detection[] = [
@@ -11,7 +10,7 @@ const BASE: Detection[] = [
   { label: 'truck', classId: 7, score: 0.6, box: [950, 250, 1250, 520] },
 ];
 
-export interface StubEngine extends PlayerEngine {
+export interface StubEngine extends Explainer {
   /** Every call's overrides, newest last. */
   calls: Partial<ExplainOptions>[];
 }
@@ -22,7 +21,10 @@ export function stubEngine(options: { maps?: boolean; delayMs?: number } = {}): 
     backend: 'stub',
     model: 'stub',
     classNames: COCO_CLASSES,
+    concurrency: 1,
     calls,
+    warmUp: async () => 0,
+    dispose: () => undefined,
     async explain(frame: Frame, o: Partial<ExplainOptions> = {}, source = ''): Promise<ExplainedFrame> {
       calls.push(o);
       if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));

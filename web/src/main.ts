@@ -138,6 +138,8 @@ function applyState(s: StateMessage): void {
   ui.loop.checked = s.loop;
   const set: Settings = s.settings;
   ui.method.value = set.method;
+  // A slow method (PolyCAM) explains a paused frame only: offered while paused.
+  for (const o of ui.method.options) o.disabled = s.playing && !(hello?.realtimeMethods ?? []).includes(o.value as Settings['method']);
   ui.colormap.value = set.colormap;
   if (document.activeElement !== ui.alpha) ui.alpha.value = String(set.alpha);
   ui.alphaValue.textContent = `${Math.round(set.alpha * 100)}%`;

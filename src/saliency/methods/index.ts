@@ -2,11 +2,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CamMethodName } from '../../types.js';
 import { gradientCam, type CamMethod } from '../method.js';
-import { cam } from './cam.js';
 import { eigencamMap } from './eigencam.js';
 import { gradcamWeights } from './gradcam.js';
 import { gradcamppWeights } from './gradcampp.js';
 import { polycam, type PolycamVariant } from './polycam.js';
+import { cam } from './cam.js';
 import { xgradcamWeights } from './xgradcam.js';
 import { xpolycam } from './xpolycam.js';
 
@@ -24,21 +24,23 @@ const eigencam: CamMethod = {
   },
 };
 
+/**
+ * The registry: one row per method name (the type makes a missing or misspelt row a compile error). A new
+ * method is its own file plus one row here. Parameters (PolyCAM's variant) reach the row's factory.
+ */
+const REGISTRY: { readonly [N in CamMethodName]: (polycamVariant: PolycamVariant) => CamMethod } = {
+  xgradcam: () => gradientCam('xgradcam', xgradcamWeights),
+  gradcam: () => gradientCam('gradcam', gradcamWeights),
+  'gradcam++': () => gradientCam('gradcam++', gradcamppWeights),
+  eigencam: () => eigencam,
+  polycam: (variant) => polycam(variant),
+  xpolycam: () => xpolycam,
+  cam: () => cam,
+};
+
 export function camMethod(name: CamMethodName, polycamVariant: PolycamVariant = 'plus'): CamMethod {
-  switch (name) {
-    case 'xgradcam':
-      return gradientCam('xgradcam', xgradcamWeights);
-    case 'gradcam':
-      return gradientCam('gradcam', gradcamWeights);
-    case 'gradcam++':
-      return gradientCam('gradcam++', gradcamppWeights);
-    case 'eigencam':
-      return eigencam;
-    case 'xpolycam':
-      return xpolycam;
-    case 'polycam':
-      return polycam(polycamVariant);
-    case 'cam':
-      return cam;
-  }
+  return REGISTRY[name](polycamVariant);
 }
+
+/** Methods fast enough for live video (the dashboard plays with these; the others explain a paused frame). */
+export const REALTIME_METHODS: readonly CamMethodName[] = (Object.keys(REGISTRY) as CamMethodName[]).filter((n) => camMethod(n).realtime);

@@ -10,14 +10,14 @@ export type WorkerRequest =
   | { type: 'warmup'; id: number };
 
 export type WorkerReply =
-  | { type: 'ready'; backend: string; model: string }
+  | { type: 'ready'; backend: string; model: string; classNames: string[] }
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; message: string; exitCode?: number };
 
 const port = parentPort!;
 try {
   const engine = await Engine.create(workerData as EngineOptions);
-  port.postMessage({ type: 'ready', backend: engine.backend, model: engine.model } satisfies WorkerReply);
+  port.postMessage({ type: 'ready', backend: engine.backend, model: engine.model, classNames: [...engine.classNames] } satisfies WorkerReply);
   port.on('message', async (m: WorkerRequest) => {
     try {
       if (m.type === 'warmup') {

@@ -1,0 +1,401 @@
+// The export pipeline with a different source and sink, for the dashboard: a recorded source that can be
+// paused, stepped, sought and looped (or a live one that always hands over its newest frame), the same
+// explainFrames → smoothMaps → renderFrames operators, and a sink that encodes each frame as an image for the
+// WebSocket broadcast. Frames are pulled with the same credit window as `export`, so a pool of workers
+// explains several at once; while paused nothing is pulled and ffmpeg blocks on its full pipe.
+//
+// Each stretch of decoding is one subscription (a "run"). Seeking ends the run at once: its decoder closes,
+// frames waiting for a worker are cancelled (a worker busy on one is replaced), and nothing of it reaches the
+// sink afterwards; the new run starts at the frame asked for. Pausing a recorded file ends the run the same way
+// (a live source's frames in flight drain instead).
+import { concatMap, from, type Observable, type Subscription } from 'rxjs';
+import { UserError } from '../errors.js';
+import { encodeImage } from '../render/index.js';
+import type { ExplainedFrame, Explainer, Frame, RenderOptions } from '../types.js';
+import { openDecoder, type Decoder, type DecodeResult, type SourceInfo } from '../video/index.js';
+import type { Readable } from 'node:stream';
+import { PIPELINE_WINDOW } from './export.js';
+import { explainFrames, renderFrames, smoothMaps } from './operators.js';
+import { pullSource } from './pull.js';
+
+export interface LiveOptions {
+  input: string;
+  info: SourceInfo;
+  /** A live source: never sought or looped, stale frames dropped by the decoder. */
+  live: boolean;
+  explainer: Explainer;
+  /** Read once per frame when it is rendered. */
+  render: () => RenderOptions;
+  /** Name put in each record's `source`. */
+  sourceName: string;
+  every?: number;
+  smooth?: number;
+  format?: 'jpeg' | 'webp';
+  quality?: number;
+  loop?: boolean;
+  /** Most frames pulled per second while playing; 0 = as fast as the pipeline goes. */
+  maxFps: number;
+  /** Where `-` reads from (default process.stdin). */
+  stdin?: Readable;
+}
+
+/** A frame ready for the clients. */
+export interface LiveFrame {
+  explained: ExplainedFrame;
+  image: Buffer;
+  /** When it was pulled from the decoder (performance.now()). */
+  pulledAt: number;
+  /** It was pulled while playing (not a step, seek or re-render). */
+  playing: boolean;
+  /** Frames the live decoder skipped so far in this run. */
+  decoderDropped: number;
+}
+
+export interface LiveEvents {
+  frame?: (f: LiveFrame) => void;
+  /** The transport state changed by itself (end of the source, an error). */
+  state?: () => void;
+  notice?: (level: 'info' | 'warning' | 'error', message: string) => void;
+}
+
+interface Run {
+  sub?: Subscription;
+  abort: AbortController;
+  decoder?: Decoder;
+  result?: DecodeResult;
+  produced: number;
+  ack(): void;
+}
+
+export class LivePipeline {
+  events: LiveEvents = {};
+  private playingNow = false;
+  private loopOn: boolean;
+  private endedNow = false;
+  private closed = false;
+  private steps = 0;
+  private run: Run | undefined;
+  /** A re-render of the shown frame (new settings while paused). */
+  private still: Run | undefined;
+  private stdinUsed = false;
+  private lastPullAt = 0;
+  private shownFrame: Frame | undefined;
+  private shownExplained: ExplainedFrame | undefined;
+  private readonly pulledAt = new WeakMap<Frame, { at: number; playing: boolean }>();
+  private waiters: (() => void)[] = [];
+  private readonly window: number;
+
+  constructor(private readonly o: LiveOptions) {
+    this.loopOn = o.loop ?? false;
+    // A live source hands over its newest frame: no deeper queue than the explainer can work on.
+    this.window = o.live ? Math.max(1, o.explainer.concurrency) : Math.max(PIPELINE_WINDOW, o.explainer.concurrency + 2);
+  }
+
+  get playing(): boolean {
+    return this.playingNow;
+  }
+  get loop(): boolean {
+    return this.loopOn;
+  }
+  get ended(): boolean {
+    return this.endedNow;
+  }
+  /** The frame shown last. */
+  get shown(): Frame | undefined {
+    return this.shownFrame;
+  }
+
+  /** Starts decoding; when paused, only the first frame is shown. */
+  start(playing: boolean): void {
+    this.playingNow = playing;
+    if (!playing) this.steps = 1;
+    this.startRun(0);
+  }
+
+  play(): void {
+    this.playingNow = true;
+    this.lastPullAt = 0;
+    if (this.endedNow) {
+      // From the start again.
+      this.endedNow = false;
+      this.cancel();
+      this.startRun(0);
+    }
+    this.ensureRun();
+    this.wake();
+  }
+
+  /**
+   * Stops at the frame on screen. A recorded file drops the frames in flight (a step or play carries on after
+   * the shown frame, in a new run); a live source lets them drain, its decoder cannot go back.
+   */
+  pause(): void {
+    this.playingNow = false;
+    if (this.seekable) this.cancelRun();
+    this.wake();
+  }
+
+  /** One frame forward (the pipeline must not have ended). */
+  step(): void {
+    this.playingNow = false;
+    this.steps = Math.min(this.steps + 1, 10);
+    this.ensureRun();
+    this.wake();
+  }
+
+  /** Shows `frame` next (clamped to the source); frames in flight are dropped. */
+  seek(frame: number): void {
+    const last = this.lastIndex(frame);
+    this.endedNow = false;
+    this.cancel();
+    this.steps = this.playingNow ? 0 : 1;
+    this.startRun(Math.max(0, Math.min(frame, last)));
+  }
+
+  /**
+   * The explain settings changed while playing: frames in flight were explained with the old ones. A recorded
+   * file drops them and carries on after the frame on screen; a live source lets them drain.
+   */
+  restart(): void {
+    const shown = this.shownFrame;
+    if (!this.playingNow || !this.run || !shown || !this.seekable) return;
+    if (shown.index + 1 > this.lastIndex(shown.index + 1)) return; // at the end: what is left drains
+    this.cancel();
+    this.steps = 0;
+    this.startRun(shown.index + 1);
+  }
+
+  setLoop(on: boolean): void {
+    this.loopOn = on;
+  }
+
+  /**
+   * The shown frame again with the current settings (paused): explained again when `explain` is set, else
+   * only rendered again from its last explanation.
+   */
+  refresh(explain: boolean): void {
+    const frame = this.shownFrame;
+    if (!frame || this.closed) return;
+    this.cancelStill();
+    const run = this.newRun();
+    this.still = run;
+    const explained$: Observable<ExplainedFrame> =
+      explain || !this.shownExplained
+        ? from([frame]).pipe(explainFrames(this.o.explainer, { source: this.o.sourceName, signal: run.abort.signal }))
+        : from([{ ...this.shownExplained, frame }]);
+    this.pulledAt.set(frame, { at: performance.now(), playing: false });
+    run.sub = this.sink(explained$, run).subscribe({
+      error: (err: unknown) => this.failed(run, err),
+      complete: () => {
+        if (this.still === run) this.still = undefined;
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelStill();
+    const d = this.run?.decoder;
+    this.cancel();
+    this.wake();
+    await d?.close();
+  }
+
+  /** The source's last frame index (`fallback` when it does not say). */
+  private lastIndex(fallback: number): number {
+    const i = this.o.info;
+    return i.frameCount !== undefined ? i.frameCount - 1 : i.duration !== undefined ? Math.floor(i.duration * this.fps) - 1 : fallback;
+  }
+
+  private get seekable(): boolean {
+    return this.o.info.kind === 'file' && !this.o.live;
+  }
+
+  private get fps(): number {
+    return this.o.info.fps > 0 ? this.o.info.fps : 25;
+  }
+
+  private newRun(): Run {
+    return { abort: new AbortController(), produced: 0, ack: () => undefined };
+  }
+
+  private ensureRun(): void {
+    if (this.run || this.closed) return;
+    // After an error or the end: carry on after the frame on screen (recorded files), else from the start.
+    const next = this.seekable && this.shownFrame ? this.shownFrame.index + 1 : 0;
+    this.startRun(next);
+  }
+
+  private startRun(at: number): void {
+    if (this.closed) return;
+    const run = this.newRun();
+    this.run = run;
+    const source = pullSource(this.frames(run, at), this.window);
+    run.ack = () => source.ack();
+    const explained$ = source.items$.pipe(
+      explainFrames(this.o.explainer, { every: this.o.every ?? 1, source: this.o.sourceName, signal: run.abort.signal }),
+      smoothMaps(this.o.smooth ?? 0),
+    );
+    run.sub = this.sink(explained$, run).subscribe({
+      error: (err: unknown) => this.failed(run, err),
+      complete: () => void this.atEnd(run),
+    });
+  }
+
+  /** Render, encode, hand to the clients; nothing of a cancelled run gets through. */
+  private sink(explained$: Observable<ExplainedFrame>, run: Run): Observable<void> {
+    return explained$.pipe(
+      renderFrames(this.o.render),
+      concatMap(async (r) => {
+        const image = await encodeImage(r, this.o.format ?? 'jpeg', this.o.quality ?? 80);
+        if (run.abort.signal.aborted || this.closed) return;
+        const frame = r.explained.frame;
+        this.shownFrame = frame;
+        this.shownExplained = r.explained;
+        const pulled = this.pulledAt.get(frame);
+        this.events.frame?.({
+          explained: r.explained,
+          image,
+          pulledAt: pulled?.at ?? performance.now(),
+          playing: pulled?.playing ?? false,
+          decoderDropped: this.run?.decoder?.dropped ?? 0,
+        });
+        run.ack();
+      }),
+    );
+  }
+
+  /** The decoder's frames from frame `at`, each pulled only when the transport allows it. */
+  private async *frames(run: Run, at: number): AsyncGenerator<Frame> {
+    // A burst of seeks costs one decoder: a run cancelled before it opens never opens one.
+    await new Promise((r) => setImmediate(r));
+    if (run.abort.signal.aborted) return;
+    if (this.o.info.kind === 'stdin') {
+      if (this.stdinUsed) throw new UserError('the input stream (stdin) has ended');
+      this.stdinUsed = true;
+    }
+    const fps = this.fps;
+    // A quarter frame early: ffmpeg starts at the first frame at or after the time, so this lands on `at`
+    // whatever the rounding of its timestamp. The decoder reports the first frame's time as `start` itself
+    // (its pts count from the seek point), so the quarter frame is added back to keep times on the grid.
+    const start = at > 0 ? (at - 0.25) / fps : 0;
+    const shift = start > 0 ? at / fps - start : 0;
+    const decoder = await openDecoder(this.o.input, {
+      info: this.o.info,
+      live: this.o.live,
+      ...(start > 0 ? { start } : {}),
+      ...(this.o.stdin ? { stdin: this.o.stdin } : {}),
+    });
+    run.decoder = decoder;
+    const it = decoder[Symbol.asyncIterator]();
+    try {
+      while (await this.mayPull(run)) {
+        const r = await it.next();
+        if (r.done || run.abort.signal.aborted) break;
+        run.produced++;
+        const frame = shift ? { ...r.value, time: r.value.time + shift } : r.value;
+        this.pulledAt.set(frame, { at: performance.now(), playing: this.playingNow });
+        yield frame;
+      }
+    } finally {
+      await decoder.close();
+      run.result = await decoder.done;
+    }
+  }
+
+  /** Waits until the transport lets the next frame be pulled; false when the run is over. */
+  private async mayPull(run: Run): Promise<boolean> {
+    for (;;) {
+      if (run.abort.signal.aborted || this.closed) return false;
+      if (this.playingNow) {
+        const wait = this.o.maxFps > 0 && this.lastPullAt > 0 ? this.lastPullAt + 1000 / this.o.maxFps - performance.now() : 0;
+        if (wait <= 1) {
+          this.lastPullAt = performance.now();
+          return true;
+        }
+        await this.waitForWake(wait);
+        continue;
+      }
+      if (this.steps > 0) {
+        this.steps--;
+        return true;
+      }
+      await this.waitForWake();
+    }
+  }
+
+  private async atEnd(run: Run): Promise<void> {
+    if (this.run !== run) return;
+    this.run = undefined;
+    if (this.closed) return;
+    const result = run.result;
+    if (result && !result.complete && result.error) this.events.notice?.('warning', `the source ended early: ${result.error}`);
+    if (this.loopOn && run.produced > 0 && !this.o.live) {
+      this.startRun(0);
+      return;
+    }
+    if (this.o.live) this.events.notice?.('info', 'the live source has ended');
+    this.playingNow = false;
+    this.steps = 0;
+    this.endedNow = true;
+    this.events.state?.();
+  }
+
+  private failed(run: Run, err: unknown): void {
+    if (run.abort.signal.aborted || this.closed) return;
+    if (this.still === run) this.still = undefined;
+    if (this.run === run) {
+      this.run = undefined;
+      run.abort.abort();
+      void run.decoder?.close();
+    }
+    this.playingNow = false;
+    this.steps = 0;
+    this.events.notice?.('error', err instanceof Error ? err.message.split('\n')[0]! : String(err));
+    this.events.state?.();
+  }
+
+  /** Ends the current run and any re-render of the shown frame. */
+  private cancel(): void {
+    this.cancelStill();
+    this.cancelRun();
+  }
+
+  /** Ends the current run: its decoder closes and its frames in flight are dropped. */
+  private cancelRun(): void {
+    const run = this.run;
+    this.run = undefined;
+    if (!run) return;
+    run.abort.abort();
+    run.sub?.unsubscribe();
+    // Closing the decoder also ends a pull that is waiting on ffmpeg.
+    void run.decoder?.close();
+    this.wake();
+  }
+
+  private cancelStill(): void {
+    const s = this.still;
+    this.still = undefined;
+    s?.abort.abort();
+    s?.sub?.unsubscribe();
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Resolves on the next command (or close), or after `ms` when given. */
+  private waitForWake(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        if (timer) clearTimeout(timer);
+        const i = this.waiters.indexOf(done);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve();
+      };
+      const timer = ms !== undefined ? setTimeout(done, ms) : undefined;
+      this.waiters.push(done);
+    });
+  }
+}

@@ -1,0 +1,83 @@
+// The dashboard's settings in front of the explainer: each frame is explained with the settings of the moment
+// it enters the explain stage (method, per-detection, the classes not hidden). A setting this model cannot
+// do (e.g. a method it has no layers for) falls back to the last settings that worked, with a notice, and the
+// frame is explained again with those: one bad click never stops playback.
+import { UserError, oneLine } from '../errors.js';
+import type { ExplainedFrame, ExplainOptions, Explainer, Frame } from '../types.js';
+import type { Settings } from './messages.js';
+
+export interface SettingsHolder {
+  /** The settings now (read once per frame). */
+  get(): Settings;
+  /** Called when a setting failed and `good` replaced it. */
+  fellBack(good: Pick<Settings, 'method' | 'perDetection' | 'hiddenClasses'>, why: string): void;
+}
+
+/** The parts of the settings that need the explainer to run again (the rest only re-render). */
+export const explainKey = (s: Settings): string => JSON.stringify([s.method, s.perDetection, [...s.hiddenClasses].sort()]);
+
+export function settingsExplainer(inner: Explainer, settings: SettingsHolder, allowedClasses: readonly string[] = []): Explainer {
+  let good: Settings = settings.get();
+  const optionsFor = (s: Settings): Partial<ExplainOptions> | undefined => {
+    const hidden = new Set(s.hiddenClasses);
+    let classes = [...allowedClasses];
+    if (hidden.size) {
+      classes = (allowedClasses.length ? allowedClasses : inner.classNames).filter((c) => !hidden.has(c));
+      if (!classes.length) return undefined;
+    }
+    return { method: s.method, perDetection: s.perDetection, classes };
+  };
+  const run = (frame: Frame, s: Settings, source: string, signal?: AbortSignal): Promise<ExplainedFrame> => {
+    const o = optionsFor(s);
+    return o ? inner.explain(frame, o, source, signal) : Promise.resolve(nothingShown(frame, inner, s, source));
+  };
+  return {
+    get backend() {
+      return inner.backend;
+    },
+    get model() {
+      return inner.model;
+    },
+    get classNames() {
+      return inner.classNames;
+    },
+    get concurrency() {
+      return inner.concurrency;
+    },
+    async explain(frame, _options, source = '', signal) {
+      const s = settings.get();
+      try {
+        const r = await run(frame, s, source, signal);
+        good = s;
+        return r;
+      } catch (err) {
+        if (!(err instanceof UserError) || explainKey(s) === explainKey(good)) throw err;
+        const back = good;
+        settings.fellBack(back, oneLine(err));
+        return run(frame, back, source, signal);
+      }
+    },
+    warmUp: () => inner.warmUp(),
+    dispose: () => inner.dispose(),
+  };
+}
+
+/** Every class hidden: the frame as it is, no model run. */
+function nothingShown(frame: Frame, e: Explainer, s: Settings, source: string): ExplainedFrame {
+  return {
+    frame,
+    detections: [],
+    maps: [],
+    record: {
+      source,
+      width: frame.width,
+      height: frame.height,
+      model: e.model,
+      backend: e.backend,
+      method: s.method,
+      detections: [],
+      saliency: [],
+      timing: { detectMs: 0, saliencyMs: 0, totalMs: 0 },
+    },
+  };
+}
