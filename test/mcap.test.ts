@@ -95,3 +95,98 @@ describe('MCAP input', () => {
     await expect(probeSource(notMcap)).rejects.toThrow(/not an MCAP file/);
   });
 });
+
+describe('export to MCAP (stub engine)', () => {
+  it('overlays, per-class maps, annotations and records, each message at its source log time', async () => {
+    const input = rec('in-export.mcap');
+    const times = await writeRecording(input, jpegs, { encoding: 'ros2-cdr', layout: 'zstd', withOtherTopic: true });
+    const out = rec('out.saliency.mcap');
+    const sidecar = rec('out.ndjson');
+    const s = await runExport(stubEngine(), { input, output: out, sidecar, render, every: 2 });
+    expect(s).toMatchObject({ frames: N, complete: true, exitCode: 0 });
+    const { reader, byTopic, schemaOf, channelOf } = await readMcap(out);
+    expect(reader.chunkIndexes.every((c) => c.compression === 'zstd')).toBe(true);
+    expect([...byTopic.keys()].sort()).toEqual(['/saliency/detections', '/saliency/map/car', '/saliency/map/truck', '/saliency/overlay', '/saliency/record']);
+    for (const [topic, msgs] of byTopic) {
+      expect(msgs.map((m) => m.logTime), topic).toEqual(times);
+      expect(Number(reader.statistics!.channelMessageCounts.get(channelOf(topic)!.id)), topic).toBe(N);
+    }
+    expect(schemaOf('/saliency/overlay')).toMatchObject({ name: 'foxglove.CompressedImage', encoding: 'protobuf' });
+    expect(channelOf('/saliency/overlay')!.messageEncoding).toBe('protobuf');
+    expect(schemaOf('/saliency/map/car')!.name).toBe('foxglove.CompressedImage');
+    expect(schemaOf('/saliency/detections')).toMatchObject({ name: 'foxglove.ImageAnnotations', encoding: 'jsonschema' });
+    expect(schemaOf('/saliency/record')).toMatchObject({ name: 'saliencam.FrameRecord', encoding: 'jsonschema' });
+
+    // Images decode with the schema stored in the file (as Foxglove does) and have the source's size.
+    const type = protobufFromBinaryDescriptor(schemaOf('/saliency/overlay')!.data).lookupType('foxglove.CompressedImage');
+    for (const topic of ['/saliency/overlay', '/saliency/map/car']) {
+      for (const [i, m] of byTopic.get(topic)!.entries()) {
+        const img = type.toObject(type.decode(m.data), { longs: String }) as { data: Uint8Array; format: string; timestamp: { seconds: string; nanos: number } };
+        expect(BigInt(img.timestamp.seconds) * 1_000_000_000n + BigInt(img.timestamp.nanos)).toBe(times[i]);
+        const meta = await sharp(img.data).metadata();
+        expect([meta.format, meta.width, meta.height]).toEqual([topic.endsWith('overlay') ? 'jpeg' : 'png', size.width, size.height]);
+      }
+    }
+    const ann = JSON.parse(new TextDecoder().decode(byTopic.get('/saliency/detections')![1]!.data)) as { points: { type: number; points: unknown[] }[]; texts: { text: string }[] };
+    expect(ann.points).toHaveLength(3);
+    expect(ann.points[0]).toMatchObject({ type: 2, points: [{ x: 100, y: 300 }, { x: 400, y: 300 }, { x: 400, y: 500 }, { x: 100, y: 500 }] });
+    expect(ann.texts.map((t) => t.text)).toEqual(['car 0.90', 'car 0.70', 'truck 0.60']);
+    const records = byTopic.get('/saliency/record')!.map((m) => JSON.parse(new TextDecoder().decode(m.data)) as { frame: number; time: number });
+    const side = (await readFile(sidecar, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { frame: number; time: number });
+    expect(records.map((r) => r.time)).toEqual(times.map((t) => Number(t - T0) / 1e9));
+    expect(side.map((r) => [r.frame, r.time])).toEqual(records.map((r) => [r.frame, r.time]));
+  });
+
+  it('a truncated recording: a complete MCAP of the frames that were there, exit code 3', async () => {
+    const input = rec('cut-export.mcap');
+    await writeRecording(input, [...jpegs, ...jpegs], { encoding: 'foxglove-json', layout: 'zstd' });
+    await truncate(input, Math.floor((await stat(input)).size * 0.6));
+    const out = rec('cut.saliency.mcap');
+    const s = await runExport(stubEngine(), { input, output: out, render });
+    expect(s.exitCode).toBe(3);
+    expect(s.warning).toMatch(/input ended early after \d+ frames .*truncated/);
+    const { byTopic } = await readMcap(out);
+    const overlay = byTopic.get('/saliency/overlay')!;
+    expect(overlay.length).toBe(s.frames);
+    expect(overlay.map((m) => m.logTime)).toEqual([...logTimes(N), ...logTimes(N)].slice(0, s.frames));
+    expect((await readdir(tmp.dir)).filter((f) => f.includes('.partial-'))).toEqual([]);
+  });
+});
+
+describe('export to FiftyOne / COCO (stub engine)', () => {
+  it("writes FiftyOne's COCODetectionDataset layout plus one heatmap per class and frame", async () => {
+    const input = rec('in-fo.mcap');
+    const times = await writeRecording(input, jpegs.slice(0, 3), { encoding: 'foxglove-protobuf' });
+    const dir = rec('dataset');
+    const s = await runExport(stubEngine(), { input, output: dir, format: 'fiftyone', render });
+    expect(s).toMatchObject({ frames: 3, exitCode: 0 });
+    expect((await readdir(dir)).sort()).toEqual(['README.md', 'data', 'heatmaps', 'labels.json', 'saliency.json']);
+    // COCO detection format (cocodataset.org/#format-data) as FiftyOne's COCO importer reads it: images with
+    // file_name relative to data/, annotations with bbox [x, y, w, h] in pixels and a score, categories.
+    const coco = JSON.parse(await readFile(join(dir, 'labels.json'), 'utf8')) as {
+      images: { id: number; file_name: string; width: number; height: number; log_time_ns: string }[];
+      annotations: { image_id: number; category_id: number; bbox: number[]; score: number; area: number; iscrowd: number }[];
+      categories: { id: number; name: string }[];
+    };
+    expect(coco.categories).toEqual([{ id: 3, name: 'car', supercategory: '' }, { id: 8, name: 'truck', supercategory: '' }]);
+    expect(coco.images.map((i) => i.file_name)).toEqual(['frame_000000.jpg', 'frame_000001.jpg', 'frame_000002.jpg']);
+    expect(coco.images.map((i) => BigInt(i.log_time_ns))).toEqual(times);
+    expect(coco.annotations).toHaveLength(9);
+    expect(coco.annotations[0]).toMatchObject({ image_id: 1, category_id: 3, bbox: [100, 300, 300, 200], area: 60000, iscrowd: 0, score: 0.9 });
+    for (const img of coco.images) {
+      const meta = await sharp(join(dir, 'data', img.file_name)).metadata();
+      expect([meta.width, meta.height]).toEqual([img.width, img.height]);
+    }
+    const sal = JSON.parse(await readFile(join(dir, 'saliency.json'), 'utf8')) as { frames: { file_name: string; heatmaps: Record<string, string> }[] };
+    expect(sal.frames).toHaveLength(3);
+    for (const f of sal.frames) {
+      expect(Object.keys(f.heatmaps).sort()).toEqual(['car', 'truck']);
+      for (const p of Object.values(f.heatmaps)) {
+        const meta = await sharp(join(dir, p)).metadata();
+        expect([meta.format, meta.channels, meta.width, meta.height]).toEqual(['png', 1, size.width, size.height]);
+      }
+    }
+    expect(await readFile(join(dir, 'README.md'), 'utf8')).toContain('fo.Heatmap(map_path=');
+    await expect(runExport(stubEngine(), { input, output: dir, format: 'fiftyone', render })).rejects.toThrow(/already exists/);
+  });
+});

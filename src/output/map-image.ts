@@ -8,6 +8,7 @@ export async function mapToPng(map: SaliencyMap, width: number, height: number):
   for (let i = 0; i < gray.length; i++) gray[i] = Math.round(Math.min(1, Math.max(0, map.data[i]!)) * 255);
   return sharp(gray, { raw: { width: map.width, height: map.height, channels: 1 } })
     .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .toColourspace('b-w')
     .png({ compressionLevel: 6 })
     .toBuffer();
 }
