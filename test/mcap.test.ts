@@ -15,6 +15,8 @@ import { expectOneLineError, runCli } from './helpers/cli.js';
 import { useTmpDir } from './helpers/clips.js';
 import { T0, logTimes, readMcap, sampleJpegs, writeRecording, type Encoding } from './helpers/mcap-fixtures.js';
 import { stubEngine } from './helpers/stub-engine.js';
+import { TestClient } from './helpers/ws-client.js';
+import { startServer } from '../src/server/index.js';
 
 const tmp = useTmpDir('saliencam-mcap-');
 const N = 4;
@@ -190,3 +192,64 @@ describe('export to FiftyOne / COCO (stub engine)', () => {
     await expect(runExport(stubEngine(), { input, output: dir, format: 'fiftyone', render })).rejects.toThrow(/already exists/);
   });
 });
+
+describe('the dashboard on a recording (stub engine)', () => {
+  it('plays the topic with frame times from the log', async () => {
+    const input = rec('serve.mcap');
+    const times = await writeRecording(input, jpegs, { encoding: 'foxglove-protobuf', withOtherTopic: true });
+    const server = await startServer({ source: input, engine: stubEngine(), port: 0, quality: 70, autoplay: true });
+    try {
+      const c = await TestClient.connect(`ws://127.0.0.1:${server.port}/ws`);
+      const hello = await c.next('hello');
+      expect(hello.source).toMatchObject({ kind: 'file', seekable: true, width: size.width, height: size.height, frameCount: N });
+      const last = await c.frame((f) => f.meta.frame === N - 1, { timeoutMs: 30_000 });
+      expect(c.frames.map((f) => f.meta.time).slice(0, N)).toEqual(times.map((t) => Math.round(Number(t - T0) / 1e6) / 1000));
+      const meta = await sharp(last.image).metadata();
+      expect([meta.width, meta.height]).toEqual([size.width, size.height]);
+      c.ws.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('CLI on recordings (real model)', () => {
+  it('export -o x.mcap: the cars as ImageAnnotations at the input log times; topic errors before the model loads', async () => {
+    const input = rec('cli.mcap');
+    const times = await writeRecording(input, jpegs, { encoding: 'ros2-cdr', extraImageTopics: ['/camera/rear/image'] });
+    const two = await runCli(['export', input, '-o', rec('x.mcap'), '-q']);
+    expect(two.code).toBe(2);
+    expect(expectOneLineError(two)).toMatch(/2 image topics, pick one with --topic/);
+    const bad = await runCli(['export', clipPathOf('src_001.jpg'), '--topic', '/cam', '-o', rec('x.mcap'), '-q']);
+    expect(expectOneLineError(bad)).toMatch(/only an .mcap recording has topics/);
+    const out = rec('cli.saliency.mcap');
+    const r = await runCli(['export', input, '--topic', '/camera/front/image', '-o', out, '--every', '2', '--workers', '0', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    const { byTopic } = await readMcap(out);
+    expect(byTopic.get('/saliency/overlay')!.map((m) => m.logTime)).toEqual(times);
+    const ann = byTopic.get('/saliency/detections')!.map((m) => JSON.parse(new TextDecoder().decode(m.data)) as { texts: { text: string }[] });
+    expect(ann[0]!.texts.some((t) => t.text.startsWith('car '))).toBe(true);
+    expect([...byTopic.keys()]).toContain('/saliency/map/car');
+  });
+
+  it('explain and audit take a recording too', async () => {
+    const input = rec('cli-one.mcap');
+    await writeRecording(input, jpegs.slice(0, 2), { encoding: 'foxglove-json' });
+    const json = rec('explain.json');
+    const e = await runCli(['explain', input, '--json', json, '-q']);
+    expect(e.code, e.stderr).toBe(0);
+    const record = JSON.parse(await readFile(json, 'utf8')) as { width: number; detections: { label: string }[] };
+    expect(record.width).toBe(size.width);
+    expect(record.detections.some((d) => d.label === 'car')).toBe(true);
+    const auditJson = rec('audit.json');
+    const a = await runCli(['audit', input, '--json', auditJson, '--every', '1', '--max-frames', '1', '--methods', 'xgradcam', '--steps', '2', '--samples', '0', '--random-maps', '1', '--gallery', '0', '-q']);
+    expect(a.code, a.stderr).toBe(0);
+    const audit = JSON.parse(await readFile(auditJson, 'utf8')) as { framesSampled: number; detections: unknown[] };
+    expect(audit.framesSampled).toBe(1);
+    expect(audit.detections.length).toBeGreaterThan(0);
+  });
+});
+
+function clipPathOf(name: string): string {
+  return join(tmp.dir, 'src', name);
+}

@@ -7,6 +7,8 @@ import { addExplainOptions, addRenderOptions, addWorkerOption, engineOptions, nu
 import { createProgress } from './progress.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
+import { isRecordingInput } from '../recording/input-name.js';
+import { probeSource } from '../video/index.js';
 import type { OutputFormat } from '../output/index.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
@@ -46,6 +48,8 @@ export function exportCommand(): Command {
     if (format === 'mp4' && !/\.(mp4|m4v|mov)$/i.test(flags.output)) throw new UserError(`--output ${flags.output}: the annotated clip is H.264 in mp4; name it .mp4 (or .mcap, or use --format fiftyone with a folder)`);
     if (format === 'mcap' && !/\.mcap$/i.test(flags.output)) throw new UserError(`--output ${flags.output}: an MCAP recording is named .mcap`);
     const input = sourceWithTopic(source, flags.topic);
+    // A recording's topic errors (none, several, unsupported) come before the model loads.
+    if (isRecordingInput(input)) await probeSource(input);
     const engine = await createExplainer(engineOptions(flags));
     const stop = new AbortController();
     const progress = createProgress('export', flags.quiet);
