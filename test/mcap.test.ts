@@ -37,10 +37,11 @@ async function rgbOf(jpeg: Uint8Array): Promise<Buffer> {
 }
 
 describe('MCAP input', () => {
-  const cases: [Encoding, 'zstd' | 'chunked' | 'unchunked'][] = [
+  const cases: [Encoding, 'zstd' | 'lz4' | 'chunked' | 'unchunked'][] = [
     ['foxglove-json', 'unchunked'],
     ['foxglove-protobuf', 'zstd'],
     ['ros2-cdr', 'chunked'],
+    ['foxglove-json', 'lz4'],
   ];
   for (const [encoding, layout] of cases) {
     it(`${encoding} (${layout}): every frame, pixels as decoded from the JPEG, times from the log`, async () => {

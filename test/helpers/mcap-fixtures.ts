@@ -5,6 +5,8 @@ import { readFile, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CdrWriter } from '@foxglove/cdr';
 import zstd from '@foxglove/wasm-zstd';
+// @ts-expect-error lz4js ships no types: compress(Uint8Array) → an LZ4 frame, the format MCAP's lz4 chunks use.
+import lz4 from 'lz4js';
 import { McapIndexedReader, McapWriter, type McapTypes } from '@mcap/core';
 import { loadDecompressHandlers } from '@mcap/support';
 import { compressedImageProtobuf } from '../../src/recording/foxglove-schemas.js';
@@ -31,7 +33,7 @@ export interface RecordingSpec {
   encoding: Encoding;
   topic?: string;
   /** zstd-compressed chunks with a summary (default), uncompressed chunks, or no chunks at all. */
-  layout?: 'zstd' | 'chunked' | 'unchunked';
+  layout?: 'zstd' | 'lz4' | 'chunked' | 'unchunked';
   /** Extra image topics (same frames) to make the topic choice ambiguous. */
   extraImageTopics?: string[];
   /** A non-image topic alongside (a recorder always has some). */
@@ -54,6 +56,7 @@ export async function writeRecording(path: string, images: Uint8Array[], spec: R
     useChunks: layout !== 'unchunked',
     chunkSize: 64 * 1024,
     ...(layout === 'zstd' ? { compressChunk: (data: Uint8Array) => ({ compression: 'zstd', compressedData: zstd.compress(data, 3) }) } : {}),
+    ...(layout === 'lz4' ? { compressChunk: (data: Uint8Array) => ({ compression: 'lz4', compressedData: Uint8Array.from((lz4 as { compress(d: Uint8Array): number[] }).compress(data)) }) } : {}),
   });
   await writer.start({ profile: spec.encoding === 'ros2-cdr' ? 'ros2' : '', library: 'saliencam-test' });
   const topics = [spec.topic ?? '/camera/front/image', ...(spec.extraImageTopics ?? [])];
