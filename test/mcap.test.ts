@@ -13,7 +13,7 @@ import { compressedImageProtobuf } from '../src/recording/foxglove-schemas.js';
 import { protobufFromBinaryDescriptor } from '@mcap/support';
 import { expectOneLineError, runCli } from './helpers/cli.js';
 import { useTmpDir } from './helpers/clips.js';
-import { T0, logTimes, readMcap, sampleJpegs, writeRecording, type Encoding } from './helpers/mcap-fixtures.js';
+import { T0, logTimes, readMcap, sampleH264Units, sampleJpegs, writeRecording, type Encoding } from './helpers/mcap-fixtures.js';
 import { stubEngine } from './helpers/stub-engine.js';
 import { TestClient } from './helpers/ws-client.js';
 import { startServer } from '../src/server/index.js';
@@ -62,6 +62,25 @@ describe('MCAP input', () => {
     });
   }
 
+  it('foxglove.CompressedVideo (H.264): one frame per message, at its log time', async () => {
+    const units = await sampleH264Units(join(tmp.dir, 'src'), N);
+    expect(units).toHaveLength(N);
+    const path = rec('video.mcap');
+    const times = await writeRecording(path, units, { encoding: 'foxglove-video' });
+    const info = await probeSource(path);
+    expect([info.width, info.height, info.frameCount]).toEqual([size.width, size.height, N]);
+    const d = await openDecoder(path);
+    const frames = [];
+    for await (const f of d) frames.push(f);
+    expect(await d.done).toMatchObject({ frames: N, complete: true });
+    expect(frames.map((f) => f.time)).toEqual(times.map((t) => Number(t - T0) / 1e9));
+    // Lossy twice (JPEG source, H.264): compare with the JPEG decode loosely.
+    const ref = await rgbOf(jpegs[1]!);
+    let diff = 0;
+    for (let i = 0; i < ref.length; i++) diff += Math.abs(ref[i]! - frames[1]!.rgb[i]!);
+    expect(diff / ref.length).toBeLessThan(8);
+  });
+
   it('--start / --duration select by log time; a truncated recording yields its whole chunks and says so', async () => {
     const path = rec('start.mcap');
     await writeRecording(path, jpegs, { encoding: 'foxglove-protobuf', layout: 'chunked' });
@@ -90,9 +109,12 @@ describe('MCAP input', () => {
     await expect(probeSource(two)).rejects.toThrow(/2 image topics, pick one with --topic: \/camera\/front\/image \(foxglove.CompressedImage\), \/camera\/rear\/image/);
     expect((await probeSource(`${two}#/camera/rear/image`)).recording?.topic).toBe('/camera/rear/image');
     await expect(probeSource(`${two}#/nope`)).rejects.toThrow(/no topic \/nope; image topics: /);
-    const video = rec('video.mcap');
-    await writeRecording(video, jpegs.slice(0, 1), { encoding: 'foxglove-video' });
-    await expect(probeSource(video)).rejects.toThrow(/foxglove.CompressedVideo.*H.264 video messages are not supported/);
+    const raw = rec('raw.mcap');
+    await writeRecording(raw, jpegs.slice(0, 1), { encoding: 'foxglove-json', topic: '/camera/raw' });
+    await expect(probeSource(`${raw}#/gps`)).rejects.toThrow(/no topic \/gps; image topics: \/camera\/raw/);
+    const rawImage = rec('rawimage.mcap');
+    await writeRecording(rawImage, jpegs.slice(0, 1), { encoding: 'foxglove-raw' });
+    await expect(probeSource(rawImage)).rejects.toThrow(/topic \/camera\/front\/image \(foxglove.RawImage, json\): unsupported schema or encoding; supported: /);
     const notMcap = rec('not.mcap');
     await copyFile(join(tmp.dir, 'src', 'src_001.jpg'), notMcap);
     await expect(probeSource(notMcap)).rejects.toThrow(/not an MCAP file/);

@@ -1,7 +1,8 @@
 // Camera messages → encoded image bytes. Three message types carry a compressed image:
 //   foxglove.CompressedImage        (JSON or Protobuf)  { timestamp, frame_id, data, format }
 //   sensor_msgs/msg/CompressedImage (ROS 2, CDR)        { header, format, data }
-// foxglove.CompressedVideo (H.264) is recognised so the user gets a precise error rather than a guess.
+//   foxglove.CompressedVideo        (JSON or Protobuf)  { timestamp, frame_id, data, format }: one H.264
+//                                   access unit (Annex B) per message, decoded by ffmpeg (mcap-video.ts)
 import { CdrReader } from '@foxglove/cdr';
 import { protobufFromBinaryDescriptor } from '@mcap/support';
 import type protobuf from 'protobufjs';
@@ -29,17 +30,18 @@ export function isImageChannel(ch: RecordingChannel): boolean {
 /** A decoder for the channel's messages, or a UserError naming what is not supported. */
 export function imageDecoderFor(ch: RecordingChannel): ImageDecoder {
   const what = `topic ${ch.topic} (${ch.schemaName || 'no schema'}, ${ch.messageEncoding})`;
-  if (ch.schemaName === FOXGLOVE_IMAGE && ch.messageEncoding === 'json') return decodeFoxgloveJson;
-  if (ch.schemaName === FOXGLOVE_IMAGE && ch.messageEncoding === 'protobuf') return protobufDecoder(ch, what);
+  // CompressedVideo has CompressedImage's fields, so one decoder reads both.
+  const foxglove = ch.schemaName === FOXGLOVE_IMAGE || ch.schemaName === FOXGLOVE_VIDEO;
+  if (foxglove && ch.messageEncoding === 'json') return decodeFoxgloveJson;
+  if (foxglove && ch.messageEncoding === 'protobuf') return protobufDecoder(ch, what);
   if (ch.schemaName === ROS2_IMAGE && ch.messageEncoding === 'cdr') return decodeRos2Cdr;
-  if (ch.schemaName === FOXGLOVE_VIDEO) throw new UserError(`${what}: H.264 video messages are not supported yet; record the camera as foxglove.CompressedImage or sensor_msgs/msg/CompressedImage (JPEG/PNG)`);
-  throw new UserError(`${what}: unsupported schema or encoding; supported: ${FOXGLOVE_IMAGE} (json, protobuf), ${ROS2_IMAGE} (cdr)`);
+  throw new UserError(`${what}: unsupported schema or encoding; supported: ${FOXGLOVE_IMAGE} and ${FOXGLOVE_VIDEO} (json, protobuf), ${ROS2_IMAGE} (cdr)`);
 }
 
 function decodeFoxgloveJson(message: Uint8Array): EncodedImage {
   const obj = JSON.parse(Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('utf8')) as { data?: unknown; format?: unknown };
   // Foxglove's JSON encoding carries `bytes` fields as base64 strings.
-  if (typeof obj.data !== 'string') throw new Error('JSON CompressedImage without a base64 "data" field');
+  if (typeof obj.data !== 'string') throw new Error('JSON message without a base64 "data" field');
   return { format: typeof obj.format === 'string' ? obj.format : '', data: Buffer.from(obj.data, 'base64') };
 }
 

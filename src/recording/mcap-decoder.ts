@@ -5,7 +5,8 @@ import { UserError, oneLine } from '../errors.js';
 import type { Frame } from '../types.js';
 import type { DecodeOptions, DecodeResult, Decoder } from '../video/decode.js';
 import type { SourceInfo } from '../video/probe.js';
-import { imageDecoderFor, isImageChannel, type ImageDecoder } from './image-message.js';
+import { FOXGLOVE_VIDEO, imageDecoderFor, isImageChannel, type ImageDecoder } from './image-message.js';
+import { videoPictures } from './mcap-video.js';
 import { parseRecordingInput } from './input-name.js';
 import { openRecording, type Recording, type RecordingChannel } from './mcap-read.js';
 
@@ -54,6 +55,12 @@ async function toRgb(img: Uint8Array, size?: { width: number; height: number }):
   return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }
 
+/** A decoded picture of another size, scaled to `size` (a stream whose resolution changes). */
+async function toRgbRaw(pic: { rgb: Uint8Array; width: number; height: number }, size: { width: number; height: number }): Promise<{ rgb: Uint8Array }> {
+  const data = await sharp(pic.rgb, { raw: { width: pic.width, height: pic.height, channels: 3 } }).resize(size.width, size.height, { fit: 'fill' }).raw().toBuffer();
+  return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 export async function probeRecording(input: string): Promise<SourceInfo> {
   const { recording, channel, decode } = await openTopic(input);
   try {
@@ -72,12 +79,19 @@ async function describe(input: string, recording: Recording, channel: RecordingC
     break;
   }
   if (!range || !first) throw new UserError(`${what}: no messages${recording.problem ? ` (${recording.problem})` : ''}`);
-  let width: number;
-  let height: number;
+  let width = 0;
+  let height = 0;
   try {
-    ({ width, height } = await toRgb(decode(first).data));
+    if (channel.schemaName === FOXGLOVE_VIDEO) {
+      const pictures = videoPictures(recording, channel, decode);
+      const p = await pictures.next();
+      await pictures.return(undefined);
+      if (p.done) throw new Error(p.value ?? 'no picture');
+      ({ width, height } = p.value);
+    } else ({ width, height } = await toRgb(decode(first).data));
   } catch (err) {
-    throw new UserError(`${what}: the first image cannot be decoded (${oneLine(err)})`);
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${what}: the first ${channel.schemaName === FOXGLOVE_VIDEO ? 'picture' : 'image'} cannot be decoded (${oneLine(err)})`);
   }
   const count = channel.messageCount;
   const duration = Number(range.last - range.first) / 1e9;
@@ -132,6 +146,25 @@ export async function openRecordingDecoder(input: string, opts: DecodeOptions = 
     if (iterating) throw new Error('a Decoder can be iterated only once');
     iterating = true;
     try {
+      if (channel.schemaName === FOXGLOVE_VIDEO) {
+        const pictures = videoPictures(recording, channel, decode, until);
+        let p = await pictures.next();
+        for (; !p.done; p = await pictures.next()) {
+          if (stopped) {
+            await pictures.return(undefined);
+            return;
+          }
+          const pic = p.value;
+          if (pic.logTime < from) continue;
+          const rgb = pic.width === size.width && pic.height === size.height ? pic.rgb : (await toRgbRaw(pic, size)).rgb;
+          delivered++;
+          yield { index: pic.index, time: Number(pic.logTime - startNs) / 1e9, width: size.width, height: size.height, rgb };
+        }
+        if (p.value) badImage ??= `${recording.path} topic ${channel.topic}: ${p.value}`;
+        ended = true;
+        if (delivered === 0 && (recording.problem || badImage)) throw new UserError(`${input}: no frame could be decoded (${recording.problem ?? badImage})`);
+        return;
+      }
       let index = -1;
       for await (const m of recording.messages(channel.id)) {
         index++;

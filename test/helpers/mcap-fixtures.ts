@@ -27,7 +27,20 @@ export async function sampleJpegs(dir: string, n: number, width = 640): Promise<
   return Promise.all(names.slice(0, n).map((f) => readFile(join(dir, f))));
 }
 
-export type Encoding = 'foxglove-json' | 'foxglove-protobuf' | 'ros2-cdr' | 'foxglove-video';
+/** The first `n` frames as H.264 access units (Annex B, no B-frames, one picture each), as CompressedVideo carries them. */
+export async function sampleH264Units(dir: string, n: number, width = 640): Promise<Uint8Array[]> {
+  const out = join(dir, 'units.h264');
+  await ffmpegRun(['-i', clipPath(TEST_VIDEO), '-frames:v', String(n), '-vf', `scale=${width}:-2`, '-c:v', 'libx264', '-bf', '0', '-g', String(n), '-x264-params', 'aud=1', '-f', 'h264', out]);
+  const data = await readFile(out);
+  // Each access unit starts with an access unit delimiter NAL (type 9) after a 4-byte start code.
+  const starts: number[] = [];
+  for (let i = 0; i + 4 < data.length; i++) {
+    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 0 && data[i + 3] === 1 && (data[i + 4]! & 0x1f) === 9) starts.push(i);
+  }
+  return starts.map((s, k) => data.subarray(s, starts[k + 1] ?? data.length));
+}
+
+export type Encoding = 'foxglove-json' | 'foxglove-protobuf' | 'ros2-cdr' | 'foxglove-video' | 'foxglove-raw';
 
 export interface RecordingSpec {
   encoding: Encoding;
@@ -113,11 +126,17 @@ function encoderFor(encoding: Encoding): { schema: Omit<McapTypes.Schema, 'id'>;
           return w.data;
         },
       };
+    case 'foxglove-raw':
+      return {
+        schema: { name: 'foxglove.RawImage', encoding: 'jsonschema', data: text.encode('{"type":"object"}') },
+        encodingName: 'json',
+        encode: (_img, t) => text.encode(JSON.stringify({ timestamp: stamp(t), frame_id: 'cam', width: 2, height: 1, encoding: 'rgb8', step: 6, data: 'AAAAAAAA' })),
+      };
     case 'foxglove-video':
       return {
         schema: { name: 'foxglove.CompressedVideo', encoding: 'jsonschema', data: text.encode('{"type":"object"}') },
         encodingName: 'json',
-        encode: (_img, t) => text.encode(JSON.stringify({ timestamp: stamp(t), frame_id: 'cam', data: '', format: 'h264' })),
+        encode: (unit, t) => text.encode(JSON.stringify({ timestamp: stamp(t), frame_id: 'cam', data: Buffer.from(unit).toString('base64'), format: 'h264' })),
       };
   }
 }
