@@ -4,7 +4,7 @@ import { UserError, EXIT } from '../errors.js';
 import type { ShowOptions } from '../render/index.js';
 import type { ExplainOptions, FrameExplainer, RenderedFrame, RenderOptions } from '../types.js';
 import { checkOutputPath, openDecoder, openEncoder, openSidecar, type Encoder, type SourceInfo } from '../video/index.js';
-import { removeQuietly } from '../video/atomic.js';
+import { rm } from 'node:fs/promises';
 import { checkOutput, openFrameOutput, outputFormatOf, type FrameOutput, type OutputFormat } from '../output/index.js';
 import { explainFrames, renderFrames, smoothMaps } from './operators.js';
 import { pullSource } from './pull.js';
@@ -124,7 +124,8 @@ export async function runExport(explainer: FrameExplainer, o: ExportOptions): Pr
     path = (await sink.finish()).path;
     side = sidecar ? (await sidecar.finish()).path : undefined;
   } catch (err) {
-    await Promise.allSettled([sink.abort(), sidecar?.abort(), path !== undefined ? removeQuietly(path) : undefined]);
+    // rm, not unlink: a FiftyOne output is a folder.
+    await Promise.allSettled([sink.abort(), sidecar?.abort(), path !== undefined ? rm(path, { recursive: true, force: true }) : undefined]);
     throw err;
   }
   const truncated = !result.complete && !interrupted;
