@@ -178,6 +178,20 @@ describe('export to MCAP (stub engine)', () => {
   });
 });
 
+describe('export to MCAP, interrupted (stub engine)', () => {
+  it('Ctrl-C after the first frame still leaves a complete, indexed MCAP of the frames so far', async () => {
+    const input = rec('stop.mcap');
+    await writeRecording(input, jpegs, { encoding: 'foxglove-protobuf' });
+    const out = rec('stop.saliency.mcap');
+    const stop = new AbortController();
+    const s = await runExport(stubEngine(), { input, output: out, render, stop: stop.signal, onFrame: () => stop.abort() });
+    expect(s).toMatchObject({ interrupted: true, exitCode: 130 });
+    expect(s.frames).toBeLessThan(N);
+    const { byTopic } = await readMcap(out);
+    expect(byTopic.get('/saliency/overlay')!.map((m) => m.logTime)).toEqual(logTimes(s.frames));
+  });
+});
+
 describe('export to FiftyOne / COCO (stub engine)', () => {
   it("writes FiftyOne's COCODetectionDataset layout plus one heatmap per class and frame", async () => {
     const input = rec('in-fo.mcap');
