@@ -8,7 +8,6 @@ import { openMcapOutput } from './mcap-sink.js';
 import type { FrameOutput, OutputFormat } from './sink.js';
 
 export type { FrameOutput, OutputFormat } from './sink.js';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['mp4', 'mcap', 'fiftyone'];
 
 /** The format an output path asks for: .mcap → mcap, anything else → mp4 (checked by the CLI). */
 export function outputFormatOf(path: string, format?: OutputFormat): OutputFormat {
