@@ -12,6 +12,7 @@ import { EXIT, UserError } from '../errors.js';
 import { checkOutputPath, probeSource } from '../video/index.js';
 import { createProgress } from './audit-progress.js';
 import { onInterrupt } from './signals.js';
+import { addTopicOption, sourceWithTopic } from './topic.js';
 import { addModelOptions, classList, engineOptions, numberIn, type ModelFlags } from './options.js';
 
 interface Flags extends ModelFlags {
@@ -35,6 +36,7 @@ interface Flags extends ModelFlags {
   polycamVariant: 'plus' | 'minus' | 'pm';
   title?: string;
   quiet?: boolean;
+  topic?: string;
 }
 
 function methodList(value: string): AuditMethod[] {
@@ -48,7 +50,7 @@ function methodList(value: string): AuditMethod[] {
 export function auditCommand(): Command {
   const cmd = new Command('audit')
     .description('score how faithful each saliency method is on a drive: HTML report + JSON')
-    .argument('<source>', 'a video file (or image, image pattern, URL, - for stdin)')
+    .argument('<source>', 'a video file or .mcap recording (or image, image pattern, URL, - for stdin)')
     .option('--report <file>', 'write the self-contained HTML report')
     .option('--json <file>', 'write the numbers as JSON')
     .option('--every <n>', 'audit every N-th frame', numberIn('--every', 1, 1e6, true), 10)
@@ -71,8 +73,10 @@ export function auditCommand(): Command {
     .option('-q, --quiet', 'no progress and no summary; warnings and errors only')
     // A subcommand does not inherit the program's output settings: keep flag errors to one 'saliencam:' line.
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `saliencam: ${s}` : s) });
+  addTopicOption(cmd);
   addModelOptions(cmd);
-  return cmd.action(async (source: string, flags: Flags) => {
+  return cmd.action(async (sourceArg: string, flags: Flags) => {
+    const source = sourceWithTopic(sourceArg, flags.topic);
     if (!flags.report && !flags.json) throw new UserError('audit: give --report <file.html> and/or --json <file.json>');
     if (flags.report && flags.json && resolve(flags.report) === resolve(flags.json)) throw new UserError('--report and --json must be different files');
     const options: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'> = {

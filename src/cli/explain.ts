@@ -6,29 +6,34 @@ import { UserError } from '../errors.js';
 import { imageFormatOf, renderFrame, saveImage } from '../render/index.js';
 import { checkOutputPath, writeFileAtomic } from '../video/index.js';
 import { readImageFrame } from './image-input.js';
+import { addTopicOption, firstRecordingFrame, sourceWithTopic } from './topic.js';
+import { isRecordingInput } from '../recording/input-name.js';
 import { addExplainOptions, addRenderOptions, engineOptions, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
   output?: string;
   json?: string;
   quiet?: boolean;
+  topic?: string;
 }
 
 export function explainCommand(): Command {
   const cmd = new Command('explain')
     .description('explain one image: detections + a saliency map per detected class')
-    .argument('<image>', 'a still image (jpg, png, webp, …)')
+    .argument('<image>', 'a still image (jpg, png, webp, …), or an .mcap recording (its first camera frame)')
     .option('-o, --output <file>', 'write the overlay image (png, jpg or webp)')
     .option('--json <file>', 'write the JSON result')
     .option('-q, --quiet', 'print nothing on success');
+  addTopicOption(cmd);
   addExplainOptions(cmd);
   addRenderOptions(cmd);
   return cmd.action(async (image: string, flags: Flags) => {
+    const input = sourceWithTopic(image, flags.topic);
     if (flags.output && !imageFormatOf(flags.output)) throw new UserError(`--output ${flags.output}: use a .png, .jpg or .webp name`);
     // Check outputs before the slow part, so a typo fails in milliseconds, not after the model has run.
     if (flags.output) await checkOutputPath(flags.output);
     if (flags.json) await checkOutputPath(flags.json);
-    const frame = await readImageFrame(image);
+    const frame = isRecordingInput(input) ? await firstRecordingFrame(input) : await readImageFrame(image);
     const engine = await Engine.create(engineOptions(flags));
     try {
       const explained = await engine.explain(frame, undefined, basename(image));

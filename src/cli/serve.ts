@@ -10,6 +10,7 @@ import { UserError } from '../errors.js';
 import { checkBind, defaultWebRoot, generateToken, isLoopbackHost, startServer } from '../server/index.js';
 import { probeSource } from '../video/index.js';
 import { onInterrupt } from './signals.js';
+import { addTopicOption, sourceWithTopic } from './topic.js';
 import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, numberIn, type ExplainFlags, type RenderFlags } from './options.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
@@ -23,6 +24,7 @@ interface Flags extends ExplainFlags, RenderFlags {
   maxFps?: number;
   every: number;
   smooth: number;
+  topic?: string;
 }
 
 const VIDEO_EXTS = new Set(['.mp4', '.mov', '.mkv', '.avi', '.webm', '.m4v', '.ts', '.mts']);
@@ -30,7 +32,7 @@ const VIDEO_EXTS = new Set(['.mp4', '.mov', '.mkv', '.avi', '.webm', '.m4v', '.t
 export function serveCommand(): Command {
   const cmd = new Command('serve')
     .description('live dashboard: the drive with its saliency overlay in the browser, with controls and a timeline')
-    .argument('[source]', 'video file, image pattern, - (stdin), rtsp/http URL or /dev/videoN (default: the first video in $SALIENCAM_CLIPS, else the bundled sample drive)')
+    .argument('[source]', 'video file, .mcap recording, image pattern, - (stdin), rtsp/http URL or /dev/videoN (default: the first video in $SALIENCAM_CLIPS, else the bundled sample drive)')
     .option('--port <n>', 'port to listen on (0 = any free port)', numberIn('--port', 0, 65535, true), 8080)
     .option('--host <addr>', 'address to listen on; anything but loopback needs a token', '127.0.0.1')
     .option('--token <t>', 'access token for the page (generated and printed in the URL when --host is not loopback)')
@@ -39,12 +41,13 @@ export function serveCommand(): Command {
     .option('--loop', 'start with looping on (recorded sources)')
     .option('--paused', 'start paused (press play in the page)')
     .option('--max-fps <n>', 'process at most this many frames a second (default: the source frame rate; 0 = no limit)', numberIn('--max-fps', 0, 1000));
+  addTopicOption(cmd);
   addExplainOptions(cmd);
   addRenderOptions(cmd);
   addPipelineOptions(cmd);
   addWorkerOption(cmd);
   return cmd.action(async (sourceArg: string | undefined, flags: Flags) => {
-    const source = sourceArg ?? (await defaultClip());
+    const source = sourceWithTopic(sourceArg ?? (await defaultClip()), flags.topic);
     // Everything that can be wrong is checked before the model loads, so a typo fails at once.
     let token = flags.token;
     if (token === undefined && !isLoopbackHost(flags.host)) token = generateToken();

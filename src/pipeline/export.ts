@@ -2,9 +2,11 @@
 import { concatMap, lastValueFrom, defaultIfEmpty } from 'rxjs';
 import { UserError, EXIT } from '../errors.js';
 import type { ShowOptions } from '../render/index.js';
-import type { ExplainOptions, Explainer, Frame, RenderOptions } from '../types.js';
+import type { ExplainOptions, Explainer, Frame, RenderedFrame, RenderOptions } from '../types.js';
 import { checkOutputPath, openDecoder, openEncoder, openSidecar, type Decoder, type Encoder, type SourceInfo } from '../video/index.js';
 import { removeQuietly } from '../video/atomic.js';
+import { rm } from 'node:fs/promises';
+import { checkOutput, openFrameOutput, outputFormatOf, type FrameOutput, type OutputFormat } from '../output/index.js';
 import { explainFrames, renderFrames, smoothMaps } from './operators.js';
 import { pullSource } from './pull.js';
 
@@ -19,6 +21,8 @@ export interface ExportOptions {
   /** Frames to use instead of decoding `input` (which then only names the source in the records). */
   frames?: FrameSource;
   output: string;
+  /** mp4 (default), mcap (also chosen by a .mcap output name) or fiftyone (a folder). */
+  format?: OutputFormat;
   sidecar?: string;
   start?: number;
   duration?: number;
@@ -58,13 +62,15 @@ export interface ExportSummary {
 export async function runExport(explainer: Explainer, o: ExportOptions): Promise<ExportSummary> {
   const t0 = performance.now();
   // Fail on an unwritable output before the slow part.
-  await checkOutputPath(o.output);
+  const format = outputFormatOf(o.output, o.format);
+  await checkOutput(format, o.output);
   if (o.sidecar) await checkOutputPath(o.sidecar);
   const decoder = o.frames ?? (await openDecoder(o.input, { start: o.start, duration: o.duration, live: o.live }));
   const info = decoder.info;
   o.onStart?.(info);
   const sidecar = o.sidecar ? await openSidecar(o.sidecar) : undefined;
   let encoder: Encoder | undefined;
+  const out: FrameOutput | undefined = format === 'mp4' ? undefined : await openFrameOutput(format, o.output, info);
   const source = pullSource(decoder, PIPELINE_WINDOW);
   let interrupted = false;
   const onStop = () => {
@@ -74,6 +80,17 @@ export async function runExport(explainer: Explainer, o: ExportOptions): Promise
   if (o.stop?.aborted) onStop();
   o.stop?.addEventListener('abort', onStop, { once: true });
 
+  async function writeMp4(r: RenderedFrame): Promise<void> {
+    // Opened on the first frame: a stdin source only knows its size once ffmpeg has read its header.
+    encoder ??= await openEncoder(o.output, {
+      width: r.width,
+      height: r.height,
+      fps: info.fps > 0 ? info.fps : 25,
+      ...(o.audio && info.hasAudio ? { audioFrom: { input: o.input, start: o.start, duration: o.duration } } : {}),
+    });
+    await encoder.write(r.rgb);
+  }
+
   let written = 0;
   try {
     await lastValueFrom(
@@ -82,14 +99,8 @@ export async function runExport(explainer: Explainer, o: ExportOptions): Promise
         smoothMaps(o.smooth ?? 0),
         renderFrames(o.render, o.show),
         concatMap(async (r) => {
-          // Opened on the first frame: a stdin source only knows its size once ffmpeg has read its header.
-          encoder ??= await openEncoder(o.output, {
-            width: r.width,
-            height: r.height,
-            fps: info.fps > 0 ? info.fps : 25,
-            ...(o.audio && info.hasAudio ? { audioFrom: { input: o.input, start: o.start, duration: o.duration } } : {}),
-          });
-          await encoder.write(r.rgb);
+          if (out) await out.write(r);
+          else await writeMp4(r);
           await sidecar?.append(r.explained.record);
           written++;
           source.ack();
@@ -99,15 +110,16 @@ export async function runExport(explainer: Explainer, o: ExportOptions): Promise
       ),
     );
   } catch (err) {
-    await Promise.allSettled([encoder?.abort(), sidecar?.abort(), decoder.close()]);
+    await Promise.allSettled([encoder?.abort(), out?.abort(), sidecar?.abort(), decoder.close()]);
     throw err;
   } finally {
     o.stop?.removeEventListener('abort', onStop);
   }
   await decoder.close();
   const result = await decoder.done;
-  if (!encoder || written === 0) {
-    await sidecar?.abort();
+  const sink = out ?? encoder;
+  if (!sink || written === 0) {
+    await Promise.allSettled([sidecar?.abort(), out?.abort()]);
     throw new UserError(`no frame of ${o.input} could be decoded${result.error ? `: ${result.error}` : ''}`);
   }
   // Both outputs or neither: a sidecar that cannot be completed (disk full) takes the finished video with it,
@@ -115,10 +127,11 @@ export async function runExport(explainer: Explainer, o: ExportOptions): Promise
   let path: string | undefined;
   let side: string | undefined;
   try {
-    path = (await encoder.finish()).path;
+    path = (await sink.finish()).path;
     side = sidecar ? (await sidecar.finish()).path : undefined;
   } catch (err) {
-    await Promise.allSettled([encoder.abort(), sidecar?.abort(), path !== undefined ? removeQuietly(path) : undefined]);
+    // rm, not unlink: a FiftyOne output is a folder.
+    await Promise.allSettled([sink.abort(), sidecar?.abort(), path !== undefined ? rm(path, { recursive: true, force: true }) : undefined]);
     throw err;
   }
   const truncated = !result.complete && !interrupted;

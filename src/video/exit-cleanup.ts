@@ -2,7 +2,7 @@
 // their own process group (see run-ffmpeg.ts), so nobody else would stop them, and unfinished temp files
 // would be left behind. Only synchronous work is possible in an 'exit' handler.
 import type { ChildProcess } from 'node:child_process';
-import { unlinkSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 
 const children = new Set<ChildProcess>();
 const tempFiles = new Set<string>();
@@ -21,7 +21,8 @@ function install(): void {
     }
     for (const path of tempFiles) {
       try {
-        unlinkSync(path);
+        // recursive: a FiftyOne export is a temp folder, not a file.
+        rmSync(path, { recursive: true, force: true });
       } catch {
         // already renamed or removed
       }
@@ -40,7 +41,7 @@ export function trackChild(child: ChildProcess): () => void {
   return forget;
 }
 
-/** Delete `path` if the process exits before it was renamed into place; returns the function that forgets it. */
+/** Delete `path` (a file or a folder) if the process exits before it was renamed into place; returns the function that forgets it. */
 export function trackTempFile(path: string): () => void {
   install();
   tempFiles.add(path);

@@ -26,6 +26,8 @@ export interface SourceInfo {
   codec: string;
   live: boolean;
   kind: SourceKind;
+  /** Set for an MCAP recording: the camera topic read and the log time (ns) its frames' times count from. */
+  recording?: { path: string; topic: string; schema: string; startNs: bigint };
 }
 
 /**
