@@ -77,7 +77,7 @@ async function addDrive(queue: Queue, flows: FlowProducer, drive: string, out: s
   });
   const segments = planSegments(info ?? { fps: 0 }, settings.segment);
   const base = { drive, hash, out, dir: driveDirName(drive, hash, settings), settings };
-  const parent: DriveJobData = { ...base, segments: segments.length, ...(info?.frameCount ? { frames: info.frameCount } : {}), ...(probeError ? { probeError } : {}) };
+  const parent: DriveJobData = { ...base, segments: segments.length, ...(info?.frameCount ? { frames: info.frameCount } : {}), ...(info?.fps ? { fps: info.fps } : {}), ...(probeError ? { probeError } : {}) };
   await flows.add({
     name: DRIVE_JOB,
     queueName: QUEUE_NAME,

@@ -39,7 +39,7 @@ export async function mergeDrive(data: DriveJobData, allow: readonly string[], w
   const n = data.segments;
   const summary: DriveSummary = { drive: data.drive, hash: data.hash, dir: data.dir, segments: n, warnings };
   if (data.settings.export) {
-    summary.metrics = await mergeSidecars(files, n);
+    summary.metrics = await mergeSidecars(files, n, data.fps ?? 0);
     await concatClips(files, n);
     Object.assign(summary, { clip: 'drive.mp4', sidecar: 'drive.ndjson' });
   }
@@ -70,7 +70,18 @@ async function atomically(path: string, fill: (temp: string) => Promise<void>): 
   }
 }
 
-async function mergeSidecars(files: DriveFiles, n: number): Promise<DriveMetrics> {
+/**
+ * The decoder dates a segment's frames from its seek point, which ffmpeg's rounding can put a fraction of a
+ * frame off the drive's own clock: shift each segment so its first frame is at firstFrame / fps again
+ * (only by less than half a frame, so a real gap is never papered over).
+ */
+function clockShift(first: ExplainRecord, fps: number): number {
+  if (!(fps > 0) || first.frame === undefined || first.time === undefined) return 0;
+  const shift = first.frame / fps - first.time;
+  return Math.abs(shift) < 0.5 / fps ? shift : 0;
+}
+
+async function mergeSidecars(files: DriveFiles, n: number, fps: number): Promise<DriveMetrics> {
   const metrics = new MetricsCollector();
   let last = -1;
   await atomically(files.sidecar, async (temp) => {
@@ -78,15 +89,18 @@ async function mergeSidecars(files: DriveFiles, n: number): Promise<DriveMetrics
     try {
       for (let i = 0; i < n; i++) {
         const lines = createInterface({ input: createReadStream(files.segmentSidecar(i)), crlfDelay: Infinity });
+        let shift: number | undefined;
         for await (const line of lines) {
           if (!line) continue;
           const record = JSON.parse(line) as ExplainRecord;
+          shift ??= clockShift(record, fps);
+          if (shift && record.time !== undefined) record.time = Math.round((record.time + shift) * 1e6) / 1e6;
           const frame = record.frame ?? last + 1;
           // Segments are cut between frames (segments.ts); a gap or an overlap here is a bug, not a drive to ship.
           if (frame !== last + 1) throw new Error(`segment ${i} of ${files.root} starts at frame ${frame}, expected ${last + 1}`);
           last = frame;
           metrics.add(record);
-          await fh.write(`${line}\n`);
+          await fh.write(`${shift ? JSON.stringify(record) : line}\n`);
         }
       }
       await fh.sync();

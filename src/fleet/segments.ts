@@ -1,6 +1,7 @@
-// A drive cut into segment jobs on frame boundaries. Each segment is decoded from a start time half a frame
-// before its first frame, for exactly its frame count, so no frame time lies on a boundary: every frame falls
-// in exactly one segment whatever ffmpeg's rounding does.
+// A drive cut into segment jobs on frame boundaries. ffmpeg rounds the timestamps after a seek to whole
+// frames, so a segment is decoded from a quarter frame before its first frame (its frames then round to
+// whole offsets without ties) for its frame count less half a frame (the cut lies between two frames):
+// every frame falls in exactly one segment.
 import type { Segment } from './settings.js';
 
 export interface DriveLength {
@@ -25,9 +26,8 @@ export function planSegments(info: DriveLength, seconds: number): Segment[] {
 /** Seconds to hand the decoder for a segment (start undefined = from the beginning; duration undefined = to the end). */
 export function segmentWindow(s: Segment): { start?: number; duration?: number } {
   if (!(s.fps > 0)) return {};
-  const half = 0.5 / s.fps;
   return {
-    ...(s.firstFrame > 0 ? { start: s.firstFrame / s.fps - half } : {}),
-    ...(s.frames !== undefined ? { duration: s.frames / s.fps - (s.firstFrame > 0 ? 0 : half) } : {}),
+    ...(s.firstFrame > 0 ? { start: (s.firstFrame - 0.25) / s.fps } : {}),
+    ...(s.frames !== undefined ? { duration: (s.frames - 0.5) / s.fps } : {}),
   };
 }

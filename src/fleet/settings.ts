@@ -82,6 +82,7 @@ export const driveJobSchema = z.strictObject({
   segments: z.number().int().min(1),
   /** Total frames when probed, for progress. */
   frames: z.number().int().min(0).optional(),
+  fps: z.number().nonnegative().optional(),
   /** Why the adding machine could not probe the drive (it is still queued: the worker gives the reason). */
   probeError: z.string().optional(),
 });
