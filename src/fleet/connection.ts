@@ -31,12 +31,14 @@ export function connectionOptions(url: string, longLived: boolean) {
 export async function checkRedis(url: string): Promise<void> {
   checkRedisUrl(url);
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000 });
-  client.on('error', () => undefined); // reported below
+  // connect() only says "Connection is closed"; the cause (refused, bad password) comes as an 'error' event.
+  let cause: Error | undefined;
+  client.on('error', (err: Error) => (cause ??= err));
   try {
     await client.connect();
     await client.ping();
   } catch (err) {
-    const msg = (err as Error).message.split('\n')[0]!;
+    const msg = (cause ?? (err as Error)).message.split('\n')[0]!;
     const why = /NOAUTH|WRONGPASS|invalid password/i.test(msg) ? 'wrong or missing password' : msg;
     throw new UserError(`cannot reach Redis at ${maskUrl(url)}: ${why}`);
   } finally {
