@@ -198,5 +198,20 @@ describe('fleet run on a real Redis', () => {
     for (const w of [w2, w3]) w.proc.kill('SIGTERM');
     expect(await w2.exited).toBe(0);
     expect(await w3.exited).toBe(0);
+
+    // A fresh queue (Redis database 1) with the same drive and settings: the segments' outputs exist, so the
+    // worker skips them (no model is even loaded) and only merges.
+    const db1 = `${redis.url}/1`;
+    const sidecarA = join(byDrive.get(a)!.out, byDrive.get(a)!.dir, 'drive.ndjson');
+    const before = await readFile(sidecarA, 'utf8');
+    expect((await runCli(['fleet', 'add', a, '--redis', db1, ...settings])).stdout).toMatch(/^added: /);
+    const w4 = spawn(process.execPath, [BIN, 'fleet', 'worker', '--redis', db1, '--allow', ...allow], { stdio: ['ignore', 'ignore', 'pipe'] });
+    workers.push(w4);
+    let log4 = '';
+    w4.stderr.on('data', (d: Buffer) => (log4 += d.toString()));
+    await until('the merge', async () => /done: drive/.test(log4), 120_000);
+    expect(log4.match(/skipped \(outputs exist\): segment/g)).toHaveLength(3);
+    expect(await readFile(sidecarA, 'utf8')).toBe(before);
+    w4.kill('SIGTERM');
   }, 900_000);
 });

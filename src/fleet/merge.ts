@@ -33,18 +33,21 @@ export interface DriveSummary {
   warnings: string[];
 }
 
-export async function mergeDrive(data: DriveJobData, allow: readonly string[], warnings: string[] = []): Promise<DriveSummary> {
+export async function mergeDrive(data: DriveJobData, allow: readonly string[], warnings: string[] = [], empty: ReadonlySet<number> = new Set()): Promise<DriveSummary> {
   const out = await allowedPath(data.out, allow, 'output folder');
   const files = driveFiles(out, data.dir);
+  // Segments past the end of a truncated drive made nothing; the ones before make a partial drive.
+  const parts = Array.from({ length: data.segments }, (_, i) => i).filter((i) => !empty.has(i));
+  if (!parts.length) throw new UserError(`${data.drive}: no frame could be decoded`);
   const n = data.segments;
   const summary: DriveSummary = { drive: data.drive, hash: data.hash, dir: data.dir, segments: n, warnings };
   if (data.settings.export) {
-    summary.metrics = await mergeSidecars(files, n, data.fps ?? 0);
-    await concatClips(files, n);
+    summary.metrics = await mergeSidecars(files, parts, data.fps ?? 0);
+    await concatClips(files, parts);
     Object.assign(summary, { clip: 'drive.mp4', sidecar: 'drive.ndjson' });
   }
   if (data.settings.audit) {
-    const merged = await mergeAudits(files, n, data.drive);
+    const merged = await mergeAudits(files, parts, data.drive);
     await writeAuditReport(files.auditReport, merged);
     await writeAuditJson(files.auditJson, merged);
     summary.audit = auditSummary(merged).overall;
@@ -81,13 +84,13 @@ function clockShift(first: ExplainRecord, fps: number): number {
   return Math.abs(shift) < 0.5 / fps ? shift : 0;
 }
 
-async function mergeSidecars(files: DriveFiles, n: number, fps: number): Promise<DriveMetrics> {
+async function mergeSidecars(files: DriveFiles, parts: number[], fps: number): Promise<DriveMetrics> {
   const metrics = new MetricsCollector();
   let last = -1;
   await atomically(files.sidecar, async (temp) => {
     const fh = await open(temp, 'w');
     try {
-      for (let i = 0; i < n; i++) {
+      for (const i of parts) {
         const lines = createInterface({ input: createReadStream(files.segmentSidecar(i)), crlfDelay: Infinity });
         let shift: number | undefined;
         for await (const line of lines) {
@@ -111,11 +114,11 @@ async function mergeSidecars(files: DriveFiles, n: number, fps: number): Promise
   return metrics.result();
 }
 
-async function concatClips(files: DriveFiles, n: number): Promise<void> {
+async function concatClips(files: DriveFiles, parts: number[]): Promise<void> {
   const list = tempPathFor(`${files.clip}.txt`);
   const forget = trackTempFile(list);
   try {
-    await writeFile(list, Array.from({ length: n }, (_, i) => `file '${files.segmentClip(i).replace(/'/g, "'\\''")}'\n`).join(''));
+    await writeFile(list, parts.map((i) => `file '${files.segmentClip(i).replace(/'/g, "'\\''")}'\n`).join(''));
     await atomically(files.clip, async (temp) => {
       try {
         await promisify(execFile)(locateFfmpeg().ffmpeg, ['-v', 'error', '-nostdin', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', '-movflags', '+faststart', temp]);
@@ -129,9 +132,9 @@ async function concatClips(files: DriveFiles, n: number): Promise<void> {
   }
 }
 
-async function mergeAudits(files: DriveFiles, n: number, drive: string): Promise<AuditReportData> {
+async function mergeAudits(files: DriveFiles, indices: number[], drive: string): Promise<AuditReportData> {
   const parts: AuditReportData[] = [];
-  for (let i = 0; i < n; i++) parts.push(deserialize(await readFile(files.segmentAudit(i))) as AuditReportData);
+  for (const i of indices) parts.push(deserialize(await readFile(files.segmentAudit(i))) as AuditReportData);
   const first = parts[0]!;
   const gallerySize = Math.max(...parts.map((p) => p.gallery.length));
   // Track ids restart in each segment: offset them so tracks of different segments stay apart.

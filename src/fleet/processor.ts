@@ -46,12 +46,13 @@ export default async function processFleetJob(job: SandboxedJob, _token?: string
     if (job.name === DRIVE_JOB) {
       const parsed = driveJobSchema.safeParse(job.data);
       if (!parsed.success) throw new UserError(`bad job ${job.id}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
-      const children = (await job.getChildrenValues()) as Record<string, { warning?: string; index?: number } | null>;
-      const warnings = Object.values(children)
+      const children = Object.values((await job.getChildrenValues()) as Record<string, { warning?: string; index: number; empty?: boolean } | null>);
+      const warnings = children
         .filter((v): v is { warning: string; index: number } => typeof v?.warning === 'string')
         .sort((a, b) => a.index - b.index)
         .map((v) => `segment ${v.index}: ${v.warning}`);
-      return await mergeDrive(parsed.data, allowed(), warnings);
+      const empty = new Set(children.filter((v) => v?.empty).map((v) => v!.index));
+      return await mergeDrive(parsed.data, allowed(), warnings, empty);
     }
     throw new UserError(`bad job ${job.id}: unknown kind ${job.name}`);
   } catch (err) {

@@ -60,6 +60,8 @@ export function buildFleetReport(status: FleetStatus, reportDir: string): FleetR
       ...(d.failedReason ? { failedReason: d.failedReason } : {}),
       warnings: d.summary?.warnings ?? [],
       ...(m ? { frames: m.frames, detections: m.detections, detectionsPerClass: m.detectionsPerClass, energyInBoxes: m.energyInBoxes } : {}),
+      // An audit-only drive has no sidecar: its first method's energy in boxes ranks it instead.
+      ...(!m && audit?.[0] ? { energyInBoxes: audit[0].energyInBoxes } : {}),
       ...(clip ? { clip } : {}),
       ...(sidecar ? { sidecar } : {}),
       ...(auditReport ? { auditReport } : {}),

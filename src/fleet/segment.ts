@@ -17,6 +17,8 @@ export interface SegmentResult {
   skipped: boolean;
   /** The drive broke off inside this segment (truncated file): what decoded was kept. */
   warning?: string;
+  /** Nothing decoded: a truncated drive ended before this segment (the merge keeps the segments before). */
+  empty?: boolean;
   elapsedMs: number;
 }
 
@@ -51,6 +53,19 @@ async function checkHash(path: string, expected: string): Promise<void> {
 
 const exists = (p: string): Promise<boolean> => stat(p).then((s) => s.isFile(), () => false);
 
+/**
+ * A segment after the first that decodes no frame lies past the end of a truncated drive: the drive partially
+ * completes (like the CLI's exit code 3) instead of failing. The first segment decoding nothing is a bad drive.
+ */
+async function pastTheEnd<T>(data: SegmentJobData, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (err) {
+    if (data.segment.firstFrame > 0 && err instanceof UserError && /^no frame of /.test(err.message)) return undefined;
+    throw err;
+  }
+}
+
 export async function runSegment(data: SegmentJobData, ctx: SegmentContext): Promise<SegmentResult> {
   const t0 = performance.now();
   const drive = await allowedPath(data.drive, ctx.allow, 'drive');
@@ -71,7 +86,7 @@ export async function runSegment(data: SegmentJobData, ctx: SegmentContext): Pro
   let warning: string | undefined;
   if (exportDone) frames = await countFrames();
   else if (s.export) {
-    const summary = await exportSegment(engine, {
+    const summary = await pastTheEnd(data, () => exportSegment(engine, {
       input: drive,
       output: files.segmentClip(i),
       sidecar: files.segmentSidecar(i),
@@ -80,7 +95,8 @@ export async function runSegment(data: SegmentJobData, ctx: SegmentContext): Pro
       render: s.render,
       ...(ctx.stop ? { stop: ctx.stop } : {}),
       onFrame: (done) => ctx.onProgress(done, total),
-    });
+    }));
+    if (!summary) return { index: i, frames: 0, skipped: false, empty: true, warning: 'no frame decoded: the drive ends before this segment (truncated?)', elapsedMs: performance.now() - t0 };
     if (summary.interrupted) throw new Error('segment interrupted before its end'); // retried, never kept as whole
     frames = summary.frames;
     warning = summary.warning;

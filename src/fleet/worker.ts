@@ -11,6 +11,8 @@ import { connectionOptions, maskUrl } from './connection.js';
 import { ALLOW_ENV, QUEUE_NAME } from './settings.js';
 import { resolve } from 'node:path';
 
+const CONNECTION_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|Connection is closed|connect/i;
+
 export interface WorkerOptions {
   redis: string;
   concurrency: number;
@@ -74,6 +76,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     log(`failed ${job ? label(job) : 'a job'} (${attempts}): ${oneLine(err)}`);
   });
   worker.on('error', (err) => {
+    if (!CONNECTION_ERROR.test(err.message)) {
+      log(`error: ${oneLine(err)}`);
+      return;
+    }
     // ioredis retries forever; say once that the worker is waiting, not once per attempt.
     if (!redisDown) log(`Redis at ${maskUrl(o.redis)} unreachable (${oneLine(err)}); waiting for it to return`);
     redisDown = true;
