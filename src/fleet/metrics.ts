@@ -15,7 +15,7 @@ export interface DriveMetrics {
   framesWithDetections: number;
   detections: number;
   detectionsPerClass: Record<string, number>;
-  /** Mean over maps of all frames; null when no map was made. */
+  /** Mean over the maps of the explained frames; null when no map was made. */
   energyInBoxes: number | null;
   energyInBoxesPerClass: Record<string, number>;
   worstFrames: WorstFrame[];
@@ -31,11 +31,14 @@ export class MetricsCollector {
 
   constructor(private readonly keepWorst = 10) {}
 
-  add(r: Pick<ExplainRecord, 'frame' | 'time' | 'detections' | 'saliency'>): void {
+  add(r: Pick<ExplainRecord, 'frame' | 'time' | 'detections' | 'saliency' | 'timing'>): void {
     this.frames++;
     if (r.detections.length) this.withDetections++;
     this.detections += r.detections.length;
     for (const d of r.detections) this.perClass.set(d.label, (this.perClass.get(d.label) ?? 0) + 1);
+    // With --every n the frames in between repeat the last maps (timing 0): they would weigh and list the
+    // same map n times.
+    if (r.timing && r.timing.totalMs === 0) return;
     let sum = 0;
     for (const s of r.saliency) {
       const e = this.energy.get(s.label) ?? { sum: 0, n: 0 };

@@ -61,7 +61,7 @@ async function pastTheEnd<T>(data: SegmentJobData, run: () => Promise<T>): Promi
   try {
     return await run();
   } catch (err) {
-    if (data.segment.firstFrame > 0 && err instanceof UserError && /^no frame of /.test(err.message)) return undefined;
+    if (data.segment.firstFrame > 0 && err instanceof UserError && /no frame (of .+ )?could be decoded/.test(err.message)) return undefined;
     throw err;
   }
 }
