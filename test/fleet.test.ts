@@ -11,7 +11,7 @@ import type { FleetSettings } from '../src/fleet/settings.js';
 import { BIN, expectOneLineError, runCli } from './helpers/cli.js';
 import { ffmpegRun, ffprobeCount, useTmpDir } from './helpers/clips.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
-import { textAsMp4, video } from './helpers/video-fixtures.js';
+import { textAsMp4, truncatedClip, video } from './helpers/video-fixtures.js';
 
 const tmp = useTmpDir('saliencam-fleet-');
 let redis: TestRedis;
@@ -27,7 +27,7 @@ afterAll(async () => {
 
 interface StatusJson {
   counts: Record<string, number>;
-  drives: { id: string; drive: string; state: string; dir: string; out: string; segments: number; segmentsDone: number; failedReason?: string }[];
+  drives: { id: string; drive: string; state: string; dir: string; out: string; segments: number; segmentsDone: number; failedReason?: string; warnings?: string[] }[];
 }
 
 async function status(): Promise<StatusJson> {
@@ -107,18 +107,19 @@ describe('fleet run on a real Redis', () => {
     // The same frames, other bytes (a metadata tag): a different drive to the fleet.
     await ffmpegRun(['-i', video(), '-c', 'copy', '-metadata', 'title=drive b', b]);
     const bad = await textAsMp4(drives);
+    const truncated = await truncatedClip(drives); // its first frames decode, then it breaks off
     const far = join(outside, 'far.mp4');
     await ffmpegRun(['-i', video(), '-c', 'copy', '-metadata', 'title=far away', far]);
 
     const settings = ['--out', out, '--segment', '0.5', '--every', '20', '--classes', 'car'];
     const added = await runCli(['fleet', 'add', join(drives, '*.mp4'), far, '--redis', redis.url, ...settings]);
     expect(added.code, added.stderr).toBe(0);
-    expect(added.stdout.match(/^added: /gm)).toHaveLength(4);
+    expect(added.stdout.match(/^added: /gm)).toHaveLength(5);
     const again = await runCli(['fleet', 'add', a, '--redis', redis.url, ...settings]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^already queued/);
     let s = await status();
-    expect(s.drives).toHaveLength(4); // a twice is one job
+    expect(s.drives).toHaveLength(5); // a twice is one job
     expect(s.drives.find((d) => d.drive === a)!.segments).toBe(3);
 
     const allow = [drives, out];
@@ -166,6 +167,15 @@ describe('fleet run on a real Redis', () => {
       const probed = await ffprobeCount(join(root, 'drive.mp4'));
       expect(probed.streams.find((x) => x.codec_type === 'video')?.nb_read_frames).toBe('38');
     }
+    // The truncated drive completes partially: the frames that decode, in order, and a warning.
+    const t = byDrive.get(truncated)!;
+    expect(t.state, JSON.stringify(t)).toBe('completed');
+    expect(t.warnings?.join('\n')).toMatch(/input ended early|ends before this segment/);
+    const tFrames = (await readFile(join(t.out, t.dir, 'drive.ndjson'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { frame: number }).frame);
+    expect(tFrames.length).toBeGreaterThan(0);
+    expect(tFrames.length).toBeLessThan(38);
+    expect(tFrames).toEqual(Array.from({ length: tFrames.length }, (_, i) => i));
+
     // The corrupt drive fails with the reason `saliencam export` gives for it; nothing blocked the others.
     const cli = await runCli(['export', bad, '-o', join(tmp.dir, 'x.mp4'), '--workers', '0']);
     const reason = expectOneLineError(cli).replace(/^saliencam: /, '');
@@ -187,7 +197,7 @@ describe('fleet run on a real Redis', () => {
       overall: { drives: number; completed: number; failed: number; frames: number; detections: number; detectionsPerClass: Record<string, number> };
       drives: { drive: string; state: string; clip?: string; energyInBoxes?: number }[];
     };
-    expect(rep.overall).toMatchObject({ drives: 4, completed: 2, failed: 2, frames: 76 });
+    expect(rep.overall).toMatchObject({ drives: 5, completed: 3, failed: 2, frames: 76 + tFrames.length });
     expect(rep.overall.detectionsPerClass['car']).toBeGreaterThan(0);
     expect(rep.drives.slice(0, 2).map((d) => d.state)).toEqual(['failed', 'failed']);
     for (const d of rep.drives.filter((x) => x.clip)) expect((await stat(resolve(dirname(report), d.clip!))).size).toBeGreaterThan(0);

@@ -41,7 +41,7 @@ function addCommand(): Command {
     .option('--segment <s>', 'seconds of drive per job', numberIn('--segment', 0.01, 86400), 60)
     .option('--every <n>', 'export: explain every n-th frame, reuse the last maps in between', numberIn('--every', 1, 10000, true), 1)
     .option('--audit-every <n>', 'audit: every n-th frame', numberIn('--audit-every', 1, 1e6, true), 10)
-    .option('--methods <list>', `audit: comma-separated methods (default ${DEFAULT_AUDIT_METHODS.join(',')})`, DEFAULT_AUDIT_METHODS.join(','))
+    .option('--methods <list>', 'audit: comma-separated methods (polycam, ig also)', DEFAULT_AUDIT_METHODS.join(','))
     .option('--steps <n>', 'audit: deletion/insertion steps', numberIn('--steps', 2, 1000, true), 20)
     .option('--samples <n>', 'audit: max-sensitivity samples (0 = skip)', numberIn('--samples', 0, 1000, true), 8)
     .option('--random-maps <n>', 'audit: random maps per detection', numberIn('--random-maps', 1, 100, true), 3);
@@ -65,8 +65,11 @@ function addCommand(): Command {
 }
 
 function fleetSettings(f: AddFlags): FleetSettings {
+  // A job never names code for a worker to load: an adapter module would be exactly that.
+  if (f.adapter) throw new UserError('fleet add: --adapter is not supported (a job must not name code to run); use a built-in model or a model.json inside the workers\' --allow folders');
   const explain = {
-    model: f.model,
+    // Workers on other machines resolve nothing against this machine's folder: a model path goes absolute.
+    model: /[\\/]|\.json$/i.test(f.model) ? resolve(f.model) : f.model,
     backend: f.backend,
     ...(f.layer ? { layer: f.layer } : {}),
     batching: f.batching,

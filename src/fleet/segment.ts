@@ -79,6 +79,8 @@ export async function runSegment(data: SegmentJobData, ctx: SegmentContext): Pro
   const countFrames = async (): Promise<number> => (s.export ? (await readFile(files.segmentSidecar(i), 'utf8')).split('\n').filter(Boolean).length : 0);
   if ((!s.export || exportDone) && (!s.audit || auditDone)) return { index: i, frames: await countFrames(), skipped: true, elapsedMs: performance.now() - t0 };
   await mkdir(files.segmentsDir, { recursive: true });
+  // A model given as a path is read by the worker: only from inside its --allow folders.
+  if (/[\\/]|\.json$/i.test(s.explain.model)) await allowedPath(s.explain.model, ctx.allow, 'model');
   const engine = await engineFor(s.explain);
   const window = segmentWindow(data.segment);
   const total = data.segment.frames;
