@@ -5,6 +5,7 @@ import { EXIT, UserError, oneLine } from '../errors.js';
 import { auditCommand } from './audit.js';
 import { benchCommand } from './bench.js';
 import { explainCommand } from './explain.js';
+import { fleetCommand } from './fleet.js';
 import { exportCommand } from './export.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
@@ -29,6 +30,7 @@ const COMMANDS: (() => Command)[] = [
   benchCommand,
   explainCommand,
   exportCommand,
+  fleetCommand,
   infoCommand,
   serveCommand,
   soakCommand,

@@ -1,0 +1,151 @@
+// `saliencam fleet add|worker|status|report`: many drives on many machines through BullMQ on Redis
+// (README: Fleet runs). The work itself is in src/fleet/.
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { EXIT, UserError } from '../errors.js';
+import { addDrives } from '../fleet/add.js';
+import { checkAuditSettings } from '../fleet/adapter.js';
+import { checkRedis } from '../fleet/connection.js';
+import { writeFleetReport } from '../fleet/report.js';
+import { fleetSettingsSchema, type FleetSettings } from '../fleet/settings.js';
+import { fleetStatus, statusText, withQueue } from '../fleet/status.js';
+import { runWorker } from '../fleet/worker.js';
+import { DEFAULT_AUDIT_METHODS, parseAuditMethods } from '../audit/methods.js';
+import { checkOutputPath } from '../video/index.js';
+import { addExplainOptions, addRenderOptions, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
+
+const OUTPUT = { writeErr: (s: string) => process.stderr.write(s.startsWith('error:') ? `saliencam: ${s}` : s) };
+const redisOption = (cmd: Command): Command => cmd.requiredOption('--redis <url>', 'Redis URL, redis://[:password@]host:port[/db] (rediss:// for TLS)');
+
+interface AddFlags extends ExplainFlags, RenderFlags {
+  redis: string;
+  out: string;
+  export?: boolean;
+  audit?: boolean;
+  segment: number;
+  every: number;
+  auditEvery: number;
+  methods: string;
+  steps: number;
+  samples: number;
+  randomMaps: number;
+}
+
+function addCommand(): Command {
+  const cmd = redisOption(new Command('add'))
+    .description('queue drives: one job per drive (content hash + settings), split into segment jobs')
+    .argument('<drives...>', 'video files or globs ("drives/**/*.mp4")')
+    .requiredOption('--out <dir>', 'output folder, the same path on every worker machine (a shared mount)')
+    .option('--export', 'annotated clip + NDJSON sidecar per drive (the default when neither is given)')
+    .option('--audit', 'faithfulness audit per drive (HTML + JSON)')
+    .option('--segment <s>', 'seconds of drive per job', numberIn('--segment', 0.01, 86400), 60)
+    .option('--every <n>', 'export: explain every n-th frame, reuse the last maps in between', numberIn('--every', 1, 10000, true), 1)
+    .option('--audit-every <n>', 'audit: every n-th frame', numberIn('--audit-every', 1, 1e6, true), 10)
+    .option('--methods <list>', 'audit: comma-separated methods (polycam, ig also)', DEFAULT_AUDIT_METHODS.join(','))
+    .option('--steps <n>', 'audit: deletion/insertion steps', numberIn('--steps', 2, 1000, true), 20)
+    .option('--samples <n>', 'audit: max-sensitivity samples (0 = skip)', numberIn('--samples', 0, 1000, true), 8)
+    .option('--random-maps <n>', 'audit: random maps per detection', numberIn('--random-maps', 1, 100, true), 3);
+  addExplainOptions(cmd);
+  addRenderOptions(cmd);
+  return cmd.action(async (drives: string[], f: AddFlags) => {
+    const settings = fleetSettings(f);
+    await checkRedis(f.redis);
+    const results = await addDrives(f.redis, drives, f.out, settings);
+    let bad = 0;
+    for (const r of results) {
+      if (r.outcome === 'error') {
+        bad++;
+        process.stderr.write(`saliencam: ${r.error}\n`);
+      } else {
+        process.stdout.write(`${r.outcome}: ${r.drive}${r.segments ? ` (${r.segments} segments)` : ''} ${r.id}${r.error ? ` — the worker will fail it: ${r.error}` : ''}\n`);
+      }
+    }
+    if (bad) process.exitCode = EXIT.usage;
+  });
+}
+
+function fleetSettings(f: AddFlags): FleetSettings {
+  // A job never names code for a worker to load: an adapter module would be exactly that.
+  if (f.adapter) throw new UserError('fleet add: --adapter is not supported (a job must not name code to run); use a built-in model or a model.json inside the workers\' --allow folders');
+  const explain = {
+    // Workers on other machines resolve nothing against this machine's folder: a model path goes absolute.
+    model: /[\\/]|\.json$/i.test(f.model) ? resolve(f.model) : f.model,
+    backend: f.backend,
+    ...(f.layer ? { layer: f.layer } : {}),
+    batching: f.batching,
+    method: f.method,
+    classes: f.classes ?? [],
+    minScore: f.minScore,
+    perDetection: Boolean(f.perDetection),
+    polycamVariant: f.polycamVariant,
+  };
+  let audit: FleetSettings['audit'];
+  if (f.audit) {
+    let methods: string[];
+    try {
+      methods = parseAuditMethods(f.methods);
+    } catch (err) {
+      throw new UserError(`--methods: ${(err as Error).message}`);
+    }
+    audit = { every: f.auditEvery, methods, steps: f.steps, samples: f.samples, randomMaps: f.randomMaps };
+    checkAuditSettings(audit, explain);
+  }
+  const parsed = fleetSettingsSchema.safeParse({
+    export: Boolean(f.export) || !f.audit,
+    ...(audit ? { audit } : {}),
+    segment: f.segment,
+    every: f.every,
+    explain,
+    render: renderOptions(f),
+  });
+  if (!parsed.success) throw new UserError(`bad settings: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+function workerCommand(): Command {
+  return redisOption(new Command('worker'))
+    .description('run queued jobs (any number of machines); Ctrl-C finishes the running jobs, twice exits now')
+    .requiredOption('--allow <dir...>', 'folders jobs may read drives from and write outputs to (anything else is refused)')
+    .option('--concurrency <n>', 'jobs at once, each in its own process (about one per 1-2 cores)', numberIn('--concurrency', 1, 64, true), 1)
+    .option('--lock <s>', "seconds without a heartbeat before a job counts as its worker's loss and runs elsewhere", numberIn('--lock', 2, 3600), 30)
+    .option('-q, --quiet', 'failures and Redis outages only')
+    .action(async (f: { redis: string; allow: string[]; concurrency: number; lock: number; quiet?: boolean }) => {
+      await checkRedis(f.redis);
+      await runWorker({ redis: f.redis, concurrency: f.concurrency, allow: f.allow.map((d) => resolve(d)), lockSeconds: f.lock, quiet: Boolean(f.quiet) });
+    });
+}
+
+function statusCommand(): Command {
+  return redisOption(new Command('status'))
+    .description('job counts, per-drive progress and failure reasons')
+    .option('--json', 'print JSON')
+    .action(async (f: { redis: string; json?: boolean }) => {
+      await checkRedis(f.redis);
+      const status = await withQueue(f.redis, fleetStatus);
+      if (f.json) process.stdout.write(`${JSON.stringify({ counts: status.counts, drives: status.drives.map(({ summary: _s, ...d }) => d) }, null, 2)}\n`);
+      else process.stdout.write(statusText(status));
+    });
+}
+
+function reportCommand(): Command {
+  return redisOption(new Command('report'))
+    .description('one HTML report and/or JSON over all drives: worst drives and frames first')
+    .option('--report <file.html>', 'HTML report')
+    .option('--json <file.json>', 'the same as JSON')
+    .action(async (f: { redis: string; report?: string; json?: string }) => {
+      if (!f.report && !f.json) throw new UserError('fleet report: give --report <file.html> and/or --json <file.json>');
+      if (f.report && f.json && resolve(f.report) === resolve(f.json)) throw new UserError('--report and --json must be different files');
+      if (f.report) await checkOutputPath(f.report);
+      if (f.json) await checkOutputPath(f.json);
+      await checkRedis(f.redis);
+      const status = await withQueue(f.redis, fleetStatus);
+      const r = await writeFleetReport(status, { ...(f.report ? { report: f.report } : {}), ...(f.json ? { json: f.json } : {}) });
+      process.stdout.write(`${r.overall.drives} drives (${r.overall.completed} done, ${r.overall.failed} failed), ${r.overall.frames} frames${[f.report, f.json].filter(Boolean).map((p) => `; wrote ${p}`).join('')}\n`);
+    });
+}
+
+export function fleetCommand(): Command {
+  const cmd = new Command('fleet').description('export and audit many drives on many machines (BullMQ on Redis)');
+  for (const sub of [addCommand(), workerCommand(), statusCommand(), reportCommand()]) cmd.addCommand(sub.exitOverride().configureOutput(OUTPUT));
+  return cmd;
+}
