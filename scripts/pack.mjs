@@ -203,7 +203,7 @@ function compressedSizes(parts) {
   };
   const out = {};
   for (const [part, list] of Object.entries(paths)) {
-    const bytes = execFileSync('sh', ['-c', `tar -C "$1" -cf - "$@" | xz -T2 -${opts.level} | wc -c`, 'size', kit, ...list].map(String));
+    const bytes = execFileSync('sh', ['-c', `d=$1; shift; tar -C "$d" -cf - "$@" | xz -T2 -${opts.level} | wc -c`, 'size', kit, ...list]);
     out[part] = Number(String(bytes).trim());
   }
   out['total unpacked'] = statSync(outFile).size;
