@@ -136,11 +136,12 @@ function packageDir(name, fromDir = root) {
   }
 }
 
-function* walk(dir, prefix = '') {
+/** Files under `dir`, relative; a package's own node_modules/ are its dependencies' and skipped unless `all`. */
+function* walk(dir, prefix = '', all = false) {
   for (const e of readdirSync(join(dir, prefix), { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.isDirectory()) {
-      if (e.name !== 'node_modules') yield* walk(dir, rel);
+      if (all || e.name !== 'node_modules') yield* walk(dir, rel, all);
     } else if (e.isFile()) yield rel;
   }
 }
@@ -156,7 +157,7 @@ function partSizes() {
     const full = join(kit, p);
     if (!existsSync(full)) return 0;
     const st = statSync(full);
-    return st.isDirectory() ? [...walk(full)].reduce((s, f) => s + statSync(join(full, f)).size, 0) : st.size;
+    return st.isDirectory() ? [...walk(full, '', true)].reduce((s, f) => s + statSync(join(full, f)).size, 0) : st.size;
   };
   const parts = {
     'runtime/node (Node.js runtime)': du('runtime'),
@@ -164,7 +165,7 @@ function partSizes() {
     'dist/*.wasm (tfjs WASM)': 0,
     'node_modules/@ffmpeg-installer (ffmpeg)': du('node_modules/@ffmpeg-installer'),
     'node_modules/webgpu (Dawn)': du('node_modules/webgpu'),
-    'node_modules/sharp + @img (libvips)': du('node_modules/sharp') + du('node_modules/@img') + du('node_modules/detect-libc') + du('node_modules/semver'),
+    'node_modules/sharp + @img (libvips)': du('node_modules/sharp') + du('node_modules/@img') + du('node_modules/detect-libc'),
     'node_modules/@vladmandic (CenterNet)': du('node_modules/@vladmandic'),
     'web/ (dashboard)': du('web'),
     'clips/ (sample drive)': du('clips'),
