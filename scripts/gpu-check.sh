@@ -45,8 +45,9 @@ step() {
   fi
   say "$name (timeout ${t}s): $*"
   began=$(date +%s)
-  timeout -k 10 "$t" "$@" > >(tee "$OUT/$name.log") 2> >(tee "$OUT/$name.err" >&2)
-  rc=$?
+  # A pipeline, so the log is complete when the step returns (later steps read it).
+  timeout -k 10 "$t" "$@" 2> >(tee "$OUT/$name.err" >&2) | tee "$OUT/$name.log"
+  rc=${PIPESTATUS[0]}
   printf '%s\t%s\t%s\n' "$name" "$rc" "$(($(date +%s) - began))" >>"$OUT/steps.tsv"
   [ "$rc" -eq 124 ] && say "$name: timed out after ${t}s"
   [ "$rc" -ne 0 ] && { say "$name: exit $rc"; failed=1; }
