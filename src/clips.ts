@@ -1,10 +1,10 @@
 // Where the sample drive lives: $SALIENCAM_CLIPS when set, else the clips/ folder that ships with saliencam
 // (resolved from this file, so `npm start` and the tests find it from any working directory).
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { appPath } from './app-root.js';
 
-/** The bundled sample clips folder (src/ and dist/ both sit one level below the package root). */
-export const BUNDLED_CLIPS_DIR = fileURLToPath(new URL('../clips/', import.meta.url));
+/** The sample clips folder that ships with saliencam (in a checkout or the offline kit). */
+export const BUNDLED_CLIPS_DIR = appPath('clips');
 
 /** The folder to take sample clips from. */
 export function sampleClipsDir(): string {

@@ -13,6 +13,7 @@ import { addExplainOptions, addRenderOptions, engineOptions, renderOptions, type
 interface Flags extends ExplainFlags, RenderFlags {
   output?: string;
   json?: string;
+  maps?: string;
   quiet?: boolean;
   topic?: string;
 }
@@ -23,6 +24,7 @@ export function explainCommand(): Command {
     .argument('<image>', 'a still image (jpg, png, webp, …), or an .mcap recording (its first camera frame)')
     .option('-o, --output <file>', 'write the overlay image (png, jpg or webp)')
     .option('--json <file>', 'write the JSON result')
+    .option('--maps <file>', 'write the saliency maps themselves as JSON (values at model resolution, for comparisons)')
     .option('-q, --quiet', 'print nothing on success');
   addTopicOption(cmd);
   addExplainOptions(cmd);
@@ -33,12 +35,14 @@ export function explainCommand(): Command {
     // Check outputs before the slow part, so a typo fails in milliseconds, not after the model has run.
     if (flags.output) await checkOutputPath(flags.output);
     if (flags.json) await checkOutputPath(flags.json);
+    if (flags.maps) await checkOutputPath(flags.maps);
     const frame = isRecordingInput(input) ? await firstRecordingFrame(input) : await readImageFrame(image);
     const engine = await Engine.create(engineOptions(flags));
     try {
       const explained = await engine.explain(frame, undefined, basename(image));
       if (flags.output) await saveImage(await renderFrame(explained, renderOptions(flags)), flags.output);
       if (flags.json) await writeFileAtomic(flags.json, `${JSON.stringify(explained.record, null, 2)}\n`);
+      if (flags.maps) await writeFileAtomic(flags.maps, `${JSON.stringify({ maps: explained.maps.map((m) => ({ ...m, data: Array.from(m.data) })) })}\n`);
       if (!flags.quiet) printSummary(explained.record);
     } finally {
       engine.dispose();

@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { IN_KIT } from '../app-root.js';
 import { UserError } from '../errors.js';
 import { registerWasmGradientKernels } from './wasm-kernels.js';
 
@@ -22,7 +23,11 @@ export interface BackendProbe {
   detail: string;
 }
 
+// The offline kit bundles these into its JavaScript (scripts/pack.mjs), where require.resolve cannot see them.
+const BUNDLED_IN_KIT = new Set(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu']);
+
 function isInstalled(pkg: string): boolean {
+  if (IN_KIT && BUNDLED_IN_KIT.has(pkg)) return true;
   try {
     require.resolve(pkg);
     return true;

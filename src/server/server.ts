@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { appPath } from '../app-root.js';
 import { UserError, oneLine } from '../errors.js';
 import { REALTIME_METHODS } from '../saliency/methods/index.js';
 import { CAM_METHODS, COLORMAPS } from '../types.js';
@@ -62,9 +62,9 @@ export interface RunningServer {
 
 export const SERVER_NAME = 'saliencam 0.1.0';
 
-/** The package's web/ folder, from src/server (tests) or dist/server (built). */
+/** The package's (or the offline kit's) web/ folder. */
 export function defaultWebRoot(): string {
-  return fileURLToPath(new URL('../../web/', import.meta.url));
+  return appPath('web');
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {

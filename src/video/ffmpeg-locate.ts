@@ -1,5 +1,6 @@
 // Finds the ffmpeg and ffprobe binaries once per process and points fluent-ffmpeg at them.
 // Order: FFMPEG_PATH / FFPROBE_PATH, then PATH, then the @ffmpeg-installer / @ffprobe-installer packages.
+// ffprobe is optional: without one (the offline kit ships only ffmpeg) sources are probed with ffmpeg.
 import { accessSync, chmodSync, constants, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -11,11 +12,12 @@ export type FfmpegSource = 'env' | 'path' | 'bundled';
 
 export interface FfmpegLocation {
   ffmpeg: string;
-  ffprobe: string;
+  /** Absent when there is no ffprobe anywhere: probe.ts then asks ffmpeg itself. */
+  ffprobe?: string;
   /** Where ffmpeg came from. */
   source: FfmpegSource;
   /** Where ffprobe came from (may differ, e.g. FFMPEG_PATH set but not FFPROBE_PATH). */
-  ffprobeSource: FfmpegSource;
+  ffprobeSource?: FfmpegSource;
   /** First line of `ffmpeg -version` after "ffmpeg version", e.g. "4.4.2" or "N-47683-g0e8eb07980-static". */
   version: string;
 }
@@ -26,18 +28,18 @@ let cached: FfmpegLocation | undefined;
 export function locateFfmpeg(): FfmpegLocation {
   if (cached) return cached;
   const ff = findBinary('ffmpeg', 'FFMPEG_PATH', bundledPath('@ffmpeg-installer/ffmpeg'));
+  if (!ff) throw new UserError('ffmpeg not found: install ffmpeg on PATH, or set FFMPEG_PATH to the ffmpeg binary');
   // A custom ffmpeg usually has its ffprobe beside it: prefer that over an unrelated one on PATH.
   const sibling = ff.source === 'env' ? join(dirname(ff.path), 'ffprobe') : undefined;
   const probe = findBinary('ffprobe', 'FFPROBE_PATH', bundledPath('@ffprobe-installer/ffprobe'), sibling);
   const location: FfmpegLocation = {
     ffmpeg: ff.path,
-    ffprobe: probe.path,
+    ...(probe ? { ffprobe: probe.path, ffprobeSource: probe.source } : {}),
     source: ff.source,
-    ffprobeSource: probe.source,
     version: readVersion(ff.path),
   };
   ffmpeg.setFfmpegPath(location.ffmpeg);
-  ffmpeg.setFfprobePath(location.ffprobe);
+  if (location.ffprobe) ffmpeg.setFfprobePath(location.ffprobe);
   cached = location;
   return location;
 }
@@ -52,7 +54,7 @@ function findBinary(
   envVar: string,
   bundled: string | undefined,
   sibling?: string,
-): { path: string; source: FfmpegSource } {
+): { path: string; source: FfmpegSource } | undefined {
   const fromEnv = process.env[envVar];
   if (fromEnv) {
     // An explicit setting that is wrong is a user mistake; silently falling back would hide it.
@@ -68,9 +70,7 @@ function findBinary(
     if (isExecutableFile(candidate)) return { path: candidate, source: 'path' };
   }
   if (bundled && ensureExecutable(bundled)) return { path: bundled, source: 'bundled' };
-  throw new UserError(
-    `${name} not found: install ffmpeg (with ffprobe) on PATH, or set ${envVar} to the ${name} binary`,
-  );
+  return undefined;
 }
 
 /** Path of an installer package's binary, or undefined if the package (or its platform build) is missing. */

@@ -1,9 +1,11 @@
-// What a source is (size, rate, length, rotation, audio) before any frame is decoded, via ffprobe.
+// What a source is (size, rate, length, rotation, audio) before any frame is decoded, via ffprobe (or
+// ffmpeg itself where there is no ffprobe, as in the offline kit).
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import { UserError } from '../errors.js';
 import { locateFfmpeg } from './ffmpeg-locate.js';
+import { ffmpegProbe } from './probe-ffmpeg.js';
 import { classifySource, type SourceKind, type SourceSpec } from './source.js';
 
 export interface SourceInfo {
@@ -46,7 +48,7 @@ export async function probeSource(input: string): Promise<SourceInfo> {
   // A sequence is described by its first image; ffmpeg decodes them all alike.
   const target = spec.kind === 'sequence' ? spec.files![0]! : input;
   if (spec.kind === 'sequence') await checkReadableFile(target);
-  const data = await runFfprobe(target, spec.kind === 'sequence' ? [] : spec.inputOptions, input);
+  const data = await runFfprobe(target, spec.kind === 'sequence' ? [] : spec.inputOptions, input, spec.kind === 'file');
   return describe(spec, data);
 }
 
@@ -70,8 +72,14 @@ async function checkReadableFile(path: string): Promise<void> {
   }
 }
 
-function runFfprobe(target: string, inputOptions: string[], shownAs: string): Promise<FfprobeData> {
-  locateFfmpeg();
+/** `finite`: a file that can be read to its end (ffmpeg then counts its frames when it stands in for ffprobe). */
+function runFfprobe(target: string, inputOptions: string[], shownAs: string, finite: boolean): Promise<FfprobeData> {
+  const located = locateFfmpeg();
+  if (!located.ffprobe) {
+    return ffmpegProbe(located.ffmpeg, target, inputOptions, finite).catch((err: unknown) => {
+      throw new UserError(`${shownAs}: not a video or image ffmpeg can read (${ffprobeReason(err, target)})`);
+    });
+  }
   return new Promise((resolve, reject) => {
     // `-v error` keeps stderr to the reason for a failure, which becomes the user's one line.
     ffmpeg.ffprobe(target, ['-hide_banner', '-v', 'error', ...inputOptions], (err: unknown, data: FfprobeData) => {
