@@ -1,12 +1,13 @@
-// `saliencam serve [source]`: the live dashboard. Loads the model, starts the HTTP + WebSocket server,
-// prints the URL and runs until SIGINT/SIGTERM, then closes the decoder, the server and the engine (exit 0).
+// `saliencam serve [source]`: the live dashboard. Binds the port first (a port in use is reported at once),
+// then loads and warms the model, prints the URL and runs until SIGINT/SIGTERM, then closes the decoder, the
+// server and the engine and exits 0 within 2 s, whatever is running (issue #13).
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Engine } from '../engine.js';
 import { sampleClipsDir } from '../clips.js';
-import { UserError } from '../errors.js';
+import { UserError, oneLine } from '../errors.js';
 import { checkBind, defaultWebRoot, generateToken, isLoopbackHost, playerEngine, startServer } from '../server/index.js';
 import { probeSource } from '../video/index.js';
 import { addExplainOptions, addRenderOptions, engineOptions, numberIn, type ExplainFlags, type RenderFlags } from './options.js';
@@ -47,49 +48,89 @@ export function serveCommand(): Command {
     if (!existsSync(join(defaultWebRoot(), 'dist', 'app.js'))) throw new UserError('the web app is not built; run `npm run build`');
     await probeSource(source);
 
-    const engine = await Engine.create({ ...engineOptions(flags), warn: (w) => process.stderr.write(`saliencam: note: ${w}\n`) });
+    // Ctrl-C is honoured from here on, during the model's loading too.
+    const stop = stopSignal();
+    let engine: Engine | undefined;
+    const starting = startServer({
+      source,
+      engine: async () => {
+        engine = await Engine.create({ ...engineOptions(flags), warn: (w) => process.stderr.write(`saliencam: note: ${w}\n`) });
+        process.stderr.write(`saliencam: ${engine.model} on ${engine.backend}, warming up…\n`);
+        await engine.warmUp();
+        return playerEngine(engine);
+      },
+      onListening: (url) => process.stderr.write(`saliencam: listening at ${url}, loading the model…\n`),
+      host: flags.host,
+      port: flags.port,
+      ...(token !== undefined ? { token } : {}),
+      settings: { method: flags.method, colormap: flags.colormap, alpha: flags.alpha, perDetection: Boolean(flags.perDetection), view: flags.view, boxes: flags.boxes },
+      ...(flags.classes ? { classes: flags.classes } : {}),
+      legend: flags.legend,
+      format: flags.format,
+      quality: flags.quality,
+      loop: Boolean(flags.loop),
+      autoplay: !flags.paused,
+      ...(flags.maxFps !== undefined ? { maxFps: flags.maxFps } : {}),
+    });
+    const server = await Promise.race([starting, stop.signalled.then(() => undefined)]);
+    if (!server) {
+      // Stopped while loading: the process exits (main.ts), which ends the model's loading and ffmpeg.
+      starting.catch(() => undefined);
+      process.stderr.write('saliencam: stopped before the dashboard was ready\n');
+      return;
+    }
+    const safetyNet = lastResort();
     try {
-      process.stderr.write(`saliencam: ${engine.model} on ${engine.backend}, warming up…\n`);
-      await engine.warmUp();
-      const server = await startServer({
-        source,
-        engine: playerEngine(engine),
-        host: flags.host,
-        port: flags.port,
-        ...(token !== undefined ? { token } : {}),
-        settings: { method: flags.method, colormap: flags.colormap, alpha: flags.alpha, perDetection: Boolean(flags.perDetection), view: flags.view, boxes: flags.boxes },
-        ...(flags.classes ? { classes: flags.classes } : {}),
-        legend: flags.legend,
-        format: flags.format,
-        quality: flags.quality,
-        loop: Boolean(flags.loop),
-        autoplay: !flags.paused,
-        ...(flags.maxFps !== undefined ? { maxFps: flags.maxFps } : {}),
-      });
       process.stdout.write(`saliencam: dashboard for ${server.player.source.name} at ${server.url}\n`);
       if (token !== undefined && flags.token === undefined) process.stdout.write('saliencam: the token in that URL is required; share it only with people who may use the dashboard\n');
       process.stderr.write('saliencam: press Ctrl+C to stop\n');
-      await untilSignal();
+      await stop.signalled;
       process.stderr.write('saliencam: stopping…\n');
-      await server.close();
+      // A frame being explained is not waited for beyond a moment: the process exit (main.ts) ends it, and
+      // the exit hook kills the decoder (video/exit-cleanup.ts).
+      const closed = await Promise.race([server.close().then(() => true), sleep(CLOSE_GRACE_MS).then(() => false)]);
+      if (closed) engine?.dispose();
     } finally {
-      engine.dispose();
+      safetyNet();
     }
   });
 }
 
+/** How long a stop waits for the frame in flight before leaving it to the process exit. */
+const CLOSE_GRACE_MS = 500;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
 /** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = false;
-    const onSignal = (): void => {
-      if (seen) process.exit(130);
-      seen = true;
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+function stopSignal(): { signalled: Promise<void> } {
+  let seen = false;
+  let resolve!: () => void;
+  const signalled = new Promise<void>((r) => (resolve = r));
+  const onSignal = (): void => {
+    if (seen) process.exit(130);
+    seen = true;
+    resolve();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { signalled };
+}
+
+/**
+ * The last resort while serving: an exception nothing caught is logged in one line and the dashboard keeps
+ * serving the other clients. Every request and message path is meant to be total (server/upgrade.ts,
+ * protocol.ts); this only turns a bug left there into a log line instead of a dead server.
+ */
+function lastResort(): () => void {
+  const log = (err: unknown): void => {
+    process.stderr.write(`saliencam: internal error (still serving; please report it): ${oneLine(err)}\n`);
+  };
+  process.on('uncaughtException', log);
+  process.on('unhandledRejection', log);
+  return () => {
+    process.off('uncaughtException', log);
+    process.off('unhandledRejection', log);
+  };
 }
 
 /** `npm start` gives no source: the first video (by name) in $SALIENCAM_CLIPS, else the bundled clips/. */
