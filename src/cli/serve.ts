@@ -97,7 +97,7 @@ export function serveCommand(): Command {
 }
 
 /** How long a stop waits for the frame in flight before leaving it to the process exit. */
-const CLOSE_GRACE_MS = 500;
+const CLOSE_GRACE_MS = 250;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
