@@ -131,8 +131,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Slow-loris and idle sockets: static files are small, so short limits are fine.
   http.requestTimeout = 30_000;
   http.headersTimeout = 10_000;
-  // Requests Node's parser refuses (bad syntax, headers too large, too slow) get the same headers as ours.
+  // Requests Node's parser refuses (bad syntax, headers too large, too slow) get the same headers as ours,
+  // and so does Node's other answer of its own, 417 to an `Expect` other than 100-continue.
   http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => clientError(err, socket));
+  // CONNECT (a proxy's method) would otherwise be dropped without a word.
+  http.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    rejectUpgrade(socket, 405, 'CONNECT is not supported', { Allow: 'GET, HEAD' });
+  });
+  http.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => send(res, 417, 'only Expect: 100-continue is understood'));
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
 
@@ -324,6 +331,7 @@ const REASONS: Record<number, string> = {
   405: 'Method Not Allowed',
   408: 'Request Timeout',
   413: 'Payload Too Large',
+  417: 'Expectation Failed',
   431: 'Request Header Fields Too Large',
   503: 'Service Unavailable',
 };

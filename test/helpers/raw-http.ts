@@ -12,6 +12,8 @@ export interface RawReply {
 export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5000): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
+    // An answer to HEAD has no body, whatever its Content-Length says.
+    const head = String(request).startsWith('HEAD ');
     const chunks: Buffer[] = [];
     let done = false;
     const finish = (): void => {
@@ -29,10 +31,11 @@ export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5
     socket.on('data', (d) => {
       chunks.push(d);
       // An answer with Content-Length is complete once that many body bytes are in, even on a kept-alive socket.
-      const text = Buffer.concat(chunks).toString('latin1');
+      let text = Buffer.concat(chunks).toString('latin1');
+      while (/^HTTP\/1\.[01] 1(?!01)\d\d /.test(text) && text.includes('\r\n\r\n')) text = text.slice(text.indexOf('\r\n\r\n') + 4);
       const end = text.indexOf('\r\n\r\n');
       const len = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end));
-      if (end >= 0 && (len ? text.length - end - 4 >= Number(len[1]) : /^HTTP\/1\.1 101 /.test(text))) finish();
+      if (end >= 0 && (head || /^HTTP\/1\.1 101 /.test(text) || (len && text.length - end - 4 >= Number(len[1])))) finish();
     });
     socket.on('end', finish);
     socket.on('close', finish);
@@ -41,7 +44,10 @@ export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5
   });
 }
 
-function parseReply(text: string): RawReply {
+function parseReply(all: string): RawReply {
+  // Interim answers (100 Continue) precede the one that counts.
+  let text = all;
+  while (/^HTTP\/1\.[01] 1(?!01)\d\d /.test(text) && text.includes('\r\n\r\n')) text = text.slice(text.indexOf('\r\n\r\n') + 4);
   const end = text.indexOf('\r\n\r\n');
   const head = end >= 0 ? text.slice(0, end) : text;
   const [statusLine = '', ...lines] = head.split('\r\n');
