@@ -231,6 +231,11 @@ describe('issue #13 findings (server with a stub engine)', () => {
         '-localhost',
         '',
       ];
+      // No Host at all: HTTP/1.1 requires one (Node's own bare 400 replaced by ours); HTTP/1.0 on loopback is refused.
+      const none = await rawRequest(web.port, 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n');
+      expect(none.status).toBe(400);
+      expectSecurityHeaders(none.headers, 'no Host');
+      expect((await rawRequest(web.port, 'GET / HTTP/1.0\r\n\r\n')).status).toBe(403);
       for (const host of bad) {
         expect(parseHostHeader(host), host).toBeUndefined();
         if (host === '') continue;

@@ -42,10 +42,11 @@ const headerValueArb = fc.oneof(
 const headersArb = fc.array(fc.tuple(headerNameArb, headerValueArb), { maxLength: 6 });
 const methodArb = fc.oneof(fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH', 'CONNECT', 'get', 'BREW'), fc.string({ unit: fc.constantFrom(...'AGZ -/'.split('')), minLength: 1, maxLength: 8 }));
 
-function request(method: string, target: string, headers: [string, string][], port: number): string {
+function request(method: string, target: string, version: string, headers: [string, string][], port: number, withHost: boolean): string {
   const lines = headers.map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  return `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${lines}Connection: close\r\n\r\n`;
+  return `${method} ${target} ${version}\r\n${withHost ? `Host: 127.0.0.1:${port}\r\n` : ''}${lines}Connection: close\r\n\r\n`;
 }
+const versionArb = fc.constantFrom('HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/0.9', 'HTTP/1.1 x', '');
 
 function checkAnswer(r: { status: number; headers: Record<string, string> }, allowed: number[], what: string): void {
   if (!allowed.includes(r.status)) throw new Error(`${what}: status ${r.status}`);
@@ -80,10 +81,10 @@ describe('fuzzing the dashboard server (stub engine)', () => {
   it('request targets, methods and headers: a documented status with the security headers, every time', async () => {
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(methodArb, targetArb, headersArb, fc.boolean(), async (method, target, headers, token) => {
+      fc.asyncProperty(methodArb, targetArb, versionArb, headersArb, fc.boolean(), fc.boolean(), async (method, target, version, headers, token, withHost) => {
         n++;
         const s = token ? tokenServer : server;
-        const r = await rawRequest(s.port, request(method, target, headers, s.port));
+        const r = await rawRequest(s.port, request(method, target, version, headers, s.port, withHost));
         checkAnswer(r, HTTP_STATUSES, `${method} ${JSON.stringify(target)} ${JSON.stringify(headers)}`);
       }),
       { numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS },

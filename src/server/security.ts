@@ -73,13 +73,6 @@ export function hostName(hostHeader: string | undefined): string | undefined {
   return parseHostHeader(hostHeader)?.name;
 }
 
-/** On a loopback bind, only loopback names may be used to reach the server (DNS rebinding). */
-export function hostAllowed(hostHeader: string | undefined, loopbackBind: boolean): boolean {
-  if (!loopbackBind) return true;
-  const name = hostName(hostHeader);
-  return name !== undefined && isLoopbackHost(name);
-}
-
 /** An upgrade from a browser must come from a page of this very server (same host and port). */
 export function originAllowed(origin: string | undefined, hostHeader: string | undefined): boolean {
   if (origin === undefined) return true; // not a browser: nothing to forge on its behalf

@@ -18,7 +18,7 @@ import { LoopDelayMonitor, type LoopDelay } from './loop-delay.js';
 import { PROTOCOL_VERSION, type HelloMessage, type ServerMessage } from './messages.js';
 import { MAX_MESSAGE_BYTES, RateLimiter, parseCommand } from './protocol.js';
 import { Player, type PlayerEngine, type PlayerOptions } from './session.js';
-import { checkBind, hostAllowed, isLoopbackHost, originAllowed, tokenMatches } from './security.js';
+import { checkBind, isLoopbackHost, originAllowed, parseHostHeader, tokenMatches } from './security.js';
 import { SECURITY_HEADERS, send, serveStatic } from './static.js';
 import { handshakeRefusal, parseTarget, type Refusal } from './upgrade.js';
 
@@ -113,7 +113,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   const broadcast = (msg: ServerMessage): void => eachClient((c) => c.send(msg));
 
-  const http: Server = createServer((req, res) => {
+  // Node's own check for a missing Host answers a bare 400; hostRefusal does it with our headers.
+  const http: Server = createServer({ requireHostHeader: false }, (req, res) => {
     try {
       onRequest(req, res);
     } catch {
@@ -122,8 +123,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   });
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (!hostAllowed(req.headers.host, loopbackBind)) {
-      send(res, 403, 'this server answers to localhost names only');
+    const refusal = hostRefusal(req);
+    if (refusal) {
+      send(res, refusal[0], refusal[1]);
       return;
     }
     void serveStatic(req, res, webRoot).catch(() => res.destroy());
@@ -165,7 +167,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const target = parseTarget(req.url);
     if (!target) return [400, 'bad request target'];
     if (target.path !== '/ws') return [404, 'not found'];
-    if (!hostAllowed(req.headers.host, loopbackBind)) return [403, 'this server answers to localhost names only'];
+    const badHost = hostRefusal(req);
+    if (badHost) return badHost;
     if (token !== undefined) {
       const given = target.query.getAll('token');
       // Two tokens are refused, not read as the first: a proxy or a log may only look at the other one.
@@ -177,6 +180,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const bad = handshakeRefusal(req);
     if (bad) return bad;
     if (player && clients.size >= limits.maxClients) return [503, 'too many clients'];
+    return undefined;
+  }
+
+  /**
+   * The Host header, parsed strictly on any bind: HTTP/1.1 needs one, and a malformed one is refused. On a
+   * loopback bind it must also be a loopback name, which stops DNS-rebinding pages.
+   */
+  function hostRefusal(req: IncomingMessage): Refusal | undefined {
+    const raw = req.headers.host;
+    if (raw === undefined) {
+      if (req.httpVersion !== '1.0') return [400, 'missing Host header'];
+      return loopbackBind ? [403, 'this server answers to localhost names only'] : undefined;
+    }
+    const parsed = parseHostHeader(raw);
+    if (!parsed) return [400, 'malformed Host header'];
+    if (loopbackBind && !isLoopbackHost(parsed.name)) return [403, 'this server answers to localhost names only'];
     return undefined;
   }
 
