@@ -324,7 +324,7 @@ describe('issue #13 findings (saliencam serve, real model)', () => {
     }
   }, 30_000);
 
-  it('finding 2: Ctrl-C stops a server that is explaining within 2 s, exit 0, no ffmpeg left', async () => {
+  it('finding 2: Ctrl-C stops a server that is explaining (or loading): exit 0, no ffmpeg left, within 2 s of the event loop being free', async () => {
     if (!existsSync('/proc/self/task')) return; // the child-process check needs Linux /proc
     // During the model's loading.
     const early = serveCli([clipPath(TEST_VIDEO), '--port', '0']);
@@ -362,7 +362,7 @@ describe('issue #13 findings (saliencam serve, real model)', () => {
       console.log(`serve: exit ${Math.round(exit.at - t1)} ms after SIGINT while explaining (signal handled after ${Math.round(seenAt - t1)} ms; event-loop stall per frame ${Math.round(stall)} ms); ${Math.round(e.at - t0)} ms while loading`);
       expect(exit.code, s.stderr()).toBe(0);
       // Once the event loop gets to the signal, the exit is prompt, whatever the frame in flight is doing...
-      expect(exit.at - seenAt).toBeLessThan(1000);
+      expect(exit.at - seenAt).toBeLessThan(1500);
       // ...so the whole stop takes at most 2 s beyond the longest stall of the loop (a flat 2 s once
       // explaining runs in workers).
       expect(exit.at - t1).toBeLessThan(2000 + stall);
