@@ -1,6 +1,6 @@
 // `saliencam serve [source]`: the live dashboard. Binds the port first (a port in use is reported at once),
 // then loads and warms the model, prints the URL and runs until SIGINT/SIGTERM, then closes the decoder, the
-// server and the engine and exits 0 within 2 s, whatever is running (issue #13).
+// server and the engine and exits 0 within 2 s of the signal being handled, whatever is running (issue #13).
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -88,7 +88,7 @@ export function serveCommand(): Command {
       process.stderr.write('saliencam: stopping…\n');
       // A frame being explained is not waited for beyond a moment: the process exit (main.ts) ends it, and
       // the exit hook kills the decoder (video/exit-cleanup.ts).
-      const closed = await Promise.race([server.close().then(() => true), sleep(CLOSE_GRACE_MS).then(() => false)]);
+      const closed = await Promise.race([server.close().then(() => true, () => false), sleep(CLOSE_GRACE_MS).then(() => false)]);
       if (closed) engine?.dispose();
     } finally {
       safetyNet();
