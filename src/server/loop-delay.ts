@@ -20,7 +20,10 @@ export class LoopDelayMonitor {
     this.histogram.enable();
   }
 
-  /** The figures so far; `reset` starts a new window after reading them. */
+  /**
+   * The figures so far; `reset` starts a new window after reading them. (The first sampling tick of a new
+   * window only starts its clock, so a stall that begins before that tick is not counted.)
+   */
   read(reset = false): LoopDelay {
     const h = this.histogram;
     const ms = (ns: number): number => Math.round((Number.isFinite(ns) ? ns : 0) / 1e4) / 100;
