@@ -11,7 +11,9 @@
 // measured before and after the loaded phase and averaged, which cancels a drift in what else the machine
 // is doing (its cores may be shared) to first order. The server's RSS is
 // read from /proc/<pid>/status twice a second; "bounded" means the largest sample of the second half of the
-// loaded phase is at most 1.2 × the largest of its first half.
+// loaded phase is at most 1.2 × the largest of its first half. The server's event-loop delay (its `stats`
+// reply: how long callbacks such as pings and handshakes waited) is reported per phase, p99 and max, against
+// the targets p99 ≤ 50 ms and max ≤ 200 ms; it is reported, not a pass/fail criterion.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -141,7 +143,7 @@ function rssMiB(pid) {
 function connect(url, { slow = false } = {}) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
-    const c = { ws, slow, hello: undefined, arrivals: new Map(), lastMeta: undefined, frames: 0, bytes: 0, closed: false, pending: undefined };
+    const c = { ws, slow, hello: undefined, arrivals: new Map(), lastMeta: undefined, frames: 0, bytes: 0, closed: false, pending: undefined, stats: [] };
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         if (c.pending) {
@@ -159,12 +161,24 @@ function connect(url, { slow = false } = {}) {
         // A slow client reads its greeting, then stops reading altogether.
         if (slow) ws.pause();
       } else if (msg.type === 'frame') c.pending = msg;
+      else if (msg.type === 'stats') c.stats.push(msg);
     });
     ws.on('close', () => (c.closed = true));
     ws.once('open', () => resolve(c));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`${url}: HTTP ${res.statusCode}`)));
     ws.once('error', reject);
   });
+}
+
+/** The server's event-loop delay since the last reset (and a reset, when asked); null if it does not say. */
+async function loopDelay(c, reset = false) {
+  const before = c.stats.length;
+  c.ws.send(JSON.stringify({ v: 1, type: 'stats', ...(reset ? { reset: true } : {}) }));
+  try {
+    return (await waitFor(() => c.stats[before], 30_000, 'a stats reply')).eventLoop;
+  } catch {
+    return null;
+  }
 }
 
 const maxSeq = (clients) => Math.max(0, ...clients.flatMap((c) => [...c.arrivals.keys()]));
@@ -217,9 +231,11 @@ export async function runLoad(o) {
     const src = solo.hello.source;
     const window = o.window ?? (src.frameCount ? src.frameCount * o.loops : undefined);
     if (!window) throw new Error('the source has no frame count (live?): pass --window <frames>');
+    await loopDelay(solo, true);
     const soloT0 = performance.now();
     const soloStart = await measure([solo], window, left(), 'solo');
     const soloBefore = rateOf(solo, soloStart, window);
+    const soloLoop = await loopDelay(solo);
     const soloSeconds = (performance.now() - soloT0) / 1000;
     solo.ws.close();
 
@@ -230,8 +246,10 @@ export async function runLoad(o) {
     const slow = clients.filter((c) => c.slow);
     await waitFor(() => (healthy.every((c) => c.frames > 0) ? true : undefined), left(), 'every healthy client to get a frame');
     phase = 'load';
+    await loopDelay(healthy[0], true);
     const loadT0 = performance.now();
     const loadStart = await measure(healthy, window, left(), 'loaded');
+    const loadLoop = await loopDelay(healthy[0]);
     const loadSeconds = (performance.now() - loadT0) / 1000;
     const loadEnd = performance.now();
     phase = 'end';
@@ -275,6 +293,7 @@ export async function runLoad(o) {
       solo: { fps: soloFps, before: soloBefore, after: soloAfter, seconds: soloSeconds },
       loaded: { seconds: loadSeconds, framesBroadcast: broadcast, meanFrameKiB: healthy[0].bytes / healthy[0].frames / 1024, healthyFps: rates, healthyDropped, minPct: (100 * minRate) / soloFps, medianPct: (100 * median(rates)) / soloFps },
       slow: slowReport,
+      eventLoopMs: { solo: soloLoop, loaded: loadLoop, target: { p99: 50, max: 200 } },
       rssMiB: rssChecked ? { max: Math.max(...rss.map((s) => s.mib)), loadFirstHalfMax: firstHalf, loadSecondHalfMax: secondHalf } : null,
       ok: { rate: minRate >= o.minRatio * soloFps, memory: rssChecked ? secondHalf <= 1.2 * firstHalf : null },
     };
@@ -301,6 +320,12 @@ function report(r) {
     r.rssMiB
       ? `server RSS: loaded phase first half max ${f(r.rssMiB.loadFirstHalfMax, 1)} MiB, second half max ${f(r.rssMiB.loadSecondHalfMax, 1)} MiB (overall max ${f(r.rssMiB.max, 1)} MiB)`
       : 'server RSS: not measured (pass --pid with --url)',
+    ...['solo', 'loaded'].map((k) => {
+      const d = r.eventLoopMs[k];
+      if (!d) return `server event loop (${k}): not reported`;
+      const meets = d.p99Ms <= r.eventLoopMs.target.p99 && d.maxMs <= r.eventLoopMs.target.max;
+      return `server event loop (${k}): delay p99 ${f(d.p99Ms, 0)} ms, max ${f(d.maxMs, 0)} ms over ${f(d.windowMs / 1000, 1)} s (target p99 ≤ ${r.eventLoopMs.target.p99}, max ≤ ${r.eventLoopMs.target.max}: ${meets ? 'met' : 'not met'})`;
+    }),
     `${r.ok.rate ? 'PASS' : 'FAIL'} rate${r.ok.memory === null ? '' : `, ${r.ok.memory ? 'PASS' : 'FAIL'} memory`}`,
   ];
   console.log(lines.join('\n'));

@@ -1,13 +1,15 @@
-// `saliencam serve [source]`: the live dashboard. Loads the model, starts the HTTP + WebSocket server,
-// prints the URL and runs until SIGINT/SIGTERM, then closes the decoder, the server and the engine (exit 0).
+// `saliencam serve [source]`: the live dashboard. Binds the port first (a port in use is reported at once),
+// then loads and warms the model, prints the URL and runs until SIGINT/SIGTERM, then closes the decoder, the
+// server and the engine and exits 0 within 2 s of the signal being handled, whatever is running (issue #13).
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { createExplainer } from '../explain/create.js';
 import { sampleClipsDir } from '../clips.js';
-import { UserError } from '../errors.js';
+import { UserError, oneLine } from '../errors.js';
 import { checkBind, defaultWebRoot, generateToken, isLoopbackHost, startServer } from '../server/index.js';
+import type { Explainer } from '../types.js';
 import { probeSource } from '../video/index.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
@@ -55,43 +57,85 @@ export function serveCommand(): Command {
     if (!existsSync(join(defaultWebRoot(), 'dist', 'app.js'))) throw new UserError('the web app is not built; run `npm run build`');
     await probeSource(source);
 
-    // Explaining runs in worker threads (`--workers auto` on WASM/CPU), so the server's event loop never
-    // waits on a frame: pings, handshakes and other viewers go on while a slow method works.
-    const engine = await createExplainer({ ...engineOptions(flags), warn: (w) => process.stderr.write(`saliencam: note: ${w}\n`) });
+    // Ctrl-C is honoured from here on, during the model's loading too; a second one exits at once.
+    let stopRequested = (): void => undefined;
+    const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+    const releaseSignals = onInterrupt(() => stopRequested());
+    let engine: Explainer | undefined;
+    const starting = startServer({
+      source,
+      // Loaded once the port is bound. Explaining runs in worker threads (`--workers auto` on WASM/CPU), so the
+      // server's event loop never waits on a frame: pings, handshakes and other viewers go on while a slow
+      // method works.
+      engine: async () => {
+        const created = await createExplainer({ ...engineOptions(flags), warn: (w) => process.stderr.write(`saliencam: note: ${w}\n`) });
+        engine = created;
+        const threads = created.concurrency > 1 ? ` in ${created.concurrency} worker threads` : '';
+        process.stderr.write(`saliencam: ${created.model} on ${created.backend}${threads}, warming up…\n`);
+        await created.warmUp();
+        return created;
+      },
+      onListening: (url) => process.stderr.write(`saliencam: listening at ${url}, loading the model…\n`),
+      every: flags.every,
+      smooth: flags.smooth,
+      host: flags.host,
+      port: flags.port,
+      ...(token !== undefined ? { token } : {}),
+      settings: { method: flags.method, colormap: flags.colormap, alpha: flags.alpha, perDetection: Boolean(flags.perDetection), view: flags.view, boxes: flags.boxes },
+      ...(flags.classes ? { classes: flags.classes } : {}),
+      legend: flags.legend,
+      format: flags.format,
+      quality: flags.quality,
+      loop: Boolean(flags.loop),
+      autoplay: !flags.paused,
+      ...(flags.maxFps !== undefined ? { maxFps: flags.maxFps } : {}),
+    });
+    const server = await Promise.race([starting, stopped.then(() => undefined)]);
+    if (!server) {
+      // Stopped while loading: the process exits (main.ts), which ends the model's loading and ffmpeg.
+      starting.catch(() => undefined);
+      releaseSignals();
+      process.stderr.write('saliencam: stopped before the dashboard was ready\n');
+      return;
+    }
+    const safetyNet = lastResort();
     try {
-      const threads = engine.concurrency > 1 ? ` in ${engine.concurrency} worker threads` : '';
-      process.stderr.write(`saliencam: ${engine.model} on ${engine.backend}${threads}, warming up…\n`);
-      await engine.warmUp();
-      const server = await startServer({
-        source,
-        engine,
-        every: flags.every,
-        smooth: flags.smooth,
-        host: flags.host,
-        port: flags.port,
-        ...(token !== undefined ? { token } : {}),
-        settings: { method: flags.method, colormap: flags.colormap, alpha: flags.alpha, perDetection: Boolean(flags.perDetection), view: flags.view, boxes: flags.boxes },
-        ...(flags.classes ? { classes: flags.classes } : {}),
-        legend: flags.legend,
-        format: flags.format,
-        quality: flags.quality,
-        loop: Boolean(flags.loop),
-        autoplay: !flags.paused,
-        ...(flags.maxFps !== undefined ? { maxFps: flags.maxFps } : {}),
-      });
       process.stdout.write(`saliencam: dashboard for ${server.player.source.name} at ${server.url}\n`);
       if (token !== undefined && flags.token === undefined) process.stdout.write('saliencam: the token in that URL is required; share it only with people who may use the dashboard\n');
       process.stderr.write('saliencam: press Ctrl+C to stop\n');
-      // The first SIGINT/SIGTERM stops cleanly; a second exits at once (src/cli/signals.ts).
-      let release = (): void => undefined;
-      await new Promise<void>((resolve) => (release = onInterrupt(resolve)));
+      await stopped;
       process.stderr.write('saliencam: stopping…\n');
-      await server.close();
-      release();
+      // A frame being explained is not waited for beyond a moment: the process exit (main.ts) ends it, and
+      // the exit hook kills the decoder (video/exit-cleanup.ts).
+      const closed = await Promise.race([server.close().then(() => true, () => false), sleep(CLOSE_GRACE_MS).then(() => false)]);
+      if (closed) engine?.dispose();
     } finally {
-      engine.dispose();
+      safetyNet();
+      releaseSignals();
     }
   });
+}
+
+/** How long a stop waits for the frame in flight before leaving it to the process exit. */
+const CLOSE_GRACE_MS = 250;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+/**
+ * The last resort while serving: an exception nothing caught is logged in one line and the dashboard keeps
+ * serving the other clients. Every request and message path is meant to be total (server/upgrade.ts,
+ * protocol.ts); this only turns a bug left there into a log line instead of a dead server.
+ */
+function lastResort(): () => void {
+  const log = (err: unknown): void => {
+    process.stderr.write(`saliencam: internal error (still serving; please report it): ${oneLine(err)}\n`);
+  };
+  process.on('uncaughtException', log);
+  process.on('unhandledRejection', log);
+  return () => {
+    process.off('uncaughtException', log);
+    process.off('unhandledRejection', log);
+  };
 }
 
 /** `npm start` gives no source: the first video (by name) in $SALIENCAM_CLIPS, else the bundled clips/. */

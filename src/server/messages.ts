@@ -30,7 +30,9 @@ export type Command =
   | { v: 1; type: 'seek'; time?: number; frame?: number }
   | { v: 1; type: 'loop'; on: boolean }
   | ({ v: 1; type: 'set' } & Partial<Settings>)
-  | { v: 1; type: 'ping'; id?: number | string };
+  | { v: 1; type: 'ping'; id?: number | string }
+  /** Server figures (event-loop delay), for load checks; `reset` starts a new measuring window. */
+  | { v: 1; type: 'stats'; reset?: boolean };
 
 // ---- server → client -------------------------------------------------------------------------------------
 
@@ -149,4 +151,14 @@ export interface PongMessage {
   serverTime: number;
 }
 
-export type ServerMessage = HelloMessage | StateMessage | FrameMessage | TimelineMessage | ErrorMessage | NoticeMessage | PongMessage;
+export interface StatsMessage {
+  v: 1;
+  type: 'stats';
+  /** How long callbacks waited on the server's event loop (sampled every 10 ms; figures include that period). */
+  eventLoop: { p50Ms: number; p99Ms: number; maxMs: number; meanMs: number; windowMs: number };
+  /** Frames broadcast since the server started, and clients connected now. */
+  frames: number;
+  clients: number;
+}
+
+export type ServerMessage = HelloMessage | StateMessage | FrameMessage | TimelineMessage | ErrorMessage | NoticeMessage | PongMessage | StatsMessage;

@@ -27,6 +27,7 @@ const schemas = {
     .strictObject({ v, type: z.literal('set'), ...changesOf(dashboardSchema.shape) })
     .refine((c) => Object.keys(c).length > 2, { message: 'set needs at least one setting' }),
   ping: z.strictObject({ v, type: z.literal('ping'), id: z.union([z.number(), z.string().max(64)]).optional() }),
+  stats: z.strictObject({ v, type: z.literal('stats'), reset: z.boolean().optional() }),
 } as const;
 
 export const COMMAND_TYPES = Object.keys(schemas) as (keyof typeof schemas)[];
@@ -40,7 +41,7 @@ export function parseCommand(data: Buffer | string, isBinary: boolean): ParseRes
   try {
     raw = JSON.parse(typeof data === 'string' ? data : data.toString('utf8'));
   } catch (err) {
-    return { ok: false, code: 'bad_json', message: `not valid JSON (${err instanceof Error ? err.message : String(err)})` };
+    return { ok: false, code: 'bad_json', message: `not valid JSON (${shorten(err instanceof Error ? err.message : String(err), 120)})` };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, code: 'bad_message', message: 'a command is a JSON object {"v":1,"type":...}' };
@@ -49,7 +50,7 @@ export function parseCommand(data: Buffer | string, isBinary: boolean): ParseRes
   const type = typeof obj['type'] === 'string' ? shorten(obj['type']) : undefined;
   if (type === undefined) return { ok: false, code: 'bad_message', message: 'missing "type" (a string)' };
   if (obj['v'] !== PROTOCOL_VERSION) {
-    return { ok: false, code: 'unsupported_version', message: `protocol version ${shorten(JSON.stringify(obj['v']) ?? 'missing')} is not supported; this server speaks v${PROTOCOL_VERSION}`, command: type };
+    return { ok: false, code: 'unsupported_version', message: `protocol version ${describe(obj['v'])} is not supported; this server speaks v${PROTOCOL_VERSION}`, command: type };
   }
   if (!Object.hasOwn(schemas, type)) {
     return { ok: false, code: 'unknown_command', message: `unknown command "${type}" (known: ${COMMAND_TYPES.join(', ')})`, command: type };
@@ -57,14 +58,27 @@ export function parseCommand(data: Buffer | string, isBinary: boolean): ParseRes
   const result = schemas[type as keyof typeof schemas].safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    return { ok: false, code: 'bad_message', message: `${type}: ${where}${issue?.message ?? 'invalid'}`, command: type };
+    const where = issue?.path.length ? `${shorten(issue.path.join('.'))}: ` : '';
+    // zod's messages may list the client's own keys ("Unrecognized key(s)..."): bounded like everything echoed.
+    return { ok: false, code: 'bad_message', message: `${type}: ${where}${shorten(issue?.message ?? 'invalid', 200)}`, command: type };
   }
   return { ok: true, command: result.data as Command };
 }
 
-function shorten(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+// Error replies quote what the client sent, but never more than a few dozen characters of it, and never by
+// serialising it whole (a deeply nested value would overflow the stack: issue #13, finding 3).
+function shorten(s: string, max = 40): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+/** A client's value in a few words: primitives quoted (shortened), containers only named. */
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return JSON.stringify(shorten(value));
+  return shorten(String(value));
 }
 
 /** Token bucket: at most `perSecond` commands on average, bursts up to twice that. */

@@ -41,30 +41,46 @@ export function tokenMatches(given: string | null | undefined, expected: string)
   return timingSafeEqual(a, b);
 }
 
-/** Host header's name part (no port, no brackets), lower-case; undefined when missing or malformed. */
-export function hostName(hostHeader: string | undefined): string | undefined {
-  if (!hostHeader) return undefined;
-  try {
-    return new URL(`http://${hostHeader}`).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  } catch {
-    return undefined;
-  }
+export interface HostHeader {
+  /** Lower-case, without brackets for IPv6. */
+  name: string;
+  port: number | undefined;
 }
 
-/** On a loopback bind, only loopback names may be used to reach the server (DNS rebinding). */
-export function hostAllowed(hostHeader: string | undefined, loopbackBind: boolean): boolean {
-  if (!loopbackBind) return true;
-  const name = hostName(hostHeader);
-  return name !== undefined && isLoopbackHost(name);
+const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * A Host header, parsed strictly: a host name (RFC 1123 labels), an IPv4 address or a bracketed IPv6 address,
+ * then optionally `:port`, and nothing else (no user info, path, query, fragment, spaces or percent signs,
+ * which a URL parser would quietly accept or strip). Undefined when missing or malformed.
+ */
+export function parseHostHeader(hostHeader: string | undefined): HostHeader | undefined {
+  if (typeof hostHeader !== 'string' || hostHeader.length === 0 || hostHeader.length > 260) return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(hostHeader);
+  if (!m) return undefined;
+  const port = m[3] === undefined ? undefined : Number(m[3]);
+  if (port !== undefined && port > 65535) return undefined;
+  if (m[1] !== undefined) return isIP(m[1]) === 6 ? { name: m[1].toLowerCase(), port } : undefined;
+  const name = m[2]!.toLowerCase();
+  if (/^[0-9.]+$/.test(name)) return isIP(name) === 4 ? { name, port } : undefined;
+  const labels = (name.endsWith('.') ? name.slice(0, -1) : name).split('.');
+  if (name.length > 254 || !labels.every((l) => HOST_LABEL.test(l))) return undefined;
+  return { name, port };
+}
+
+/** Host header's name part (no port, no brackets), lower-case; undefined when missing or malformed. */
+export function hostName(hostHeader: string | undefined): string | undefined {
+  return parseHostHeader(hostHeader)?.name;
 }
 
 /** An upgrade from a browser must come from a page of this very server (same host and port). */
 export function originAllowed(origin: string | undefined, hostHeader: string | undefined): boolean {
   if (origin === undefined) return true; // not a browser: nothing to forge on its behalf
-  if (!hostHeader) return false;
+  if (parseHostHeader(hostHeader) === undefined) return false;
   try {
     const o = new URL(origin);
     if (o.protocol !== 'http:' && o.protocol !== 'https:') return false;
+    // The Host is well-formed (above), so the URL parser only normalises it (default port, case).
     return o.host.toLowerCase() === new URL(`http://${hostHeader}`).host.toLowerCase();
   } catch {
     return false;

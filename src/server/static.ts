@@ -1,6 +1,7 @@
 // Serves the built web app from one folder, and nothing outside it: `..` segments (plain or encoded),
 // backslashes, NUL bytes and dot-files are refused before the file system is touched, and the real path
-// (symlinks resolved) must still lie inside the folder.
+// (symlinks resolved) must still lie inside the folder. Of what is in the folder, only the built app goes
+// out: the page, its styles, images and the bundle, never its TypeScript sources, tsconfig or source maps.
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,8 +12,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg',
@@ -20,8 +19,10 @@ const CONTENT_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
 };
+
+/** Folders of web/ that hold the app's sources, not the app. */
+const SOURCE_DIRS = new Set(['src', 'node_modules']);
 
 export function contentTypeOf(path: string): string {
   return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
@@ -50,6 +51,9 @@ export function resolveStaticPath(root: string, urlPath: string): { path: string
   const segments = decoded.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.some((s) => s === '..')) return { refuse: 'forbidden' };
   if (segments.some((s) => s.startsWith('.'))) return { refuse: 'not-found' };
+  // Only the built app: a served type (a directory's index.html is checked again when it is resolved).
+  const last = segments.at(-1);
+  if (SOURCE_DIRS.has(segments[0] ?? '') || (last !== undefined && extname(last) !== '' && !Object.hasOwn(CONTENT_TYPES, extname(last).toLowerCase()))) return { refuse: 'not-found' };
   const rel = segments.length ? segments.join(sep) : 'index.html';
   return { path: join(root, rel) };
 }
@@ -78,7 +82,7 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, roo
       send(res, 403, 'forbidden');
       return 'forbidden';
     }
-    if (!st.isFile()) throw new Error('not a file');
+    if (!st.isFile() || !Object.hasOwn(CONTENT_TYPES, extname(real).toLowerCase())) throw new Error('not a file of the app');
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'Content-Type': contentTypeOf(real),

@@ -37,7 +37,9 @@ export class Connection {
     const ws = new WebSocket(this.url);
     ws.binaryType = 'blob';
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.retryMs = 500;
       this.handlers.status('open');
       this.pingTimer = window.setInterval(() => this.ping(), 2000);
@@ -47,7 +49,9 @@ export class Connection {
     ws.onclose = (ev) => {
       window.clearInterval(this.pingTimer);
       this.pendingMeta = undefined;
-      const why = ev.code === 1009 ? 'message too big' : ev.reason || `code ${ev.code}`;
+      // A handshake refused before it opened is most often the server still warming up (it answers 503
+      // until the model is loaded; the browser does not say which status it got).
+      const why = !opened ? 'server not ready (warming up?), retrying' : ev.code === 1009 ? 'message too big' : ev.reason || `code ${ev.code}`;
       this.handlers.status('closed', why);
       window.setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 5000);
