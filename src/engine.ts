@@ -7,7 +7,7 @@ import { initBackend, type BackendChoice } from './model/backend.js';
 import type { DetectedObject, Detector } from './model/detector.js';
 import { loadDetector } from './model/registry.js';
 import { camMethod } from './saliency/methods/index.js';
-import { DetectorGraph, GraphCamContext, type TargetBatching } from './saliency/graph-context.js';
+import { DetectorGraph, GraphCamContext, type GradientPath, type TargetBatching } from './saliency/graph-context.js';
 import { minMaxPerMap } from './saliency/normalise.js';
 import { mapStats } from './saliency/stats.js';
 import { classTargets, detectionTargets, gatheredScore } from './saliency/targets.js';
@@ -32,6 +32,8 @@ export interface EngineOptions {
    * cheap), sequential on WASM/CPU (`npm run bench` measured K=8 batched slower than 8 passes there).
    */
   batching?: TargetBatching | 'auto';
+  /** 'fast' (default): exact gradient sums without a backward pass where the head allows; 'full': always backward. */
+  gradients?: GradientPath;
   /**
    * Explain in this many worker threads, each with its own backend instance ('auto': one per core, up to 4,
    * on WASM/CPU, whose kernels run one thread under Node; none on GPU backends). 0 = in this thread.
@@ -72,7 +74,7 @@ export class Engine implements FrameExplainer {
     readonly defaults: ExplainOptions,
   ) {
     this.model = detector.name;
-    this.graph = new DetectorGraph(detector);
+    this.graph = new DetectorGraph(detector, options.gradients ?? 'fast');
   }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
@@ -121,7 +123,7 @@ export class Engine implements FrameExplainer {
     const t0 = performance.now();
 
     const input = d.preprocess(frame);
-    const gradientFeeds = method.needsGradients ? this.graph.frontierOf(layers[0]!) : [];
+    const gradientFeeds = method.needsGradients ? this.graph.gradientFetches(layers[0]!) : [];
     const fetchNames = [...new Set([...d.decodeNodes, ...layers, ...gradientFeeds])];
     const fetchedList = d.graph.model.execute({ [d.inputName]: input }, fetchNames) as tf.Tensor[];
     const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));

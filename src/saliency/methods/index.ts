@@ -3,10 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CamMethodName } from '../../types.js';
 import { gradientCam, type CamMethod } from '../method.js';
 import { eigencamMap } from './eigencam.js';
-import { gradcamWeights } from './gradcam.js';
+import { gradcamFromSums, gradcamWeights } from './gradcam.js';
 import { gradcamppWeights } from './gradcampp.js';
 import { polycam, type PolycamVariant } from './polycam.js';
-import { xgradcamWeights } from './xgradcam.js';
+import { xgradcamFromSums, xgradcamWeights } from './xgradcam.js';
 import { xpolycam } from './xpolycam.js';
 
 const eigencam: CamMethod = {
@@ -26,9 +26,9 @@ const eigencam: CamMethod = {
 export function camMethod(name: CamMethodName, polycamVariant: PolycamVariant = 'plus'): CamMethod {
   switch (name) {
     case 'xgradcam':
-      return gradientCam('xgradcam', xgradcamWeights);
+      return gradientCam('xgradcam', xgradcamWeights, xgradcamFromSums);
     case 'gradcam':
-      return gradientCam('gradcam', gradcamWeights);
+      return gradientCam('gradcam', gradcamWeights, gradcamFromSums);
     case 'gradcam++':
       return gradientCam('gradcam++', gradcamppWeights);
     case 'eigencam':

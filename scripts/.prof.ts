@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Engine } from '../src/engine.js';
+import { GraphCamContext, DetectorGraph } from '../src/saliency/graph-context.js';
+import { detectionTargets } from '../src/saliency/targets.js';
+import sharp from 'sharp';
+const e = await Engine.create({ backend: 'wasm' });
+const d = e.detector;
+const g = new DetectorGraph(d, 'fast');
+const layer = d.camLayer;
+const { data, info } = await sharp('clips/test1.jpg').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+const frame = { index: 0, time: 0, width: info.width, height: info.height, rgb: new Uint8Array(data) };
+const input = d.preprocess(frame);
+const names = [...new Set([...d.decodeNodes, layer, ...g.gradientFetches(layer)])];
+const time = (label: string, f: () => void, n = 5) => { f(); const t: number[] = []; for (let i = 0; i < n; i++) { const t0 = performance.now(); f(); t.push(performance.now() - t0); } t.sort((a,b)=>a-b); console.log(label, Math.round(t[Math.floor(n/2)]!)); };
+time('forward decode only', () => { tf.dispose(d.graph.model.execute({ [d.inputName]: input }, [...d.decodeNodes]) as tf.Tensor[]); });
+time('forward + fetches', () => { tf.dispose(d.graph.model.execute({ [d.inputName]: input }, names) as tf.Tensor[]); });
+const list = d.graph.model.execute({ [d.inputName]: input }, names) as tf.Tensor[];
+const fetched = new Map(names.map((n, i) => [n, list[i]!]));
+const found = await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, 0);
+const ctx = new GraphCamContext(g, input, fetched, 'sequential');
+const adj = g.adjointOf(layer)!;
+for (const k of [1, 8]) {
+  const ts = detectionTargets(found).slice(0, k);
+  time(`sums K=${k}`, () => { const s = ctx.gradientSums(layer, ts, 'activation')!; s.dataSync(); s.dispose(); });
+}
+const A = fetched.get(layer)! as tf.Tensor4D;
+const R = fetched.get('tower_0/CenternetHead/Relu_2')! as tf.Tensor4D;
+const E = fetched.get(adj.fetches()[3]!)! as tf.Tensor4D;
+time('resize E', () => { const t = tf.image.resizeBilinear(E, [128, 128]); t.dataSync(); t.dispose(); });
+time('mask+resizeGrad', () => { const t = tf.tidy(() => { const m = tf.cast(tf.greater(tf.slice(R, [0,0,0,64],[1,128,128,64]), 0), 'float32'); return tf.grad((x: tf.Tensor) => tf.image.resizeBilinear(x as tf.Tensor4D, [128,128]))(tf.zeros([1,64,64,64]), m); }); t.dataSync(); t.dispose(); });
+time('Q matmul', () => { const t = tf.tidy(() => tf.matMul(tf.reshape(E, [4096, 192]), tf.ones([4096, 64]), true, false)); t.dataSync(); t.dispose(); });
+time('gather F', () => { const t = tf.tidy(() => tf.gather(tf.reshape(tf.image.resizeBilinear(E, [128, 128]), [-1, 192]), tf.tensor1d([5, 600, 7000], 'int32'))); t.dataSync(); t.dispose(); });
+time('weightedSum+minmax K8', () => { const t = tf.tidy(() => tf.relu(tf.sum(tf.mul(A, tf.ones([8,1,1,192])), 3))); t.dataSync(); t.dispose(); });
