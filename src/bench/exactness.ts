@@ -1,7 +1,10 @@
 // Fast vs full gradients, map by map: the shortcut (saliency/head-adjoint.ts) must reproduce the backward pass.
-// Used by a test on a few real frames and by `saliencam bench --exactness` on every frame of a clip.
-import type { Engine } from '../engine.js';
+// Used by a test on a few real frames and by scripts/exactness.mjs on every still and every frame of a clip.
+import { basename } from 'node:path';
+import { readImageFrame } from '../cli/image-input.js';
+import { Engine, type EngineOptions } from '../engine.js';
 import type { CamMethodName, ExplainedFrame, Frame } from '../types.js';
+import { openDecoder } from '../video/index.js';
 
 export interface ExactnessRow {
   frame: string;
@@ -88,4 +91,45 @@ export function summarise(rows: ExactnessRow[]): ExactnessSummary {
     maxAbsDiff: Math.max(0, ...rows.map((r) => r.maxAbsDiff)),
     hitMismatches: rows.filter((r) => !r.sameHit).length,
   };
+}
+
+export interface SweepOptions {
+  /** Still images (paths) and a clip whose every frame is compared. */
+  stills: string[];
+  clip: string;
+  /** At most this many frames of the clip (default: all). */
+  maxFrames?: number;
+  methods: CamMethodName[];
+  engine?: Omit<EngineOptions, 'gradients'>;
+  log?: (line: string) => void;
+}
+
+/** Every map of every still and clip frame, fast vs full: the sweep behind the README's exactness figures. */
+export async function sweepExactness(o: SweepOptions): Promise<{ summary: Record<string, ExactnessSummary>; rows: ExactnessRow[] }> {
+  const fast = await Engine.create({ backend: 'wasm', ...o.engine, gradients: 'fast' });
+  const full = await Engine.create({ backend: 'wasm', ...o.engine, gradients: 'full' });
+  const rows: ExactnessRow[] = [];
+  try {
+    for (const still of o.stills) {
+      rows.push(...(await compareFrame(fast, full, await readImageFrame(still), basename(still), o.methods)));
+      o.log?.(`${basename(still)}: ${JSON.stringify(summarise(rows.filter((r) => r.frame === basename(still))))}`);
+    }
+    const d = await openDecoder(o.clip);
+    let i = 0;
+    for await (const f of d) {
+      const name = `${basename(o.clip)}#${i}`;
+      rows.push(...(await compareFrame(fast, full, f, name, o.methods)));
+      o.log?.(`${name}: ${JSON.stringify(summarise(rows.filter((r) => r.frame === name)))}`);
+      if (++i >= (o.maxFrames ?? Infinity)) break;
+    }
+    await d.close();
+  } finally {
+    fast.dispose();
+    full.dispose();
+  }
+  const summary: Record<string, ExactnessSummary> = { all: summarise(rows) };
+  for (const m of o.methods) {
+    for (const per of [false, true]) summary[`${m}/${per ? 'detection' : 'class'}`] = summarise(rows.filter((r) => r.method === m && r.perDetection === per));
+  }
+  return { summary, rows };
 }
