@@ -135,6 +135,47 @@ function directConsumersOnPath(nodes: GraphNode[], layer: string, output: string
   return nodes.filter((n) => anc.has(n.name) && (n.input ?? []).some((r) => !r.startsWith('^') && inputNode(r) === layer)).map((n) => n.name);
 }
 
+/** One axis of TF.js's bilinear resize: output index d reads `lo` with weight 1 − f and `hi` with weight f. */
+function resizeAxis(alignCorners: boolean, halfPixelCenters: boolean, inSize: number, outSize: number) {
+  const r = alignCorners && outSize > 1 ? (inSize - 1) / (outSize - 1) : inSize / outSize;
+  return (d: number) => {
+    const src = halfPixelCenters ? r * (d + 0.5) - 0.5 : r * d;
+    const lo = Math.max(0, Math.floor(src));
+    return { lo, hi: Math.min(inSize - 1, Math.ceil(src)), f: src - lo };
+  };
+}
+
+/**
+ * The adjoint of ResizeBilinear ([1,H,W,C] → [1,h,w,C]), exact, as a few gathers per axis: WASM's
+ * ResizeBilinearGrad kernel is a slow loop (about as long as the whole detector forward pass here).
+ */
+export function resizeBilinearTranspose(dy: tf.Tensor4D, [h, w]: [number, number], alignCorners: boolean, halfPixelCenters: boolean): tf.Tensor4D {
+  return tf.tidy(() => {
+    const along = (t: tf.Tensor4D, axis: 1 | 2, inSize: number): tf.Tensor4D => {
+      const outSize = t.shape[axis];
+      const tap = resizeAxis(alignCorners, halfPixelCenters, inSize, outSize);
+      // For each input index, the output indices that read it and with what weight.
+      const lists: [number, number][][] = Array.from({ length: inSize }, () => []);
+      for (let d = 0; d < outSize; d++) {
+        const { lo, hi, f } = tap(d);
+        lists[lo]!.push([d, 1 - f]);
+        if (f !== 0) lists[hi]!.push([d, f]);
+      }
+      const m = Math.max(...lists.map((l) => l.length));
+      let out: tf.Tensor4D | undefined;
+      for (let j = 0; j < m; j++) {
+        const idx = lists.map((l) => l[j]?.[0] ?? 0);
+        const wt = Float32Array.from(lists.map((l) => l[j]?.[1] ?? 0));
+        const shape: [number, number, number, number] = axis === 1 ? [1, inSize, 1, 1] : [1, 1, inSize, 1];
+        const part = tf.mul(tf.gather(t, tf.tensor1d(idx, 'int32'), axis), tf.tensor4d(wt, shape)) as tf.Tensor4D;
+        out = out ? (tf.add(out, part) as tf.Tensor4D) : part;
+      }
+      return out!;
+    };
+    return along(along(dy, 1, h), 2, w);
+  });
+}
+
 /** Source cells and weights of a bilinear resize at the given output cells (y·W + x), as TF.js computes them. */
 export function bilinearTaps(
   cells: number[],
@@ -143,18 +184,12 @@ export function bilinearTaps(
   alignCorners: boolean,
   halfPixelCenters: boolean,
 ): { idx: number[]; weight: Float32Array }[] {
-  const ratio = (i: number, o: number) => (alignCorners && o > 1 ? (i - 1) / (o - 1) : i / o);
-  const ry = ratio(inH, outH);
-  const rx = ratio(inW, outW);
-  const axis = (d: number, r: number, size: number) => {
-    const src = halfPixelCenters ? r * (d + 0.5) - 0.5 : r * d;
-    const lo = Math.max(0, Math.floor(src));
-    return { lo, hi: Math.min(size - 1, Math.ceil(src)), f: src - lo };
-  };
+  const ay = resizeAxis(alignCorners, halfPixelCenters, inH, outH);
+  const ax = resizeAxis(alignCorners, halfPixelCenters, inW, outW);
   const taps = [0, 1, 2, 3].map(() => ({ idx: new Array<number>(cells.length), weight: new Float32Array(cells.length) }));
   cells.forEach((cell, i) => {
-    const y = axis(Math.floor(cell / outW), ry, inH);
-    const x = axis(cell % outW, rx, inW);
+    const y = ay(Math.floor(cell / outW));
+    const x = ax(cell % outW);
     const corners: [number, number, number][] = [
       [y.lo, x.lo, (1 - y.f) * (1 - x.f)],
       [y.lo, x.hi, (1 - y.f) * x.f],
@@ -299,7 +334,7 @@ export class HeadAdjoint {
       const A = fetched(this.layer) as tf.Tensor4D;
       const [, h0, w0, C] = A.shape;
       const { alignCorners, halfPixelCenters } = neck.resize;
-      const Z = tf.grad((x: tf.Tensor) => tf.image.resizeBilinear(x as tf.Tensor4D, [H, W], alignCorners, halfPixelCenters))(tf.zeros([1, h0, w0, Cup]), mask);
+      const Z = resizeBilinearTranspose(mask, [h0, w0], alignCorners, halfPixelCenters);
       const Zflat = tf.reshape(Z, [h0 * w0, Cup]);
       // resize(E) at the rows' cells only: the four-neighbour blend TF.js's ResizeBilinear computes there.
       const taps4 = bilinearTaps(cellIdx, [h0, w0], [H, W], alignCorners, halfPixelCenters);
@@ -312,7 +347,7 @@ export class HeadAdjoint {
       for (const b of neck.branches) {
         const E = (weighting === 'activation' ? fetched(b.depthwise) : this.depthwiseOfOnes(b, A.shape)) as tf.Tensor4D;
         const P = tf.reshape(this.weight(b.pointwise), [C, Cup]);
-        const Q = tf.matMul(tf.reshape(E, [h0 * w0, C]), Zflat, true, false); // [C,Cup]
+        const Q = tf.matMul(tf.transpose(tf.reshape(E, [h0 * w0, C])), Zflat); // [C,Cup] (WASM's transposeA matmul is slower)
         const glob = tf.matMul(gUp, tf.mul(P, Q), false, true); // [K,C]
         total = tf.add(total, glob);
         if (n) {
