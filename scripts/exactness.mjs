@@ -7,8 +7,10 @@ import { sweepExactness } from '../dist/bench/exactness.js';
 import { sampleClipsDir } from '../dist/clips.js';
 
 const dir = sampleClipsDir();
+// SKIP_STILLS=1 SKIP_FRAMES=n resume a sweep.
 const { summary, rows } = await sweepExactness({
-  stills: [1, 2, 3, 4, 5, 6].map((i) => join(dir, `test${i}.jpg`)),
+  stills: process.env.SKIP_STILLS ? [] : [1, 2, 3, 4, 5, 6].map((i) => join(dir, `test${i}.jpg`)),
+  skipFrames: Number(process.env.SKIP_FRAMES ?? 0),
   clip: join(dir, 'test_video.mp4'),
   // Grad-CAM++ and XPolyCAM need the gradient map itself: they run the same backward pass on both sides.
   methods: (process.env.METHODS ?? 'xgradcam,gradcam').split(','),

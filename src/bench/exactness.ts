@@ -97,8 +97,9 @@ export interface SweepOptions {
   /** Still images (paths) and a clip whose every frame is compared. */
   stills: string[];
   clip: string;
-  /** At most this many frames of the clip (default: all). */
+  /** At most this many frames of the clip (default: all), after skipping `skipFrames`. */
   maxFrames?: number;
+  skipFrames?: number;
   methods: CamMethodName[];
   engine?: Omit<EngineOptions, 'gradients'>;
   log?: (line: string) => void;
@@ -116,11 +117,14 @@ export async function sweepExactness(o: SweepOptions): Promise<{ summary: Record
     }
     const d = await openDecoder(o.clip);
     let i = 0;
+    let seen = 0;
     for await (const f of d) {
+      if (seen++ < (o.skipFrames ?? 0)) continue;
+      i = seen - 1;
       const name = `${basename(o.clip)}#${i}`;
       rows.push(...(await compareFrame(fast, full, f, name, o.methods)));
       o.log?.(`${name}: ${JSON.stringify(summarise(rows.filter((r) => r.frame === name)))}`);
-      if (++i >= (o.maxFrames ?? Infinity)) break;
+      if (seen - (o.skipFrames ?? 0) >= (o.maxFrames ?? Infinity)) break;
     }
     await d.close();
   } finally {
