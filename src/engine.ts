@@ -7,7 +7,7 @@ import type { DetectedObject, Detector } from './model/detector.js';
 import { loadDetector } from './model/registry.js';
 import { DEFAULT_EXPLAIN, explainSchema, settingsIssue } from './settings.js';
 import { camMethod } from './saliency/methods/index.js';
-import { DetectorGraph, GraphCamContext, type TargetBatching } from './saliency/graph-context.js';
+import { DetectorGraph, GraphCamContext, type GradientPath, type TargetBatching } from './saliency/graph-context.js';
 import { minMaxPerMap } from './saliency/normalise.js';
 import { mapStats } from './saliency/stats.js';
 import { classTargets, detectionTargets, gatheredScore } from './saliency/targets.js';
@@ -31,6 +31,8 @@ export interface EngineOptions {
    * cheap), sequential on WASM/CPU (`npm run bench` measured K=8 batched slower than 8 passes there).
    */
   batching?: TargetBatching | 'auto';
+  /** 'fast' (default): exact gradient sums without a backward pass where the head allows; 'full': always backward. */
+  gradients?: GradientPath;
   /**
    * Explain in this many worker threads, each with its own backend instance ('auto': one per core, up to 4,
    * on WASM/CPU, whose kernels run one thread under Node; none on GPU backends). 0 = in this thread.
@@ -65,7 +67,7 @@ export class Engine implements AuditableExplainer {
     readonly defaults: ExplainOptions,
   ) {
     this.model = detector.name;
-    this.graph = new DetectorGraph(detector);
+    this.graph = new DetectorGraph(detector, options.gradients ?? 'fast');
   }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
@@ -132,7 +134,7 @@ export class Engine implements AuditableExplainer {
     const t0 = performance.now();
 
     const input = d.preprocess(frame);
-    const gradientFeeds = method.needsGradients ? this.graph.frontierOf(this.graph.feedLayer(layers)) : [];
+    const gradientFeeds = method.needsGradients ? this.graph.gradientFetches(this.graph.feedLayer(layers)) : [];
     const fetchNames = [...new Set([...d.decodeNodes, ...layers, ...gradientFeeds])];
     const fetchedList = d.graph.model.execute({ [d.inputName]: input }, fetchNames) as tf.Tensor[];
     const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));

@@ -6,7 +6,7 @@ import { Engine, type EngineOptions } from '../engine.js';
 import { createExplainer } from '../explain/create.js';
 import { runExport } from '../pipeline/export.js';
 import { renderFrame } from '../render/index.js';
-import type { Frame, RenderOptions } from '../types.js';
+import type { ExplainOptions, Frame, RenderOptions } from '../types.js';
 import { openDecoder, openEncoder } from '../video/index.js';
 import { serveRate } from './serve-rate.js';
 import { median, round, timeRuns } from './stats.js';
@@ -34,11 +34,18 @@ export interface BenchResult {
   saliencyRatioK4: number;
   saliencyRatioK8: number;
   saliencyRatioK8Sequential: number;
+  /** The same with the full backward pass (gradients: 'full', the engine's batching default). */
+  saliencyRatioK1Full: number;
+  saliencyRatioK8Full: number;
   stages: { decodeMs: number; detectMs: number; saliencyMs: number; renderMs: number; encodeMs: number };
   e2e: { workers: number; fps: number; frames: number; overlapEfficiency: number }[];
   /** The dashboard's pipeline (`serve`), as fast as it goes, per worker count. */
   serve: { workers: number; fps: number; frames: number }[];
   e2eFps: number;
+  /** The same pipeline with saliency off (boxes only), at the worker count of the best e2e row. */
+  e2eDetectionOnlyFps: number;
+  /** e2eFps / e2eDetectionOnlyFps: what explaining costs end to end. */
+  e2eRatioToDetectionOnly: number;
 }
 
 const RENDER: RenderOptions = { colormap: 'turbo', alpha: 0.6, view: 'blend', boxes: true, legend: true };
@@ -84,6 +91,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   saliencyMs['K8sequential'] = (await totalFor(seq, 8)) - detectorMs;
   seq.dispose();
   log(`K=8 sequential: forward + saliency ${round(detectorMs + saliencyMs['K8sequential']!)} ms`);
+  // The backward-pass path the fast gradient sums replace (saliency/head-adjoint.ts), side by side.
+  const full = await Engine.create({ ...o.engine, batching: 'auto', gradients: 'full' });
+  await full.warmUp();
+  for (const k of [1, 8]) {
+    saliencyMs[`K${k}full`] = (await totalFor(full, k)) - detectorMs;
+    log(`K=${k} full backward (old path): forward + saliency ${round(detectorMs + saliencyMs[`K${k}full`]!)} ms`);
+  }
+  full.dispose();
 
   // Stage times on real frames of the clip.
   const decodeMs = await decodeOnlyMs(o.clip);
@@ -104,6 +119,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     e2e.push({ workers, fps: round(r.fps, 2), frames: r.frames, overlapEfficiency: round(r.fps / ideal, 2) });
     log(`end to end with ${workers} explain worker(s): ${round(r.fps, 2)} fps over ${r.frames} frames (overlap efficiency ${round(r.fps / ideal, 2)})`);
   }
+  const best = e2e.reduce((a, b) => (b.fps > a.fps ? b : a));
+  const detOnly = await e2eRun(o, best.workers, { maxTargets: 0 });
+  log(`detection only (saliency off) with ${best.workers} worker(s): ${round(detOnly.fps, 2)} fps; with saliency ${round(best.fps / detOnly.fps, 2)}x of that`);
   const serve: BenchResult['serve'] = [];
   for (const workers of o.workers) {
     const r = await serveRate(o.clip, o.engine, workers);
@@ -125,10 +143,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     saliencyRatioK4: ratio('K4'),
     saliencyRatioK8: ratio('K8'),
     saliencyRatioK8Sequential: ratio('K8sequential'),
+    saliencyRatioK1Full: ratio('K1full'),
+    saliencyRatioK8Full: ratio('K8full'),
     stages,
     e2e,
     serve,
-    e2eFps: Math.max(...e2e.map((r) => r.fps)),
+    e2eFps: best.fps,
+    e2eDetectionOnlyFps: round(detOnly.fps, 2),
+    e2eRatioToDetectionOnly: round(best.fps / detOnly.fps, 2),
   };
 }
 
@@ -155,13 +177,13 @@ async function encodeOnlyMs(frames: Frame[]): Promise<number> {
   }
 }
 
-async function e2eRun(o: BenchOptions, workers: number): Promise<{ fps: number; frames: number }> {
+async function e2eRun(o: BenchOptions, workers: number, overrides?: Partial<ExplainOptions>): Promise<{ fps: number; frames: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'saliencam-bench-'));
   const engine = await createExplainer({ ...o.engine, workers });
   try {
     await engine.warmUp();
     const t0 = performance.now();
-    const s = await runExport(engine, { input: o.clip, output: join(dir, 'e2e.mp4'), render: RENDER });
+    const s = await runExport(engine, { input: o.clip, output: join(dir, 'e2e.mp4'), render: RENDER, ...(overrides ? { overrides } : {}) });
     return { fps: s.frames / ((performance.now() - t0) / 1000), frames: s.frames };
   } finally {
     engine.dispose();

@@ -56,11 +56,13 @@ function table(r: BenchResult): string {
     ['forward + saliency, K=4 batched', `${(r.detectorMs + r.saliencyMs['K4']!).toFixed(1)} ms (×${r.saliencyRatioK4})`],
     ['forward + saliency, K=8 batched', `${(r.detectorMs + r.saliencyMs['K8']!).toFixed(1)} ms (×${r.saliencyRatioK8})`],
     ['forward + saliency, K=8 sequential', `${(r.detectorMs + r.saliencyMs['K8sequential']!).toFixed(1)} ms (×${r.saliencyRatioK8Sequential})`],
+    ['old path: full backward, K=1 / K=8', `${(r.detectorMs + r.saliencyMs['K1full']!).toFixed(1)} ms (×${r.saliencyRatioK1Full}) / ${(r.detectorMs + r.saliencyMs['K8full']!).toFixed(1)} ms (×${r.saliencyRatioK8Full})`],
     ['stage: decode', `${r.stages.decodeMs} ms/frame`],
     ['stage: detect / saliency', `${r.stages.detectMs} / ${r.stages.saliencyMs} ms/frame`],
     ['stage: render', `${r.stages.renderMs} ms/frame`],
     ['stage: encode', `${r.stages.encodeMs} ms/frame`],
     ...r.e2e.map((e): [string, string] => [`end to end, ${e.workers ? `${e.workers} explain workers` : 'in-process'}`, `${e.fps} fps (overlap efficiency ${e.overlapEfficiency})`]),
+    ['end to end, detection only (saliency off)', `${r.e2eDetectionOnlyFps} fps (with saliency: ×${r.e2eRatioToDetectionOnly} of it)`],
     ...r.serve.map((e): [string, string] => [`serve (dashboard), ${e.workers ? `${e.workers} explain workers` : 'in-process'}`, `${e.fps} fps${e.workers && r.serve[0]?.workers === 0 ? ` (×${(e.fps / r.serve[0].fps).toFixed(2)} in-process)` : ''}`]),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

@@ -6,12 +6,19 @@ import type { Detector } from '../model/detector.js';
 import { registerMissingGradients } from '../model/gradients.js';
 import { addGradientProbes, frontier, inputNode, PROBE_SUFFIX } from '../model/graph.js';
 import { loadGraphModelFromFile, type LoadedGraph } from '../model/load.js';
+import { HeadAdjoint } from './head-adjoint.js';
 import type { CamContext } from './method.js';
 import { batchedScore, type CamTarget } from './targets.js';
 
 registerMissingGradients();
 
 export type TargetBatching = 'batched' | 'sequential';
+
+/**
+ * 'fast': gradient sums from the head's transposed linear structure where the graph allows it (head-adjoint.ts;
+ * exact); 'full': always the backward pass (kept for comparison and for layers the shortcut does not cover).
+ */
+export type GradientPath = 'fast' | 'full';
 
 /** Most targets in one batched backward pass. */
 export const MAX_BATCH = 8;
@@ -21,8 +28,27 @@ export class DetectorGraph {
   private readonly frontiers = new Map<string, string[]>();
   private probed?: Promise<LoadedGraph>;
   private probedLayers = '';
+  private readonly adjoints = new Map<string, HeadAdjoint | undefined>();
 
-  constructor(readonly detector: Detector) {}
+  constructor(
+    readonly detector: Detector,
+    readonly gradientPath: GradientPath = 'fast',
+  ) {}
+
+  /** The exact shortcut for XGrad-CAM / Grad-CAM sums at `layer`, when the fast path is on and the graph fits. */
+  adjointOf(layer: string): HeadAdjoint | undefined {
+    if (this.gradientPath !== 'fast') return undefined;
+    if (!this.adjoints.has(layer)) {
+      const d = this.detector;
+      this.adjoints.set(layer, HeadAdjoint.find(d.graph.model, d.graph.nodes, d.scoreNodes, layer));
+    }
+    return this.adjoints.get(layer);
+  }
+
+  /** Every tensor the frame's forward pass must keep for gradients at `layer` (skip tensors, shortcut inputs). */
+  gradientFetches(layer: string): string[] {
+    return [...new Set([...this.frontierOf(layer), ...(this.adjointOf(layer)?.fetches() ?? [])])];
+  }
 
   /** Skip tensors that must be fed beside `layer` to compute every score node. */
   frontierOf(layer: string): string[] {
@@ -84,6 +110,8 @@ export class DetectorGraph {
   dispose(): void {
     void this.probed?.then((g) => g.model.dispose());
     this.probed = undefined;
+    for (const a of this.adjoints.values()) a?.dispose();
+    this.adjoints.clear();
   }
 }
 
@@ -107,6 +135,12 @@ export class GraphCamContext implements CamContext {
     const t = this.fetched.get(layer);
     if (!t) throw new Error(`activation of ${layer} was not fetched`);
     return t as tf.Tensor4D;
+  }
+
+  gradientSums(layer: string, targets: CamTarget[], weighting: 'activation' | 'ones'): tf.Tensor2D | undefined {
+    const adjoint = this.graph.adjointOf(layer);
+    if (!adjoint || !targets.every((t) => t.cells) || !adjoint.fetches().every((n) => this.fetched.has(n))) return undefined;
+    return adjoint.sums((name) => this.activation(name), targets, weighting);
   }
 
   gradients(layers: string[], targets: CamTarget[]): tf.Tensor4D[] {

@@ -18,6 +18,11 @@ export interface CamContext {
   scoreInputs(inputs: tf.Tensor4D, targets: CamTarget[]): tf.Tensor2D;
   /** CAM's class weights [K,C] for `layer`, read from the model's dense layer; absent when it has none. */
   classWeights?(layer: string, targets: CamTarget[]): tf.Tensor2D;
+  /**
+   * Optional shortcut: Σ_ij W ⊙ ∂S_k/∂A per channel, [K,C], with W the activation or ones, computed without
+   * the gradient map. Returns undefined when this context has no exact shortcut for the layer.
+   */
+  gradientSums?(layer: string, targets: CamTarget[], weighting: 'activation' | 'ones'): tf.Tensor2D | undefined;
 }
 
 /** Per-channel weights [K,C] from activations [1,h,w,C] and gradients [K,h,w,C]. */
@@ -36,8 +41,15 @@ export interface CamMethod {
   compute(ctx: CamContext, layers: string[], targets: CamTarget[]): tf.Tensor3D | Promise<tf.Tensor3D>;
 }
 
-/** A single-layer gradient CAM from its channel-weight function. */
-export function gradientCam(name: CamMethodName, weights: GradientWeights): CamMethod {
+/** Channel weights from gradient sums (see CamContext.gradientSums), for methods that need no more. */
+export interface SumWeights {
+  weighting: 'activation' | 'ones';
+  /** Weights [K,C] from the activation [1,h,w,C] and the sums [K,C]. */
+  finish: (A: tf.Tensor4D, sums: tf.Tensor2D) => tf.Tensor2D;
+}
+
+/** A single-layer gradient CAM from its channel-weight function (and, when sums suffice, their form). */
+export function gradientCam(name: CamMethodName, weights: GradientWeights, fromSums?: SumWeights): CamMethod {
   return {
     name,
     needsGradients: true,
@@ -48,6 +60,8 @@ export function gradientCam(name: CamMethodName, weights: GradientWeights): CamM
       const layer = layers[0]!;
       return tf.tidy(() => {
         const A = ctx.activation(layer);
+        const sums = fromSums && ctx.gradientSums?.(layer, targets, fromSums.weighting);
+        if (sums) return weightedSum(A, fromSums.finish(A, sums));
         const [G] = ctx.gradients([layer], targets);
         return weightedSum(A, weights(A, G!));
       });

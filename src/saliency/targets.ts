@@ -12,6 +12,8 @@ export interface CamTarget {
   classId: number;
   /** Set for per-detection targets: index into the frame's detections. */
   detectionIndex?: number;
+  /** The score cells summed by `score` ([node, ...index], as DetectedObject.scoreIndices): fast gradient paths read them. */
+  cells?: number[][];
   score: (rows: ScoreRows) => tf.Scalar;
 }
 
@@ -32,12 +34,13 @@ export function classTargets(detections: DetectedObject[]): CamTarget[] {
   return [...byClass.values()].map((dets) => ({
     label: dets[0]!.label,
     classId: dets[0]!.classId,
+    cells: dets.flatMap((d) => d.scoreIndices),
     score: gatheredScore(dets.flatMap((d) => d.scoreIndices)),
   }));
 }
 
 export function detectionTargets(detections: DetectedObject[]): CamTarget[] {
-  return detections.map((d, i) => ({ label: d.label, classId: d.classId, detectionIndex: i, score: gatheredScore(d.scoreIndices) }));
+  return detections.map((d, i) => ({ label: d.label, classId: d.classId, detectionIndex: i, cells: d.scoreIndices, score: gatheredScore(d.scoreIndices) }));
 }
 
 /** Σ_k target_k(row k): one scalar whose gradient w.r.t. a K-row batch gives each row its own target's gradient. */

@@ -3,11 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CamMethodName } from '../../types.js';
 import { gradientCam, type CamMethod } from '../method.js';
 import { eigencamMap } from './eigencam.js';
-import { gradcamWeights } from './gradcam.js';
+import { gradcamFromSums, gradcamWeights } from './gradcam.js';
 import { gradcamppWeights } from './gradcampp.js';
 import { polycam, type PolycamVariant } from './polycam.js';
 import { cam } from './cam.js';
-import { xgradcamWeights } from './xgradcam.js';
+import { xgradcamFromSums, xgradcamWeights } from './xgradcam.js';
 import { xpolycam } from './xpolycam.js';
 
 const eigencam: CamMethod = {
@@ -29,8 +29,8 @@ const eigencam: CamMethod = {
  * method is its own file plus one row here. Parameters (PolyCAM's variant) reach the row's factory.
  */
 const REGISTRY: { readonly [N in CamMethodName]: (polycamVariant: PolycamVariant) => CamMethod } = {
-  xgradcam: () => gradientCam('xgradcam', xgradcamWeights),
-  gradcam: () => gradientCam('gradcam', gradcamWeights),
+  xgradcam: () => gradientCam('xgradcam', xgradcamWeights, xgradcamFromSums),
+  gradcam: () => gradientCam('gradcam', gradcamWeights, gradcamFromSums),
   'gradcam++': () => gradientCam('gradcam++', gradcamppWeights),
   eigencam: () => eigencam,
   polycam: (variant) => polycam(variant),
