@@ -6,12 +6,13 @@ import { initBackend, type BackendChoice } from './model/backend.js';
 import type { DetectedObject, Detector } from './model/detector.js';
 import { loadDetector } from './model/registry.js';
 import { DEFAULT_EXPLAIN, explainSchema, settingsIssue } from './settings.js';
-import { camMethod } from './saliency/methods/index.js';
+import { camMethod, methodsFor } from './saliency/methods/index.js';
 import { DetectorGraph, GraphCamContext, type GradientPath, type TargetBatching } from './saliency/graph-context.js';
 import { minMaxPerMap } from './saliency/normalise.js';
 import { mapStats } from './saliency/stats.js';
 import { classTargets, detectionTargets, gatheredScore } from './saliency/targets.js';
 import {
+  type CamMethodName,
   type Detection,
   type ExplainedFrame,
   type ExplainOptions,
@@ -94,6 +95,10 @@ export class Engine implements AuditableExplainer {
 
   get classNames(): readonly string[] {
     return this.detector.classNames;
+  }
+
+  get methods(): readonly CamMethodName[] {
+    return methodsFor(this.detector);
   }
 
   /** The built-in graphs declare a batch of 1 on their input placeholder and TF.js refuses any other size. */

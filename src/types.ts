@@ -108,6 +108,8 @@ export interface Explainer {
   readonly model: string;
   /** Every class the model knows. */
   readonly classNames: readonly string[];
+  /** The CAM methods this model can run (the registry's capability flags against the model). */
+  readonly methods: readonly CamMethodName[];
   /** Frames it works on at once (worker threads); the pipeline keeps at least this many in flight. */
   readonly concurrency: number;
   /**

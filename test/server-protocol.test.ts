@@ -212,8 +212,15 @@ describe('dashboard protocol', () => {
       expect(hello.methods).toContain('polycam');
       expect(hello.realtimeMethods).toContain('xgradcam');
       expect(hello.realtimeMethods).not.toContain('polycam');
+      // A detector has no dense-layer class weights: CAM is not offered, and asking for it says why.
+      expect(hello.methods).not.toContain('cam');
       await c.frame();
       let from = c.messages.length;
+      c.send({ v: 1, type: 'set', method: 'cam' });
+      const noCam = await c.next('error', () => true, { from });
+      expect(noCam).toMatchObject({ code: 'not_available', command: 'set' });
+      expect(noCam.message).toMatch(/^cam is not available for stub; use one of xgradcam/);
+      from = c.messages.length;
       c.send({ v: 1, type: 'set', method: 'polycam' });
       const refused = await c.next('error', () => true, { from });
       expect(refused).toMatchObject({ code: 'not_available', command: 'set' });

@@ -3,21 +3,21 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Engine, type EngineOptions } from '../engine.js';
 import { UserError } from '../errors.js';
-import type { ExplainOptions, Frame } from '../types.js';
+import type { CamMethodName, ExplainOptions, Frame } from '../types.js';
 
 export type WorkerRequest =
   | { type: 'explain'; id: number; frame: Frame; overrides?: Partial<ExplainOptions>; source: string }
   | { type: 'warmup'; id: number };
 
 export type WorkerReply =
-  | { type: 'ready'; backend: string; model: string; classNames: string[] }
+  | { type: 'ready'; backend: string; model: string; classNames: string[]; methods: CamMethodName[] }
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; message: string; exitCode?: number };
 
 const port = parentPort!;
 try {
   const engine = await Engine.create(workerData as EngineOptions);
-  port.postMessage({ type: 'ready', backend: engine.backend, model: engine.model, classNames: [...engine.classNames] } satisfies WorkerReply);
+  port.postMessage({ type: 'ready', backend: engine.backend, model: engine.model, classNames: [...engine.classNames], methods: [...engine.methods] } satisfies WorkerReply);
   port.on('message', async (m: WorkerRequest) => {
     try {
       if (m.type === 'warmup') {

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { EngineOptions } from '../engine.js';
 import { UserError } from '../errors.js';
 import { REALTIME_METHODS } from '../saliency/methods/index.js';
-import type { ExplainedFrame, ExplainOptions, Explainer, Frame } from '../types.js';
+import type { CamMethodName, ExplainedFrame, ExplainOptions, Explainer, Frame } from '../types.js';
 import type { WorkerReply, WorkerRequest } from './explain-worker.js';
 
 /** The compiled worker script (tests run from src/, so fall back to the build in dist/). */
@@ -27,11 +27,7 @@ interface Task {
   reject: (e: unknown) => void;
 }
 
-interface Ready {
-  backend: string;
-  model: string;
-  classNames: string[];
-}
+type Ready = Omit<Extract<WorkerReply, { type: 'ready' }>, 'type'>;
 
 class PoolWorker {
   busy?: Task;
@@ -58,6 +54,7 @@ export class WorkerPoolExplainer implements Explainer {
     readonly backend: string,
     readonly model: string,
     readonly classNames: readonly string[],
+    readonly methods: readonly CamMethodName[],
   ) {
     for (const w of workers) this.listen(w);
   }
@@ -78,7 +75,7 @@ export class WorkerPoolExplainer implements Explainer {
       throw failed.reason instanceof UserError ? failed.reason : new Error(`explain worker failed to start: ${(failed.reason as Error)?.message}`);
     }
     const first = (ready[0] as PromiseFulfilledResult<Ready>).value;
-    return new WorkerPoolExplainer(workers.map((w) => new PoolWorker(w)), data, first.backend, first.model, first.classNames);
+    return new WorkerPoolExplainer(workers.map((w) => new PoolWorker(w)), data, first.backend, first.model, first.classNames, first.methods);
   }
 
   explain(frame: Frame, overrides?: Partial<ExplainOptions>, source = '', signal?: AbortSignal): Promise<ExplainedFrame> {

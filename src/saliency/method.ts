@@ -37,6 +37,8 @@ export interface CamMethod {
   readonly realtime: boolean;
   /** Class-agnostic: every target gets the same map. */
   readonly classAgnostic: boolean;
+  /** Reads class weights from the model's dense layer (classifiers only: `Detector.camWeights`). */
+  readonly needsClassWeights: boolean;
   /** Non-negative maps [K,h,w] at the (highest) layer resolution, not yet normalised. */
   compute(ctx: CamContext, layers: string[], targets: CamTarget[]): tf.Tensor3D | Promise<tf.Tensor3D>;
 }
@@ -56,6 +58,7 @@ export function gradientCam(name: CamMethodName, weights: GradientWeights, fromS
     multiLayer: false,
     realtime: true,
     classAgnostic: false,
+    needsClassWeights: false,
     compute(ctx, layers, targets) {
       const layer = layers[0]!;
       return tf.tidy(() => {

@@ -41,6 +41,9 @@ export function settingsExplainer(inner: Explainer, settings: SettingsHolder, al
     get classNames() {
       return inner.classNames;
     },
+    get methods() {
+      return inner.methods;
+    },
     get concurrency() {
       return inner.concurrency;
     },

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { LivePipeline, type LiveFrame } from '../pipeline/live.js';
 import { REALTIME_METHODS } from '../saliency/methods/index.js';
 import { DEFAULT_DASHBOARD } from '../settings.js';
-import type { Explainer } from '../types.js';
+import type { CamMethodName, Explainer } from '../types.js';
 import { probeSource, type SourceInfo } from '../video/index.js';
 import type { OutgoingFrame } from './client.js';
 import { explainKey, settingsExplainer } from './live-explainer.js';
@@ -154,6 +154,11 @@ export class Player {
     return this.opts.engine.classNames;
   }
 
+  /** The methods this model can run (hello lists only these). */
+  get methods(): readonly CamMethodName[] {
+    return this.opts.engine.methods;
+  }
+
   state(clients: number): StateMessage {
     const shown = this.pipeline.shown;
     return {
@@ -218,6 +223,7 @@ export class Player {
         return undefined;
       case 'set': {
         const { v: _v, type: _t, ...changes } = cmd;
+        if (changes.method && !this.methods.includes(changes.method)) return { code: 'not_available', message: `${changes.method} is not available for ${this.model}; use one of ${this.methods.join(', ')}` };
         if (changes.method && p.playing && !REALTIME_METHODS.includes(changes.method)) return { code: 'not_available', message: `${slowMethod(changes.method)}: pause first` };
         if (changes.hiddenClasses) {
           const bad = this.checkClasses(changes.hiddenClasses);

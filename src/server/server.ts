@@ -13,7 +13,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { appPath } from '../app-root.js';
 import { UserError, oneLine } from '../errors.js';
 import { REALTIME_METHODS } from '../saliency/methods/index.js';
-import { CAM_METHODS, COLORMAPS } from '../types.js';
+import { COLORMAPS } from '../types.js';
 import { ClientChannel, type ClientLimits, type ClientStats, type OutgoingFrame } from './client.js';
 import { LoopDelayMonitor, type LoopDelay } from './loop-delay.js';
 import { PROTOCOL_VERSION, type HelloMessage, type ServerMessage } from './messages.js';
@@ -265,8 +265,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       source: player.source,
       model: player.model,
       backend: player.backend,
-      methods: CAM_METHODS,
-      realtimeMethods: REALTIME_METHODS,
+      methods: player.methods,
+      realtimeMethods: REALTIME_METHODS.filter((m) => player.methods.includes(m)),
       colormaps: COLORMAPS,
       classNames: player.classNames,
       imageFormat: opts.format ?? 'jpeg',

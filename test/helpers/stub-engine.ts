@@ -3,6 +3,7 @@
 // server (queues, protocol, transport) and a 0.5-2 s model run per frame would only slow them down.
 import type { Detection, ExplainedFrame, ExplainOptions, Explainer, Frame, SaliencyMap } from '../../src/types.js';
 import { COCO_CLASSES } from '../../src/model/coco.js';
+import { methodsFor } from '../../src/saliency/methods/index.js';
 
 const BASE: Detection[] = [
   { label: 'car', classId: 2, score: 0.9, box: [100, 300, 400, 500] },
@@ -21,6 +22,8 @@ export function stubEngine(options: { maps?: boolean; delayMs?: number } = {}): 
     backend: 'stub',
     model: 'stub',
     classNames: COCO_CLASSES,
+    // A detector like CenterNet: PolyCAM layers, no classifier weights (so no `cam`).
+    methods: methodsFor({ polyLayers: ['low', 'mid', 'high'] }),
     concurrency: 1,
     calls,
     warmUp: async () => 0,

@@ -14,6 +14,7 @@ export const cam: CamMethod = {
   multiLayer: false,
   realtime: true,
   classAgnostic: false,
+  needsClassWeights: true,
   compute(ctx, layers, targets) {
     if (!ctx.classWeights) throw new UserError('--method cam needs a classifier ending in global average pooling + dense; use xgradcam for detectors');
     const layer = layers[0]!;

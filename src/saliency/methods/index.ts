@@ -16,6 +16,7 @@ const eigencam: CamMethod = {
   multiLayer: false,
   realtime: true,
   classAgnostic: true,
+  needsClassWeights: false,
   compute(ctx, layers, targets) {
     return tf.tidy(() => {
       const map = eigencamMap(ctx.activation(layers[0]!));
@@ -44,3 +45,17 @@ export function camMethod(name: CamMethodName, polycamVariant: PolycamVariant = 
 
 /** Methods fast enough for live video (the dashboard plays with these; the others explain a paused frame). */
 export const REALTIME_METHODS: readonly CamMethodName[] = (Object.keys(REGISTRY) as CamMethodName[]).filter((n) => camMethod(n).realtime);
+
+/** What a model offers the methods: PolyCAM's layers, and a classifier's dense-layer weights. */
+export interface MethodSupport {
+  readonly polyLayers: readonly string[];
+  readonly camWeights?: unknown;
+}
+
+/** The methods a model can run, from the capability flags (the dashboard offers only these). */
+export function methodsFor(model: MethodSupport): CamMethodName[] {
+  return (Object.keys(REGISTRY) as CamMethodName[]).filter((n) => {
+    const m = camMethod(n);
+    return (!m.multiLayer || model.polyLayers.length >= 2) && (!m.needsClassWeights || model.camWeights !== undefined);
+  });
+}

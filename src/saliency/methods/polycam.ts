@@ -75,6 +75,7 @@ export function polycam(variant: PolycamVariant): CamMethod {
     multiLayer: true,
     realtime: false,
     classAgnostic: false,
+    needsClassWeights: false,
     compute: (ctx, layers, targets) => computePolycam(ctx, layers, targets, variant),
   };
 }

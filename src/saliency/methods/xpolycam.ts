@@ -14,6 +14,7 @@ export const xpolycam: CamMethod = {
   multiLayer: true,
   realtime: true,
   classAgnostic: false,
+  needsClassWeights: false,
   compute(ctx, layers, targets) {
     return tf.tidy(() => {
       const grads = ctx.gradients(layers, targets);
