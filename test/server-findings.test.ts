@@ -326,7 +326,7 @@ describe('issue #13 findings (saliencam serve, real model)', () => {
     }
   }, 30_000);
 
-  it('finding 2: Ctrl-C stops a server that is explaining (or loading): exit 0, no ffmpeg left, within 2 s of the event loop being free', async () => {
+  it('finding 2: Ctrl-C stops a server that is explaining (or loading): exit 0, no ffmpeg left, within 2 s', async () => {
     if (!existsSync('/proc/self/task')) return; // the child-process check needs Linux /proc
     // During the model's loading.
     const early = serveCli([clipPath(TEST_VIDEO), '--port', '0']);
@@ -345,10 +345,9 @@ describe('issue #13 findings (saliencam serve, real model)', () => {
       const c = await TestClient.connect(`ws://127.0.0.1:${port}/ws`);
       await c.frame(() => true, { timeoutMs: 60_000 });
       // Finding 1 end to end: the real process survives the request that used to kill it.
-      // (On this branch explaining still runs on the event loop, so the answer may wait for a frame.)
       expect((await rawRequest(port, upgradeRequest('//[', port), 60_000)).status).toBe(400);
-      // How long one frame keeps the server's event loop busy: on this branch explaining runs on it, and no
-      // signal handler can run before it lets go. With the worker pipeline (issue #11) this is a few ms.
+      // How long the server's event loop was held over one frame (explaining runs in worker threads; what is
+      // left on the loop is rendering and sending), printed beside the exit time.
       c.send({ v: 1, type: 'stats', reset: true });
       const seen = c.frames.length;
       await c.frame(() => true, { from: seen, timeoutMs: 60_000 });
@@ -365,9 +364,8 @@ describe('issue #13 findings (saliencam serve, real model)', () => {
       expect(exit.code, s.stderr()).toBe(0);
       // Once the event loop gets to the signal, the exit is prompt, whatever the frame in flight is doing...
       expect(exit.at - seenAt).toBeLessThan(1500);
-      // ...so the whole stop takes at most 2 s beyond the longest stall of the loop (a flat 2 s once
-      // explaining runs in workers).
-      expect(exit.at - t1).toBeLessThan(2000 + stall);
+      // ...and explaining runs in workers, so the loop gets to it at once: the whole stop takes under 2 s.
+      expect(exit.at - t1).toBeLessThan(2000);
       await new Promise((r) => setTimeout(r, 200));
       for (const p of ffmpeg) expect(gone(p.pid), `ffmpeg ${p.pid} left running`).toBe(true);
       expect(s.stderr()).not.toMatch(/internal error|\n\s+at /);
