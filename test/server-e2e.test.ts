@@ -1,49 +1,16 @@
 // End to end: `saliencam serve test_video.mp4` (the real command, real engine) in a child process, the
 // dashboard in headless Chromium. Frames arrive and change the canvas, hiding a class changes the next
 // frames' metadata, the slider and the timeline chart seek, and SIGTERM stops the server with exit code 0.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FrameMessage } from '../src/server/messages.js';
 import { chromiumMissing, launchChromium } from './helpers/chromium.js';
 import { clipPath, TEST_VIDEO } from './helpers/clips.js';
+import { buildWebIfStale, serveCli } from './helpers/serve-cli.js';
 
 const ARTIFACTS = 'test-artifacts';
-
-/** Rebuilds web/dist when any web source is newer than the bundle. */
-function buildWebIfStale(): void {
-  const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-  let built = 0;
-  try {
-    built = statSync('web/dist/app.js').mtimeMs;
-  } catch {
-    // not built yet
-  }
-  if (built < Math.max(newest('web/src'), statSync('src/server/messages.ts').mtimeMs)) {
-    execFileSync(process.execPath, ['scripts/build-web.mjs'], { stdio: 'inherit' });
-  }
-}
-
-/** Starts the CLI from source (no `npm run build` needed) and resolves with the URL it prints. */
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL in 90 s:\n${out}`)), 90_000);
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${out}`)));
-    child.stdout!.on('data', () => {
-      const url = /dashboard for .* at (http:\/\/\S+)/.exec(out)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve({ child, url, output: () => out });
-      }
-    });
-  });
-}
 
 describe('dashboard in a browser', () => {
   let child: ChildProcess | undefined;
@@ -58,7 +25,7 @@ describe('dashboard in a browser', () => {
       ctx.skip(missing);
     }
     buildWebIfStale();
-    const server = await serve([clipPath(TEST_VIDEO), '--port', '0', '--loop']);
+    const server = await serveCli([clipPath(TEST_VIDEO), '--port', '0', '--loop']);
     child = server.child;
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const origin = new URL(server.url).origin;

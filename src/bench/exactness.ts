@@ -1,6 +1,7 @@
 // Fast vs full gradients, map by map: the shortcut (saliency/head-adjoint.ts) must reproduce the backward pass.
 // Used by a test on a few real frames and by scripts/exactness.mjs on every still and every frame of a clip.
 import { basename } from 'node:path';
+import { mapChange } from '../audit/temporal.js';
 import { readImageFrame } from '../cli/image-input.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import type { CamMethodName, ExplainedFrame, Frame } from '../types.js';
@@ -24,29 +25,9 @@ export interface ExactnessSummary {
   hitMismatches: number;
 }
 
+/** Pearson correlation of two maps, as the audit's temporal measure computes it (a flat map: 1 only against itself). */
 export function pearson(a: Float32Array, b: Float32Array): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i]! - ma;
-    const y = b[i]! - mb;
-    sab += x * y;
-    saa += x * x;
-    sbb += y * y;
-  }
-  // Two flat maps are the same map.
-  if (saa === 0 && sbb === 0) return 1;
-  return sab / Math.sqrt(saa * sbb);
+  return 1 - mapChange(a, b, 'corr');
 }
 
 /** Explain `frame` with both engines and compare every map. */
