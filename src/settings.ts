@@ -2,8 +2,10 @@
 // choices and bounds, the WebSocket `set` command, the engine's checks, `hello`'s lists and the web app's
 // types (z.infer) all come from here, so a bad value gets the same one-line message wherever it is given.
 import { z } from 'zod';
+import { CAM_METHODS, type CamMethodName } from './saliency/methods/index.js';
 
-export const CAM_METHODS = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'polycam', 'xpolycam', 'cam'] as const;
+// The method names are the registry's keys (a new method is its file plus its registry row, nothing here).
+export { CAM_METHODS, type CamMethodName };
 export const COLORMAPS = ['turbo', 'jet', 'viridis', 'inferno'] as const;
 export const POLYCAM_VARIANTS = ['plus', 'minus', 'pm'] as const;
 export const VIEWS = ['blend', 'grid'] as const;
@@ -52,7 +54,6 @@ export function changesOf<S extends z.ZodRawShape>(shape: S): Changes<S> {
   return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, ((v instanceof z.ZodDefault ? v.unwrap() : v) as z.ZodType).optional()])) as unknown as Changes<S>;
 }
 
-export type CamMethodName = (typeof CAM_METHODS)[number];
 export type ColormapName = (typeof COLORMAPS)[number];
 export type ExplainOptions = z.infer<typeof explainSchema>;
 export type RenderOptions = z.infer<typeof renderSchema>;

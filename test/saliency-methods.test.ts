@@ -6,7 +6,8 @@ import '@tensorflow/tfjs';
 import { Matrix, SVD } from 'ml-matrix';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CamContext } from '../src/saliency/method.js';
-import { camMethod } from '../src/saliency/methods/index.js';
+import { CAM_METHODS, camMethod } from '../src/saliency/methods/index.js';
+import { dashboardSchema, explainSchema } from '../src/settings.js';
 import { fuseLayers } from '../src/saliency/lnorm.js';
 import { percentile } from '../src/saliency/methods/polycam.js';
 import { batchedScore, type CamTarget } from '../src/saliency/targets.js';
@@ -207,5 +208,15 @@ describe('PolyCAM pieces', () => {
         expect(got[y * 4 + x]!).toBeCloseTo((f[y * 4 + x]! / cellMean) * 3, 4);
       }
     tf.dispose([fine, coarse, fused]);
+  });
+});
+
+describe('the registry is the one list of methods', () => {
+  it("settings' method enum (CLI, `set`, engine) is the registry's keys, and each row's method bears its key", () => {
+    expect(explainSchema.shape.method.unwrap().options).toEqual(CAM_METHODS);
+    expect(dashboardSchema.shape.method.unwrap().options).toEqual(CAM_METHODS);
+    expect(CAM_METHODS).toEqual(['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'polycam', 'xpolycam', 'cam']);
+    for (const name of CAM_METHODS) expect(camMethod(name).name).toBe(name);
+    expect(explainSchema.safeParse({ method: 'toycam' }).success).toBe(false);
   });
 });

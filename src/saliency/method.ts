@@ -2,7 +2,6 @@
 // gradient-free ones, its map); the context supplies activations, gradients and scoring, so the same
 // method code runs on a real detector graph and on a toy model in tests.
 import * as tf from '@tensorflow/tfjs-core';
-import type { CamMethodName } from '../types.js';
 import type { CamTarget } from './targets.js';
 import { weightedSum } from './normalise.js';
 
@@ -29,7 +28,8 @@ export interface CamContext {
 export type GradientWeights = (A: tf.Tensor4D, G: tf.Tensor4D) => tf.Tensor2D;
 
 export interface CamMethod {
-  readonly name: CamMethodName;
+  /** Its row's key in the registry (methods/index.ts), which is where the names' type comes from. */
+  readonly name: string;
   readonly needsGradients: boolean;
   /** Uses several layers (the detector's polyLayers) instead of one. */
   readonly multiLayer: boolean;
@@ -51,7 +51,7 @@ export interface SumWeights {
 }
 
 /** A single-layer gradient CAM from its channel-weight function (and, when sums suffice, their form). */
-export function gradientCam(name: CamMethodName, weights: GradientWeights, fromSums?: SumWeights): CamMethod {
+export function gradientCam(name: string, weights: GradientWeights, fromSums?: SumWeights): CamMethod {
   return {
     name,
     needsGradients: true,

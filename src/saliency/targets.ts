@@ -2,7 +2,6 @@
 // pytorch-grad-cam), plus what they explain. A class target sums the scores of that class's detections;
 // a detection target is that one box's score.
 import * as tf from '@tensorflow/tfjs-core';
-import type { DetectedObject } from '../model/detector.js';
 
 /** One batch row (batch axis kept, size 1) of each score node's output. */
 export type ScoreRows = tf.Tensor[];
@@ -28,8 +27,15 @@ export function gatheredScore(indices: number[][]): (rows: ScoreRows) => tf.Scal
   };
 }
 
-export function classTargets(detections: DetectedObject[]): CamTarget[] {
-  const byClass = new Map<number, DetectedObject[]>();
+/** What a target needs of a detection (DetectedObject has it; kept structural so methods need not import the model). */
+export interface TargetSource {
+  readonly label: string;
+  readonly classId: number;
+  readonly scoreIndices: number[][];
+}
+
+export function classTargets(detections: readonly TargetSource[]): CamTarget[] {
+  const byClass = new Map<number, TargetSource[]>();
   for (const d of detections) byClass.set(d.classId, [...(byClass.get(d.classId) ?? []), d]);
   return [...byClass.values()].map((dets) => ({
     label: dets[0]!.label,
@@ -39,7 +45,7 @@ export function classTargets(detections: DetectedObject[]): CamTarget[] {
   }));
 }
 
-export function detectionTargets(detections: DetectedObject[]): CamTarget[] {
+export function detectionTargets(detections: readonly TargetSource[]): CamTarget[] {
   return detections.map((d, i) => ({ label: d.label, classId: d.classId, detectionIndex: i, cells: d.scoreIndices, score: gatheredScore(d.scoreIndices) }));
 }
 

@@ -1,6 +1,6 @@
-// The method registry: capability flags up front, so callers can validate before any work.
+// The method registry: capability flags up front, so callers can validate before any work. It imports only
+// the method files (never settings or types), so settings can take the method names from it without a circle.
 import * as tf from '@tensorflow/tfjs-core';
-import type { CamMethodName } from '../../types.js';
 import { gradientCam, type CamMethod } from '../method.js';
 import { eigencamMap } from './eigencam.js';
 import { gradcamFromSums, gradcamWeights } from './gradcam.js';
@@ -26,10 +26,11 @@ const eigencam: CamMethod = {
 };
 
 /**
- * The registry: one row per method name (the type makes a missing or misspelt row a compile error). A new
- * method is its own file plus one row here. Parameters (PolyCAM's variant) reach the row's factory.
+ * The registry: one row per method, keyed by its name. The names (settings' enum, the CLI's choices, the
+ * `set` command's checks) come from these keys, so a new method is its own file plus one row here.
+ * Parameters (PolyCAM's variant) reach the row's factory. The first row is listed first everywhere.
  */
-const REGISTRY: { readonly [N in CamMethodName]: (polycamVariant: PolycamVariant) => CamMethod } = {
+const REGISTRY = {
   xgradcam: () => gradientCam('xgradcam', xgradcamWeights, xgradcamFromSums),
   gradcam: () => gradientCam('gradcam', gradcamWeights, gradcamFromSums),
   'gradcam++': () => gradientCam('gradcam++', gradcamppWeights),
@@ -37,14 +38,19 @@ const REGISTRY: { readonly [N in CamMethodName]: (polycamVariant: PolycamVariant
   polycam: (variant) => polycam(variant),
   xpolycam: () => xpolycam,
   cam: () => cam,
-};
+} as const satisfies Record<string, (polycamVariant: PolycamVariant) => CamMethod>;
+
+export type CamMethodName = keyof typeof REGISTRY;
+
+/** Every method name, in the registry's order (a non-empty tuple, as zod's enum wants). */
+export const CAM_METHODS = Object.keys(REGISTRY) as [CamMethodName, ...CamMethodName[]];
 
 export function camMethod(name: CamMethodName, polycamVariant: PolycamVariant = 'plus'): CamMethod {
   return REGISTRY[name](polycamVariant);
 }
 
 /** Methods fast enough for live video (the dashboard plays with these; the others explain a paused frame). */
-export const REALTIME_METHODS: readonly CamMethodName[] = (Object.keys(REGISTRY) as CamMethodName[]).filter((n) => camMethod(n).realtime);
+export const REALTIME_METHODS: readonly CamMethodName[] = CAM_METHODS.filter((n) => camMethod(n).realtime);
 
 /** What a model offers the methods: PolyCAM's layers, and a classifier's dense-layer weights. */
 export interface MethodSupport {
@@ -54,7 +60,7 @@ export interface MethodSupport {
 
 /** The methods a model can run, from the capability flags (the dashboard offers only these). */
 export function methodsFor(model: MethodSupport): CamMethodName[] {
-  return (Object.keys(REGISTRY) as CamMethodName[]).filter((n) => {
+  return CAM_METHODS.filter((n) => {
     const m = camMethod(n);
     return (!m.multiLayer || model.polyLayers.length >= 2) && (!m.needsClassWeights || model.camWeights !== undefined);
   });
