@@ -4,13 +4,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { aggregate } from '../audit/aggregate.js';
 import { DEFAULT_AUDIT_METHODS, IG, parseAuditMethods, type AuditMethod } from '../audit/methods.js';
-import { resolveRunOptions, runAudit, type AuditRunOptions } from '../audit/run.js';
+import { resolveRunOptions, runAudit, type AuditProgress, type AuditRunOptions } from '../audit/run.js';
 import type { AuditReportData, PerturbBaseline, Spread } from '../audit/types.js';
 import { writeAuditJson, writeAuditReport } from '../audit/write.js';
 import { Engine } from '../engine.js';
 import { EXIT, UserError } from '../errors.js';
 import { checkOutputPath, probeSource } from '../video/index.js';
-import { createProgress } from './audit-progress.js';
+import { createProgress, type ProgressUpdate } from './progress.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
 import { addModelOptions, classList, engineOptions, numberIn, type ModelFlags } from './options.js';
@@ -108,7 +108,7 @@ export function auditCommand(): Command {
     if (flags.json) await checkOutputPath(flags.json);
     const info = await probeSource(source);
 
-    const progress = createProgress({ quiet: Boolean(flags.quiet) });
+    const progress = createProgress('audit', { quiet: Boolean(flags.quiet), unit: 'sampled frames', lineEachUnit: true });
     const warn = (msg: string): void => progress.log(msg);
     if (flags.methods.includes('polycam')) warn('polycam runs one forward pass per feature channel (hundreds per frame): expect minutes per frame; --every / --max-frames bound the work');
     if (flags.methods.includes(IG)) warn(`ig runs ${flags.igSteps} gradient passes through the whole model per detection: expect minutes per detection on a CPU backend`);
@@ -122,7 +122,7 @@ export function auditCommand(): Command {
     const engine = await Engine.create({ ...engineOptions(flags), warn });
     let result;
     try {
-      result = await runAudit(source, options, engine, (p) => progress.update(p), { signal: controller.signal, warn, info });
+      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info });
     } finally {
       progress.stop();
       release();
@@ -156,4 +156,13 @@ export function summaryText(data: AuditReportData, written: string[]): string {
     ...written.map((w) => `wrote ${w}`),
     '',
   ].join('\n');
+}
+
+/** An audit's progress for the progress helper: sampled frames, detections, and where it is. */
+function auditProgressUpdate(p: AuditProgress): ProgressUpdate {
+  const where =
+    p.frame !== undefined
+      ? `at frame ${p.frame}${p.detectionsInFrame ? ` (detection ${p.detectionsDoneInFrame + 1}/${p.detectionsInFrame})` : ''}`
+      : undefined;
+  return { done: p.framesDone, total: p.framesTotal, value: p.value, details: [`${p.detectionsDone} detections`, ...(where ? [where] : [])] };
 }

@@ -51,7 +51,7 @@ export function exportCommand(): Command {
     if (isRecordingInput(input)) await probeSource(input);
     const engine = await createExplainer(engineOptions(flags));
     const stop = new AbortController();
-    const progress = createProgress('export', flags.quiet);
+    const progress = createProgress('export', { quiet: flags.quiet, rateUnit: 'fps', intervalMs: 2000 });
     const release = onInterrupt(() => {
       process.stderr.write('\nsaliencam: interrupted; finishing the frames in flight (Ctrl-C again to abort)\n');
       stop.abort();
@@ -70,7 +70,7 @@ export function exportCommand(): Command {
         live: Boolean(flags.live),
         render: renderOptions(flags),
         stop: stop.signal,
-        onFrame: (done, info) => progress.update(done, expectedFrames(info, flags)),
+        onFrame: (done, info) => progress.update({ done, total: expectedFrames(info, flags) }),
       });
       progress.stop();
       if (summary.warning) process.stderr.write(`saliencam: warning: ${summary.warning}\n`);

@@ -54,8 +54,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const v = p as { done?: number; total?: number };
     if (typeof v?.done !== 'number') return;
     let bar = bars.get(job.id!);
-    if (!bar) bars.set(job.id!, (bar = createProgress(label(job), o.quiet)));
-    bar.update(v.done, v.total);
+    if (!bar) bars.set(job.id!, (bar = createProgress(label(job), { quiet: o.quiet, rateUnit: 'fps', intervalMs: 2000 })));
+    bar.update({ done: v.done, total: v.total });
   });
   const finish = (job: Job | undefined): void => {
     if (!job?.id) return;
