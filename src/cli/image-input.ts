@@ -1,7 +1,7 @@
 // Reading a still image into a Frame, with one-line errors for the ways it can go wrong.
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import { UserError } from '../errors.js';
+import { oneLine, UserError } from '../errors.js';
 import type { Frame } from '../types.js';
 
 /** Images larger than this are refused rather than exhausting memory (8000x8000 RGB is 192 MB). */
@@ -30,8 +30,8 @@ export async function readImageFrame(path: string): Promise<Frame> {
     return { index: 0, time: 0, width: info.width, height: info.height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   } catch (err) {
     if (err instanceof UserError) throw err;
-    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    if (/pixel limit/i.test(msg ?? '')) throw new UserError(`${path}: image too large (limit ${MAX_IMAGE_PIXELS} pixels)`);
+    const msg = oneLine(err);
+    if (/pixel limit/i.test(msg)) throw new UserError(`${path}: image too large (limit ${MAX_IMAGE_PIXELS} pixels)`);
     throw new UserError(`${path} is not a readable image (${msg})`);
   }
 }

@@ -1,7 +1,7 @@
 // Redis from a URL (redis://[user:password@]host:port[/db], rediss:// for TLS). The password is never
 // printed: messages show the URL with it masked.
 import { Redis } from 'ioredis';
-import { UserError } from '../errors.js';
+import { oneLine, UserError } from '../errors.js';
 
 export function checkRedisUrl(url: string): URL {
   let u: URL;
@@ -38,7 +38,7 @@ export async function checkRedis(url: string): Promise<void> {
     await client.connect();
     await client.ping();
   } catch (err) {
-    const msg = (cause ?? (err as Error)).message.split('\n')[0]!;
+    const msg = oneLine(cause ?? err);
     const why = /NOAUTH|WRONGPASS|invalid password/i.test(msg) ? 'wrong or missing password' : msg;
     throw new UserError(`cannot reach Redis at ${maskUrl(url)}: ${why}`);
   } finally {

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { IN_KIT } from '../app-root.js';
-import { UserError } from '../errors.js';
+import { oneLine, UserError } from '../errors.js';
 import { registerWasmGradientKernels } from './wasm-kernels.js';
 
 export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -140,7 +140,7 @@ export async function probeWebgpuAdapter(): Promise<WebgpuAdapterProbe> {
     const { vendor, architecture, device, description } = adapter.info ?? {};
     return { found: true, software: isSoftwareAdapter(adapter), info: { vendor, architecture, device, description } };
   } catch (err) {
-    return { found: false, reason: `Dawn failed to load: ${firstLine(err)}` };
+    return { found: false, reason: `Dawn failed to load: ${oneLine(err)}` };
   }
 }
 
@@ -156,7 +156,7 @@ export async function initBackend(choice: BackendChoice = 'auto', warn: (msg: st
     try {
       await setUp(choice, warn, true);
     } catch (err) {
-      throw new UserError(`backend ${choice} failed to initialise: ${firstLine(err)}`);
+      throw new UserError(`backend ${choice} failed to initialise: ${oneLine(err)}`);
     }
     active = choice;
     return choice;
@@ -170,8 +170,8 @@ export async function initBackend(choice: BackendChoice = 'auto', warn: (msg: st
       active = name;
       return name;
     } catch (err) {
-      if (name !== 'webgpu' || !/no (usable )?adapter/i.test(firstLine(err))) {
-        warn(`backend ${name} unavailable (${firstLine(err)}); trying the next one`);
+      if (name !== 'webgpu' || !/no (usable )?adapter/i.test(oneLine(err))) {
+        warn(`backend ${name} unavailable (${oneLine(err)}); trying the next one`);
       }
     }
   }
@@ -197,7 +197,7 @@ async function setUp(name: BackendName, warn: (msg: string) => void, forced: boo
           loaded = true;
           break;
         } catch (err) {
-          if (broken === undefined && isInstalled(pkg)) broken = `${pkg} is installed but failed to load: ${firstLine(err)}`;
+          if (broken === undefined && isInstalled(pkg)) broken = `${pkg} is installed but failed to load: ${oneLine(err)}`;
         }
       }
       if (!loaded) throw new Error(broken ?? 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed');
@@ -240,10 +240,6 @@ async function setUp(name: BackendName, warn: (msg: string) => void, forced: boo
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tf.setBackend('${name}') returned false`);
   await tf.ready();
-}
-
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }
 
 function defaultWarn(msg: string): void {

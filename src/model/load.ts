@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { UserError } from '../errors.js';
+import { oneLine, UserError } from '../errors.js';
 import { relaxInputBatch, relaxReshapeBatch, splitBiasOnlyFusedConvs } from './graph-rewrite.js';
 import type { GraphNode } from './graph.js';
 
@@ -93,7 +93,7 @@ export async function loadGraphModelFromFile(path: string, edit?: (nodes: GraphN
     relaxReshapeBatch(nodes, model.weights);
     return { model, nodes, path };
   } catch (err) {
-    throw new UserError(`model ${path} failed to load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+    throw new UserError(`model ${path} failed to load: ${oneLine(err)}`);
   }
 }
 

@@ -2,7 +2,7 @@
 // [1, 4 + C, N]) and GAP + dense classifiers (one output [1, K]). Output shapes are read from one forward pass
 // on a blank input (converted graphs rarely record them), so the error for anything else can name them.
 import * as tf from '@tensorflow/tfjs-core';
-import { UserError } from '../errors.js';
+import { oneLine, UserError } from '../errors.js';
 import { classifierDetector, findClassifierHead } from './classifier.js';
 import type { Detector } from './detector.js';
 import { indexGraph, type GraphIndex } from './graph-walk.js';
@@ -63,7 +63,7 @@ export async function recogniseGraph(graph: LoadedGraph, model: string): Promise
   try {
     shapes = probeShapes(graph, input, outputs);
   } catch (err) {
-    throw new UserError(`model ${model} failed on a blank ${input.width}x${input.height} input: ${(err as Error).message.split('\n')[0]}`);
+    throw new UserError(`model ${model} failed on a blank ${input.width}x${input.height} input: ${oneLine(err)}`);
   }
   const outShapes = outputs.map((o) => shapes.get(o)!);
   const unrecognised = () =>

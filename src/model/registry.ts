@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UserError } from '../errors.js';
+import { oneLine, UserError } from '../errors.js';
 import { centernetDetector } from './centernet.js';
 import type { Detector } from './detector.js';
 import { loadGraphModelFromFile, type LoadedGraph } from './load.js';
@@ -64,7 +64,7 @@ async function importAdapter(path: string): Promise<AdapterFactory> {
   try {
     mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
   } catch (err) {
-    throw new UserError(`adapter ${path} failed to load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+    throw new UserError(`adapter ${path} failed to load: ${oneLine(err)}`);
   }
   if (typeof mod.default !== 'function') throw new UserError(`adapter ${path} must default-export a function (graph) => Detector`);
   return mod.default as AdapterFactory;

@@ -9,7 +9,7 @@
 // sink afterwards; the new run starts at the frame asked for. Pausing a recorded file ends the run the same way
 // (a live source's frames in flight drain instead).
 import { concatMap, from, type Observable, type Subscription } from 'rxjs';
-import { UserError } from '../errors.js';
+import { oneLine, UserError } from '../errors.js';
 import { encodeImage } from '../render/index.js';
 import type { ExplainedFrame, Explainer, Frame, RenderOptions } from '../types.js';
 import { openDecoder, type Decoder, type DecodeResult, type SourceInfo } from '../video/index.js';
@@ -352,7 +352,7 @@ export class LivePipeline {
     }
     this.playingNow = false;
     this.steps = 0;
-    this.events.notice?.('error', err instanceof Error ? err.message.split('\n')[0]! : String(err));
+    this.events.notice?.('error', oneLine(err));
     this.events.state?.();
   }
 

@@ -1,7 +1,7 @@
 // Decodes a source into RGB24 frames, pulled one at a time by the consumer (see frame-sink.ts).
 import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
-import { UserError } from '../errors.js';
+import { oneLine, UserError } from '../errors.js';
 import type { Frame } from '../types.js';
 import { HeaderReader, LOG_ARGS, isErrorLevel, parseLogLine, pickErrorLine, showinfoTime, type LogLine } from './ffmpeg-log.js';
 import { FrameSink } from './frame-sink.js';
@@ -141,7 +141,7 @@ export async function openDecoder(input: string, opts: DecodeOptions = {}): Prom
     run = await startFfmpeg(command, onLine);
   } catch (err) {
     sink.destroy();
-    throw new UserError(`${input}: cannot start ffmpeg (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    throw new UserError(`${input}: cannot start ffmpeg (${oneLine(err)})`);
   }
   let exit: FfmpegExit | undefined;
   void run.exited.then((e) => {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import ffmpeg from 'fluent-ffmpeg';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, oneLine, UserError } from '../errors.js';
 import { checkOutputPath, removeQuietly, tempPathFor } from './atomic.js';
 import { trackTempFile } from './exit-cleanup.js';
 import { classifySource } from './source.js';
@@ -102,7 +102,7 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
   } catch (err) {
     forgetTemp();
     await removeQuietly(temp);
-    throw new Error(`cannot start ffmpeg for ${outPath}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    throw new Error(`cannot start ffmpeg for ${outPath}: ${oneLine(err)}`);
   }
   const stdin = run.proc.stdin!;
   let stdinError: Error | undefined;

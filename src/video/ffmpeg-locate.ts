@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
-import { UserError } from '../errors.js';
+import { oneLine, UserError } from '../errors.js';
 
 export type FfmpegSource = 'env' | 'path' | 'bundled';
 
@@ -115,6 +115,6 @@ function readVersion(path: string): string {
     const m = /version\s+(\S+)/.exec(out);
     return m?.[1] ?? 'unknown';
   } catch (err) {
-    throw new UserError(`${path} does not run (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    throw new UserError(`${path} does not run (${oneLine(err)})`);
   }
 }
