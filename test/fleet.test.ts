@@ -125,16 +125,19 @@ describe('fleet run on a real Redis', () => {
     const allow = [drives, out];
     const w1 = startWorker(allow);
     const w2 = startWorker(allow);
+    // A worker's line for a segment it completed ("done (n frames, s): segment id" or "skipped ...: segment id"),
+    // as opposed to its progress lines ("saliencam: segment id: n/total ...").
+    const finished = (log: string, id: string): boolean => log.split('\n').some((l) => /^saliencam fleet worker: (done|skipped)\b/.test(l) && l.includes(`: segment ${id}`));
     // Kill w1 in the middle of a segment (it has reported progress on one, not finished it).
     const midSegment = (): string | undefined => {
       const log = w1.log();
       const id = [...log.matchAll(/started segment (\S+)/g)].at(-1)?.[1];
-      return id && log.includes(`segment ${id}: `) && !log.includes(`: segment ${id}`) ? id : undefined;
+      return id && log.includes(`segment ${id}: `) && !finished(log, id) ? id : undefined;
     };
     const killedAt = await until('worker 1 mid-segment', async () => midSegment(), 240_000, 200);
     process.kill(w1.proc.pid!, 'SIGKILL');
     await w1.exited;
-    expect(w1.log()).not.toContain(`: segment ${killedAt}`);
+    expect(finished(w1.log(), killedAt)).toBe(false);
 
     // Redis goes away for a while and comes back; the surviving worker waits and carries on.
     await until('worker 2 busy', async () => /started segment/.test(w2.log()), 120_000);
