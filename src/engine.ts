@@ -132,7 +132,7 @@ export class Engine implements AuditableExplainer {
     if (this.disposed) throw new Error('engine disposed');
     const o: ExplainOptions = { ...this.defaults, ...overrides };
     if (overrides !== this.defaults) checkExplainOptions(o, this.detector);
-    const method = camMethod(o.method, o.polycamVariant);
+    const method = camMethod(o.method, o.methodParams);
     const layers = this.layersFor(method.multiLayer);
     if (method.multiLayer && layers.length < 2) throw new UserError(`${o.method} needs the model adapter to list polyLayers`);
     const d = this.detector;
@@ -183,6 +183,8 @@ export class Engine implements AuditableExplainer {
           model: d.name,
           backend: this.backend,
           method: o.method,
+          // A method's own parameters go on record beside it (only a method that has some).
+          ...(o.method in o.methodParams ? { methodParams: (o.methodParams as Record<string, Record<string, string | number | boolean>>)[o.method] } : {}),
           detections,
           saliency: maps.map((m) => ({
             label: m.label,

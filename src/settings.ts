@@ -2,13 +2,27 @@
 // choices and bounds, the WebSocket `set` command, the engine's checks, `hello`'s lists and the web app's
 // types (z.infer) all come from here, so a bad value gets the same one-line message wherever it is given.
 import { z } from 'zod';
-import { CAM_METHODS, type CamMethodName } from './saliency/methods/index.js';
+import { CAM_METHODS, METHOD_PARAM_SCHEMAS, type CamMethodName, type MethodParams, type MethodParamSchemas } from './saliency/methods/index.js';
 
-// The method names are the registry's keys (a new method is its file plus its registry row, nothing here).
-export { CAM_METHODS, type CamMethodName };
+// The method names and their parameters' schemas are the registry's (a new method is its file plus its
+// registry row, nothing here).
+export { CAM_METHODS, METHOD_PARAM_SCHEMAS, type CamMethodName, type MethodParams };
 export const COLORMAPS = ['turbo', 'jet', 'viridis', 'inferno'] as const;
-export const POLYCAM_VARIANTS = ['plus', 'minus', 'pm'] as const;
 export const VIEWS = ['blend', 'grid'] as const;
+
+type MethodParamsShape = { [N in keyof MethodParamSchemas]: z.ZodDefault<MethodParamSchemas[N]> };
+type MethodParamChangesShape = { [N in keyof MethodParamSchemas]: z.ZodOptional<MethodParamSchemas[N]> };
+const paramEntries = Object.entries(METHOD_PARAM_SCHEMAS) as [string, z.ZodObject][];
+
+/** Each method's own parameters, nested under the method (`methodParams.polycam.variant`), every one defaulted. */
+export const methodParamsSchema = z.strictObject(
+  Object.fromEntries(paramEntries.map(([name, p]) => [name, p.default(() => p.parse({}))])) as unknown as MethodParamsShape,
+);
+
+/** A change to some methods' parameters (the `set` command): a method left out keeps its parameters. */
+export const methodParamChangesSchema = z.strictObject(
+  Object.fromEntries(paramEntries.map(([name, p]) => [name, p.optional()])) as unknown as MethodParamChangesShape,
+);
 
 /** A class label (checked against the model's list where the model is known). */
 const className = z.string().min(1).max(64);
@@ -21,8 +35,8 @@ export const explainSchema = z.object({
   minScore: z.number().min(0).max(1).default(0.3),
   /** One map per detection instead of one per class. */
   perDetection: z.boolean().default(false),
-  /** PolyCAM variant (`polycam` only). */
-  polycamVariant: z.enum(POLYCAM_VARIANTS).default('plus'),
+  /** The parameters of each method that has some (only those of `method` are used). */
+  methodParams: methodParamsSchema.default(() => methodParamsSchema.parse({})),
   /** Explain at most this many targets, highest-scoring first (benchmarks; default unlimited). */
   maxTargets: z.number().int().min(0).optional(),
 });
@@ -41,11 +55,54 @@ export const renderSchema = z.object({
 
 /** What a dashboard viewer may change (the `set` command); applies to the next frame or the paused one. */
 export const dashboardSchema = z.object({
-  ...explainSchema.pick({ method: true, perDetection: true }).shape,
+  ...explainSchema.pick({ method: true, methodParams: true, perDetection: true }).shape,
   ...renderSchema.pick({ colormap: true, alpha: true, view: true, boxes: true }).shape,
   /** Classes neither shown nor explained (empty = every class). */
   hiddenClasses: z.array(className).max(1000).default([]),
 });
+
+/** Integrated Gradients: the pixel-level reference an audit may compare the CAMs with. */
+export const IG = 'ig';
+export type AuditMethod = CamMethodName | typeof IG;
+export const AUDIT_METHODS = [...CAM_METHODS, IG] as [AuditMethod, ...AuditMethod[]];
+/** What an audit compares when no methods are given: the methods cheap enough for a whole drive. */
+const DEFAULT_AUDIT_METHOD_LIST: AuditMethod[] = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'xpolycam'];
+export const PERTURB_BASELINES = ['blur', 'mean', 'black'] as const;
+export const IG_BASELINES = ['blur', 'black'] as const;
+
+/**
+ * The audit's own settings (`saliencam audit`'s flags, a fleet job's audit part), with defaults and bounds;
+ * what to explain (classes, score, method parameters) is the explain schema's. `.describe()` is the flag's help.
+ */
+export const auditSchema = z.object({
+  every: z.number().int().min(1).max(1e6).default(10).describe('audit every N-th frame'),
+  start: z.number().min(0).max(1e7).optional().describe('seconds into the source to start at'),
+  duration: z.number().min(0.001).max(1e7).optional().describe('seconds to audit from the start'),
+  maxFrames: z.number().int().min(1).max(1e7).optional().describe('stop after N sampled frames'),
+  methods: z
+    .array(z.enum(AUDIT_METHODS))
+    .min(1, 'the audit needs at least one method')
+    .refine((m) => new Set(m).size === m.length, { message: 'a method is listed twice' })
+    .default(() => [...DEFAULT_AUDIT_METHOD_LIST])
+    .describe(`comma-separated: ${DEFAULT_AUDIT_METHOD_LIST.join(',')} (default), polycam, ig`),
+  steps: z.number().int().min(2).max(1000).default(20).describe('deletion/insertion steps (curves have n + 1 points)'),
+  samples: z.number().int().min(0).max(1000).default(8).describe('max-sensitivity: noisy copies per map (0 = skip the metric)'),
+  radius: z.number().min(0).max(1).default(0.02).describe('max-sensitivity: noise radius as a share of 0-255'),
+  baseline: z.enum(PERTURB_BASELINES).default('blur').describe('what deleted pixels become / insertion starts from'),
+  randomMaps: z.number().int().min(1).max(100).default(3).describe('random maps per detection for the baseline row'),
+  igSteps: z.number().int().min(1).max(1000).default(50).describe('Integrated Gradients path steps (method ig)'),
+  igBaseline: z.enum(IG_BASELINES).default('blur').describe('Integrated Gradients baseline image'),
+  gallery: z.number().int().min(0).max(200).default(12).describe('worst-frame thumbnails in the report'),
+});
+
+export type AuditOptions = z.infer<typeof auditSchema>;
+export const DEFAULT_AUDIT: AuditOptions = auditSchema.parse({});
+export const DEFAULT_AUDIT_METHODS: readonly AuditMethod[] = DEFAULT_AUDIT.methods;
+
+/** A schema's fields without their defaults, every one required: data that must be complete (a fleet job). */
+export function withoutDefaults<S extends z.ZodRawShape>(shape: S): { [K in keyof S]: S[K] extends z.ZodDefault<infer T> ? T : S[K] } {
+  return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, v instanceof z.ZodDefault ? v.unwrap() : v])) as never;
+}
 
 type Changes<S extends z.ZodRawShape> = { [K in keyof S]: z.ZodOptional<S[K] extends z.ZodDefault<infer T> ? T : S[K]> };
 
@@ -68,15 +125,67 @@ export function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/** The flag of a method's parameter: the method's name, then the parameter's (`polycam`, `variant` → `--polycam-variant`). */
+export function methodParamFlag(method: string, param: string): string {
+  return `--${method.replace(/[^a-z0-9]+/gi, '')}${flagName(param).slice(1)}`;
+}
+
+/** The key a method's parameter has as a flag attribute and in flat records (`polycam`, `variant` → `polycamVariant`). */
+export function methodParamKey(method: string, param: string): string {
+  return methodParamFlag(method, param).slice(2).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The flag a setting's path is given by: method parameters go by their own flags (`methodParams.polycam.variant` → `--polycam-variant`). */
+export function flagOfPath(path: readonly PropertyKey[]): string {
+  const keys = path.map(String);
+  if (keys[0] === 'methodParams' && keys.length >= 3) return methodParamFlag(keys[1]!, keys[2]!);
+  return flagName(keys[0] === 'methodParams' ? keys.join('.') : keys.filter((k) => !/^\d+$/.test(k)).join('.'));
+}
+
 /** One line for the first problem zod found, naming the setting as a flag: `--alpha: too big: expected ≤1`. */
 export function settingsIssue(error: z.ZodError): string {
   const issue = error.issues[0];
-  const key = issue?.path.map(String).join('.') ?? '';
-  return `${key ? `${flagName(key)}: ` : ''}${issue?.message ?? 'invalid setting'}`;
+  const path = issue?.path ?? [];
+  return `${path.length ? `${flagOfPath(path)}: ` : ''}${issue?.message ?? 'invalid setting'}`;
+}
+
+/** Parses settings, or throws the one-line message of their first problem (`--steps: Too small: ...`) as `fail` makes it. */
+export function parseSettings<T extends z.ZodType>(schema: T, value: unknown, fail: (message: string) => Error): z.output<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw fail(settingsIssue(r.error));
+  return r.data;
 }
 
 /** The bounds of a numeric setting, for parsers that check before zod sees the value. */
-export function boundsOf(s: z.ZodNumber | z.ZodDefault<z.ZodNumber>): { min: number; max: number } {
-  const n = (s instanceof z.ZodDefault ? s.unwrap() : s) as z.ZodNumber;
-  return { min: n.minValue ?? -Infinity, max: n.maxValue ?? Infinity };
+export function boundsOf(s: z.ZodType): { min: number; max: number; integer: boolean } {
+  let n: z.ZodType = s;
+  while (n instanceof z.ZodDefault || n instanceof z.ZodOptional) n = n.unwrap() as z.ZodType;
+  if (!(n instanceof z.ZodNumber)) throw new Error('boundsOf: not a number setting');
+  return { min: n.minValue ?? -Infinity, max: n.maxValue ?? Infinity, integer: n.isInt };
+}
+
+/** What `hello` tells a dashboard about each method's parameters: enough to offer them (choices or bounds, default). */
+export interface MethodParamInfo {
+  description?: string;
+  default: string | number | boolean;
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+}
+
+export function methodParamInfo(): Record<string, Record<string, MethodParamInfo>> {
+  return Object.fromEntries(
+    paramEntries.map(([method, p]) => {
+      const defaults = p.parse({}) as Record<string, string | number | boolean>;
+      const params = Object.entries(p.shape).map(([key, field]) => {
+        let inner = field as z.ZodType;
+        while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+        const info: MethodParamInfo = { default: defaults[key]!, ...(field.description ? { description: field.description } : {}) };
+        if (inner instanceof z.ZodEnum) info.choices = inner.options as string[];
+        if (inner instanceof z.ZodNumber) Object.assign(info, { min: inner.minValue ?? undefined, max: inner.maxValue ?? undefined });
+        return [key, info];
+      });
+      return [method, Object.fromEntries(params)];
+    }),
+  );
 }

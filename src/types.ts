@@ -76,6 +76,8 @@ export interface ExplainRecord {
   model: string;
   backend: string;
   method: CamMethodName;
+  /** The method's own parameters (`methodParams[method]` of the settings), for a method that has some. */
+  methodParams?: Record<string, string | number | boolean>;
   detections: Detection[];
   saliency: SaliencyStats[];
   timing: Timing;

@@ -67,7 +67,7 @@ export function detectionExplainer(
   engine: AuditableExplainer,
   method: CamMethodName,
   target: Detection,
-  options: Pick<ExplainOptions, 'minScore' | 'polycamVariant'>,
+  options: Pick<ExplainOptions, 'minScore' | 'methodParams'>,
   mapSize: { width: number; height: number },
   frame: Pick<Frame, 'index' | 'time'>,
   signal?: AbortSignal,
@@ -77,7 +77,7 @@ export function detectionExplainer(
     await checkpoint(signal);
     const ex = await engine.explain(
       { index: frame.index, time: frame.time, width, height, rgb },
-      { method, perDetection: true, classes: [target.label], minScore, polycamVariant: options.polycamVariant },
+      { method, perDetection: true, classes: [target.label], minScore, methodParams: options.methodParams },
     );
     const j = matchDetection(ex.detections, target);
     const map = ex.maps.find((m) => m.detectionIndex === j);

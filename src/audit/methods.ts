@@ -1,13 +1,9 @@
 // The methods an audit can compare: every CAM plus Integrated Gradients as a pixel-level reference.
 import { UserError } from '../errors.js';
-import { CAM_METHODS, type CamMethodName } from '../types.js';
+import { AUDIT_METHODS, CAM_METHODS, DEFAULT_AUDIT_METHODS, IG, type AuditMethod, type CamMethodName } from '../settings.js';
 
-export const IG = 'ig';
-export const AUDIT_METHODS = [...CAM_METHODS, IG] as const;
-export type AuditMethod = CamMethodName | typeof IG;
-
-/** What `saliencam audit` compares when --methods is not given: the methods cheap enough for a whole drive. */
-export const DEFAULT_AUDIT_METHODS: readonly AuditMethod[] = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'xpolycam'];
+// The names and the default list are the settings schema's (auditSchema.methods).
+export { AUDIT_METHODS, DEFAULT_AUDIT_METHODS, IG, type AuditMethod };
 
 /** Methods whose single map costs many forward passes: max-sensitivity would multiply that by --samples. */
 export const SLOW_METHODS: readonly AuditMethod[] = ['polycam', IG];

@@ -2,8 +2,10 @@
 // against random maps (deletion/insertion, pointing, max-sensitivity, temporal stability) and gathers the
 // report's data. The CLI (src/cli/audit.ts) only parses flags, shows progress and writes the files.
 import { basename } from 'node:path';
+import { z } from 'zod';
 import { UserError } from '../errors.js';
-import type { AuditableExplainer, Detection, Frame, SaliencyMap, ScoredDetection } from '../types.js';
+import { auditSchema, DEFAULT_AUDIT, DEFAULT_EXPLAIN, explainSchema, methodParamKey, parseSettings, withoutDefaults, type AuditOptions } from '../settings.js';
+import type { AuditableExplainer, Detection, ExplainOptions, Frame, SaliencyMap, ScoredDetection } from '../types.js';
 import { openDecoder, type SourceInfo } from '../video/index.js';
 import { auditDetection } from './detection.js';
 import { AuditAborted, checkpoint, detectionExplainer, engineDetectBatch, igMap, matchDetection } from './engine-bridge.js';
@@ -31,7 +33,8 @@ export interface AuditRunOptions {
   classes: string[];
   /** Detections below this score are not audited. */
   minScore: number;
-  polycamVariant: 'plus' | 'minus' | 'pm';
+  /** Each method's own parameters (the settings schema's `methodParams`). */
+  methodParams: ExplainOptions['methodParams'];
   /**
    * Threshold of the detector runs on perturbed copies. Low, so a falling score is tracked down instead of
    * dropping off a cliff at --min-score (never above minScore).
@@ -40,7 +43,7 @@ export interface AuditRunOptions {
   /** Compute max-sensitivity (settings.sensitivitySamples re-explanations per map; skipped for SLOW_METHODS). */
   sensitivity: boolean;
   igSteps: number;
-  igBaseline: 'blur' | 'black';
+  igBaseline: AuditOptions['igBaseline'];
   /** Worst (frame, method) thumbnails kept for the report. */
   gallerySize: number;
   thumbnailWidth: number;
@@ -51,18 +54,37 @@ export interface AuditRunOptions {
   title?: string;
 }
 
+// Defaults and bounds of what the audit's flags set are the settings schema's (auditSchema, explainSchema).
 export const DEFAULT_RUN_OPTIONS: Readonly<Omit<AuditRunOptions, 'methods'>> = Object.freeze({
-  every: 10,
+  every: DEFAULT_AUDIT.every,
   classes: [],
-  minScore: 0.3,
-  polycamVariant: 'plus',
+  minScore: DEFAULT_EXPLAIN.minScore,
+  methodParams: DEFAULT_EXPLAIN.methodParams,
   rescoreThreshold: 0.05,
   sensitivity: true,
-  igSteps: 50,
-  igBaseline: 'blur',
-  gallerySize: 12,
+  igSteps: DEFAULT_AUDIT.igSteps,
+  igBaseline: DEFAULT_AUDIT.igBaseline,
+  gallerySize: DEFAULT_AUDIT.gallery,
   thumbnailWidth: 480,
   settings: {},
+});
+
+/** The run options' checks: the audit settings' and explain settings' own fields (same bounds, same one-line messages). */
+const a = withoutDefaults(auditSchema.shape);
+const runOptionsSchema = z.object({
+  methods: a.methods,
+  every: a.every,
+  start: a.start,
+  duration: a.duration,
+  maxFrames: a.maxFrames,
+  igSteps: a.igSteps,
+  igBaseline: a.igBaseline,
+  gallerySize: a.gallery,
+  classes: explainSchema.shape.classes,
+  minScore: explainSchema.shape.minScore,
+  methodParams: explainSchema.shape.methodParams,
+  thumbnailWidth: z.number().int().min(16).max(8192),
+  rescoreThreshold: z.number().gt(0).max(1),
 });
 
 export interface AuditProgress {
@@ -102,23 +124,39 @@ export interface AuditRunResult {
 /** Checks every option up front, so a bad value fails before anything is decoded. */
 export function resolveRunOptions(partial: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'>): AuditRunOptions & { settings: AuditSettings } {
   const o = { ...DEFAULT_RUN_OPTIONS, ...partial };
-  const int = (v: number | undefined, name: string, min: number): void => {
-    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new UserError(`${name} must be an integer >= ${min}, got ${v}`);
+  const checked = parseSettings(runOptionsSchema, o, (m) => new UserError(m));
+  return { ...o, ...checked, settings: resolveAuditSettings(o.settings) } as AuditRunOptions & { settings: AuditSettings };
+}
+
+/** The parameters of the audited methods that have some, for the report's settings (`polycamVariant: 'plus'`). */
+function methodParamsOnRecord(methods: readonly AuditMethod[], params: ExplainOptions['methodParams']): Record<string, string | number | boolean> {
+  const entries = Object.entries(params as Record<string, Record<string, string | number | boolean>>)
+    .filter(([m]) => (methods as readonly string[]).includes(m))
+    .flatMap(([m, p]) => Object.entries(p).map(([k, v]) => [methodParamKey(m, k), v] as const));
+  return Object.fromEntries(entries);
+}
+
+/** The run options an audit's settings (its flags, a fleet job's audit part) stand for. */
+export function auditRunOptions(a: AuditOptions): Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'> {
+  return {
+    methods: a.methods,
+    every: a.every,
+    ...(a.start !== undefined ? { start: a.start } : {}),
+    ...(a.duration !== undefined ? { duration: a.duration } : {}),
+    ...(a.maxFrames !== undefined ? { maxFrames: a.maxFrames } : {}),
+    sensitivity: a.samples > 0,
+    igSteps: a.igSteps,
+    igBaseline: a.igBaseline,
+    gallerySize: a.gallery,
+    settings: {
+      steps: a.steps,
+      deletionBaseline: a.baseline,
+      insertionBaseline: a.baseline,
+      // samples 0 turns the metric off (settings.extra says so); the settings keep their checked defaults.
+      ...(a.samples > 0 ? { sensitivitySamples: a.samples, sensitivityRadius: a.radius } : {}),
+      randomSeeds: Array.from({ length: a.randomMaps }, (_, i) => i + 1),
+    },
   };
-  int(o.every, '--every', 1);
-  int(o.maxFrames, '--max-frames', 1);
-  int(o.igSteps, 'IG steps', 1);
-  int(o.gallerySize, 'gallery size', 0);
-  int(o.thumbnailWidth, 'thumbnail width', 16);
-  if (o.start !== undefined && !(o.start >= 0)) throw new UserError(`--start must be >= 0, got ${o.start}`);
-  if (o.duration !== undefined && !(o.duration > 0)) throw new UserError(`--duration must be > 0, got ${o.duration}`);
-  if (!(o.minScore >= 0 && o.minScore <= 1)) throw new UserError(`--min-score must be between 0 and 1, got ${o.minScore}`);
-  if (!(o.rescoreThreshold > 0 && o.rescoreThreshold <= 1)) throw new UserError(`rescore threshold must be in (0, 1], got ${o.rescoreThreshold}`);
-  if (o.igBaseline !== 'blur' && o.igBaseline !== 'black') throw new UserError(`IG baseline must be blur or black, got ${String(o.igBaseline)}`);
-  if (o.methods.length === 0) throw new UserError('the audit needs at least one method');
-  if (new Set(o.methods).size !== o.methods.length) throw new UserError(`a method is listed twice: ${o.methods.join(', ')}`);
-  for (const m of o.methods) if (!isCamMethod(m) && m !== IG) throw new UserError(`unknown audit method '${String(m)}'`);
-  return { ...o, settings: resolveAuditSettings(o.settings) };
 }
 
 /** Sampled frames to expect, from the probed frame count (undefined when the source does not say). */
@@ -146,7 +184,7 @@ export async function runAudit(
   const camMethods = methods.filter(isCamMethod);
   const firstCam = camMethods[0];
   // Same checks as explain (class names against the model), before any frame is decoded.
-  engine.checkOptions({ ...engine.defaults, method: firstCam ?? 'xgradcam', classes: o.classes, minScore: o.minScore, perDetection: true, polycamVariant: o.polycamVariant });
+  engine.checkOptions({ ...engine.defaults, method: firstCam ?? 'xgradcam', classes: o.classes, minScore: o.minScore, perDetection: true, methodParams: o.methodParams });
   if (methods.includes('polycam') && engine.batchLimit === 1) {
     throw new UserError(`polycam cannot run on model ${engine.model}: its graph takes one image per forward pass and PolyCAM scores batches of masked inputs`);
   }
@@ -203,7 +241,7 @@ export async function runAudit(
     for (const m of camMethods) {
       await checkpoint(signal);
       const t0 = performance.now();
-      const ex = await engine.explain(frame, { method: m, perDetection: true, classes: o.classes, minScore: o.minScore, polycamVariant: o.polycamVariant });
+      const ex = await engine.explain(frame, { method: m, perDetection: true, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams });
       const ms = performance.now() - t0;
       camMaps.set(m, found.map((d) => ex.maps.find((map) => map.detectionIndex === matchDetection(ex.detections, d))));
       if (ex.maps.length) camMs.set(m, ms / ex.maps.length);
@@ -324,7 +362,7 @@ export async function runAudit(
     matchIou: 0.5,
     maxSensitivity: o.sensitivity ? (skipped.length ? `on (not for ${skipped.join(', ')})` : 'on') : 'off',
     ...(methods.includes(IG) ? { igSteps: o.igSteps, igBaseline: o.igBaseline } : {}),
-    ...(methods.includes('polycam') ? { polycamVariant: o.polycamVariant } : {}),
+    ...methodParamsOnRecord(methods, o.methodParams),
     ...s.extra,
   };
   const data: AuditReportData = {

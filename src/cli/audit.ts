@@ -1,11 +1,11 @@
 // `saliencam audit <source>`: how faithful is each saliency method on this drive? Samples frames, explains
 // every detection with each method, scores the maps against random maps and writes an HTML report and JSON.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { aggregate } from '../audit/aggregate.js';
-import { DEFAULT_AUDIT_METHODS, IG, parseAuditMethods, type AuditMethod } from '../audit/methods.js';
-import { resolveRunOptions, runAudit, type AuditProgress, type AuditRunOptions } from '../audit/run.js';
-import type { AuditReportData, PerturbBaseline, Spread } from '../audit/types.js';
+import { IG } from '../audit/methods.js';
+import { auditRunOptions, resolveRunOptions, runAudit, type AuditProgress, type AuditRunOptions } from '../audit/run.js';
+import type { AuditReportData, Spread } from '../audit/types.js';
 import { writeAuditJson, writeAuditReport } from '../audit/write.js';
 import { Engine } from '../engine.js';
 import { EXIT, UserError } from '../errors.js';
@@ -13,38 +13,23 @@ import { checkOutputPath, probeSource } from '../video/index.js';
 import { createProgress, type ProgressUpdate } from './progress.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
-import { addModelOptions, classList, engineOptions, numberIn, type ModelFlags } from './options.js';
+import { auditSchema, explainSchema, parseSettings, type AuditOptions } from '../settings.js';
+import { addMethodParamOptions, addModelOptions, auditMethodList, classList, engineOptions, methodParamsFromFlags, schemaOption, type ModelFlags } from './options.js';
 
-interface Flags extends ModelFlags {
+interface Flags extends ModelFlags, Partial<AuditOptions> {
   report?: string;
   json?: string;
-  every: number;
-  start?: number;
-  duration?: number;
-  maxFrames?: number;
-  methods: AuditMethod[];
-  steps: number;
-  samples: number;
-  radius: number;
-  baseline: PerturbBaseline;
-  randomMaps: number;
-  igSteps: number;
-  igBaseline: 'blur' | 'black';
-  gallery: number;
   classes?: string[];
   minScore: number;
-  polycamVariant: 'plus' | 'minus' | 'pm';
   title?: string;
   quiet?: boolean;
   topic?: string;
 }
 
-function methodList(value: string): AuditMethod[] {
-  try {
-    return parseAuditMethods(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
+/** The audit's settings from its flags, checked against the schema (bad values: the same one line as everywhere). */
+function auditSettings(flags: Flags): AuditOptions {
+  const given = Object.fromEntries(Object.keys(auditSchema.shape).flatMap((k) => (flags[k as keyof Flags] !== undefined ? [[k, flags[k as keyof Flags]]] : [])));
+  return parseSettings(auditSchema, given, (m) => new UserError(m));
 }
 
 export function auditCommand(): Command {
@@ -52,23 +37,16 @@ export function auditCommand(): Command {
     .description('score how faithful each saliency method is on a drive: HTML report + JSON')
     .argument('<source>', 'a video file or .mcap recording (or image, image pattern, URL, - for stdin)')
     .option('--report <file>', 'write the self-contained HTML report')
-    .option('--json <file>', 'write the numbers as JSON')
-    .option('--every <n>', 'audit every N-th frame', numberIn('--every', 1, 1e6, true), 10)
-    .option('--start <s>', 'seconds into the source to start at', numberIn('--start', 0, 1e7))
-    .option('--duration <s>', 'seconds to audit from the start', numberIn('--duration', 0.001, 1e7))
-    .option('--max-frames <n>', 'stop after N sampled frames', numberIn('--max-frames', 1, 1e7, true))
-    .option('--methods <list>', `comma-separated: ${DEFAULT_AUDIT_METHODS.join(',')} (default), polycam, ig`, methodList, [...DEFAULT_AUDIT_METHODS])
-    .option('--steps <n>', 'deletion/insertion steps (curves have n + 1 points)', numberIn('--steps', 2, 1000, true), 20)
-    .option('--samples <n>', 'max-sensitivity: noisy copies per map (0 = skip the metric)', numberIn('--samples', 0, 1000, true), 8)
-    .option('--radius <r>', 'max-sensitivity: noise radius as a share of 0-255', numberIn('--radius', 0, 1), 0.02)
-    .addOption(new Option('--baseline <b>', 'what deleted pixels become / insertion starts from').choices(['blur', 'mean', 'black']).default('blur'))
-    .option('--random-maps <n>', 'random maps per detection for the baseline row', numberIn('--random-maps', 1, 100, true), 3)
-    .option('--ig-steps <n>', 'Integrated Gradients path steps (method ig)', numberIn('--ig-steps', 1, 1000, true), 50)
-    .addOption(new Option('--ig-baseline <b>', 'Integrated Gradients baseline image').choices(['blur', 'black']).default('blur'))
-    .option('--gallery <n>', 'worst-frame thumbnails in the report', numberIn('--gallery', 0, 200, true), 12)
+    .option('--json <file>', 'write the numbers as JSON');
+  // The audit's own flags: choices, bounds, defaults and help from the settings schema (auditSchema).
+  for (const [key, schema] of Object.entries(auditSchema.shape)) {
+    // A method list reads as "a,b,c" and names an unknown or repeated method itself.
+    cmd.addOption(key === 'methods' ? new Option('--methods <list>', schema.description).argParser(auditMethodList) : schemaOption(key, schema));
+  }
+  cmd
     .option('--classes <list>', 'comma-separated class labels to audit (default: every detected class)', classList)
-    .option('--min-score <s>', 'detections below this score are not audited, 0..1', numberIn('--min-score', 0, 1), 0.3)
-    .addOption(new Option('--polycam-variant <v>', 'PolyCAM variant (method polycam)').choices(['plus', 'minus', 'pm']).default('plus'))
+    .addOption(schemaOption('minScore', explainSchema.shape.minScore, { description: 'detections below this score are not audited, 0..1' }));
+  addMethodParamOptions(cmd)
     .option('--title <text>', 'report title')
     .option('-q, --quiet', 'no progress and no summary; warnings and errors only')
     // A subcommand does not inherit the program's output settings: keep flag errors to one 'saliencam:' line.
@@ -79,28 +57,13 @@ export function auditCommand(): Command {
     const source = sourceWithTopic(sourceArg, flags.topic);
     if (!flags.report && !flags.json) throw new UserError('audit: give --report <file.html> and/or --json <file.json>');
     if (flags.report && flags.json && resolve(flags.report) === resolve(flags.json)) throw new UserError('--report and --json must be different files');
+    const a = auditSettings(flags);
     const options: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'> = {
-      methods: flags.methods,
-      every: flags.every,
-      ...(flags.start !== undefined ? { start: flags.start } : {}),
-      ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
-      ...(flags.maxFrames !== undefined ? { maxFrames: flags.maxFrames } : {}),
+      ...auditRunOptions(a),
       classes: flags.classes ?? [],
       minScore: flags.minScore,
-      polycamVariant: flags.polycamVariant,
-      sensitivity: flags.samples > 0,
-      igSteps: flags.igSteps,
-      igBaseline: flags.igBaseline,
-      gallerySize: flags.gallery,
+      methodParams: methodParamsFromFlags(flags),
       ...(flags.title ? { title: flags.title } : {}),
-      settings: {
-        steps: flags.steps,
-        deletionBaseline: flags.baseline,
-        insertionBaseline: flags.baseline,
-        // --samples 0 turns the metric off (settings.extra says so); the settings keep their checked defaults.
-        ...(flags.samples > 0 ? { sensitivitySamples: flags.samples, sensitivityRadius: flags.radius } : {}),
-        randomSeeds: Array.from({ length: flags.randomMaps }, (_, i) => i + 1),
-      },
     };
     // Everything that can be wrong with the command line fails here, before the model loads.
     resolveRunOptions(options);
@@ -110,8 +73,8 @@ export function auditCommand(): Command {
 
     const progress = createProgress('audit', { quiet: Boolean(flags.quiet), unit: 'sampled frames', lineEachUnit: true });
     const warn = (msg: string): void => progress.log(msg);
-    if (flags.methods.includes('polycam')) warn('polycam runs one forward pass per feature channel (hundreds per frame): expect minutes per frame; --every / --max-frames bound the work');
-    if (flags.methods.includes(IG)) warn(`ig runs ${flags.igSteps} gradient passes through the whole model per detection: expect minutes per detection on a CPU backend`);
+    if (a.methods.includes('polycam')) warn('polycam runs one forward pass per feature channel (hundreds per frame): expect minutes per frame; --every / --max-frames bound the work');
+    if (a.methods.includes(IG)) warn(`ig runs ${a.igSteps} gradient passes through the whole model per detection: expect minutes per detection on a CPU backend`);
 
     const controller = new AbortController();
     const release = onInterrupt(() => {

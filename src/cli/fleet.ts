@@ -1,6 +1,6 @@
 // `saliencam fleet add|worker|status|report`: many drives on many machines through BullMQ on Redis
 // (README: Fleet runs). The work itself is in src/fleet/.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { EXIT, UserError } from '../errors.js';
 import { addDrives } from '../fleet/add.js';
@@ -10,9 +10,10 @@ import { writeFleetReport } from '../fleet/report.js';
 import { fleetSettingsSchema, type FleetSettings } from '../fleet/settings.js';
 import { fleetStatus, statusText, withQueue } from '../fleet/status.js';
 import { runWorker } from '../fleet/worker.js';
-import { DEFAULT_AUDIT_METHODS, parseAuditMethods } from '../audit/methods.js';
+import type { AuditMethod } from '../audit/methods.js';
+import { auditSchema, parseSettings } from '../settings.js';
 import { checkOutputPath } from '../video/index.js';
-import { addExplainOptions, addRenderOptions, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
+import { addExplainOptions, addRenderOptions, auditMethodList, methodParamsFromFlags, numberIn, renderOptions, schemaOption, type ExplainFlags, type RenderFlags } from './options.js';
 
 const OUTPUT = { writeErr: (s: string) => process.stderr.write(s.startsWith('error:') ? `saliencam: ${s}` : s) };
 const redisOption = (cmd: Command): Command => cmd.requiredOption('--redis <url>', 'Redis URL, redis://[:password@]host:port[/db] (rediss:// for TLS)');
@@ -24,11 +25,22 @@ interface AddFlags extends ExplainFlags, RenderFlags {
   audit?: boolean;
   segment: number;
   every: number;
-  auditEvery: number;
-  methods: string;
-  steps: number;
-  samples: number;
-  randomMaps: number;
+  auditEvery?: number;
+  methods?: AuditMethod[];
+  steps?: number;
+  samples?: number;
+  randomMaps?: number;
+}
+
+/** `fleet add`'s audit flags: the audit schema's own (auditSchema), `--every` spelled `--audit-every` beside export's. */
+function addAuditOptions(cmd: Command): Command {
+  const a = auditSchema.shape;
+  return cmd
+    .addOption(schemaOption('every', a.every, { flag: '--audit-every', description: 'audit: every n-th frame' }))
+    .addOption(new Option('--methods <list>', `audit: ${a.methods.description}`).argParser(auditMethodList))
+    .addOption(schemaOption('steps', a.steps, { description: 'audit: deletion/insertion steps' }))
+    .addOption(schemaOption('samples', a.samples, { description: 'audit: max-sensitivity samples (0 = skip)' }))
+    .addOption(schemaOption('randomMaps', a.randomMaps, { description: 'audit: random maps per detection' }));
 }
 
 function addCommand(): Command {
@@ -39,12 +51,8 @@ function addCommand(): Command {
     .option('--export', 'annotated clip + NDJSON sidecar per drive (the default when neither is given)')
     .option('--audit', 'faithfulness audit per drive (HTML + JSON)')
     .option('--segment <s>', 'seconds of drive per job', numberIn('--segment', 0.01, 86400), 60)
-    .option('--every <n>', 'export: explain every n-th frame, reuse the last maps in between', numberIn('--every', 1, 10000, true), 1)
-    .option('--audit-every <n>', 'audit: every n-th frame', numberIn('--audit-every', 1, 1e6, true), 10)
-    .option('--methods <list>', 'audit: comma-separated methods (polycam, ig also)', DEFAULT_AUDIT_METHODS.join(','))
-    .option('--steps <n>', 'audit: deletion/insertion steps', numberIn('--steps', 2, 1000, true), 20)
-    .option('--samples <n>', 'audit: max-sensitivity samples (0 = skip)', numberIn('--samples', 0, 1000, true), 8)
-    .option('--random-maps <n>', 'audit: random maps per detection', numberIn('--random-maps', 1, 100, true), 3);
+    .option('--every <n>', 'export: explain every n-th frame, reuse the last maps in between', numberIn('--every', 1, 10000, true), 1);
+  addAuditOptions(cmd);
   addExplainOptions(cmd);
   addRenderOptions(cmd);
   return cmd.action(async (drives: string[], f: AddFlags) => {
@@ -77,17 +85,14 @@ function fleetSettings(f: AddFlags): FleetSettings {
     classes: f.classes ?? [],
     minScore: f.minScore,
     perDetection: Boolean(f.perDetection),
-    polycamVariant: f.polycamVariant,
+    methodParams: methodParamsFromFlags(f),
   };
   let audit: FleetSettings['audit'];
   if (f.audit) {
-    let methods: string[];
-    try {
-      methods = parseAuditMethods(f.methods);
-    } catch (err) {
-      throw new UserError(`--methods: ${(err as Error).message}`);
-    }
-    audit = { every: f.auditEvery, methods, steps: f.steps, samples: f.samples, randomMaps: f.randomMaps };
+    const given = { every: f.auditEvery, methods: f.methods, steps: f.steps, samples: f.samples, randomMaps: f.randomMaps };
+    // The flags' defaults are the audit schema's: parse fills in what was not given, then the job takes its part.
+    const a = parseSettings(auditSchema, Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)), (m) => new UserError(m));
+    audit = { every: a.every, methods: a.methods, steps: a.steps, samples: a.samples, randomMaps: a.randomMaps };
     checkAuditSettings(audit, explain);
   }
   const parsed = fleetSettingsSchema.safeParse({

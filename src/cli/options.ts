@@ -2,7 +2,10 @@
 // (exit 2) from commander before any model is loaded.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BACKENDS, type BackendChoice } from '../model/backend.js';
-import { boundsOf, CAM_METHODS, DEFAULT_EXPLAIN, DEFAULT_RENDER, COLORMAPS, explainSchema, POLYCAM_VARIANTS, renderSchema, VIEWS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from '../settings.js';
+import { z } from 'zod';
+import { boundsOf, CAM_METHODS, DEFAULT_EXPLAIN, DEFAULT_RENDER, COLORMAPS, explainSchema, flagName, METHOD_PARAM_SCHEMAS, methodParamFlag, methodParamsSchema, parseSettings, renderSchema, VIEWS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from '../settings.js';
+import { UserError } from '../errors.js';
+import { parseAuditMethods, type AuditMethod } from '../audit/methods.js';
 import type { EngineOptions } from '../engine.js';
 
 export function numberIn(name: string, min: number, max: number, integer = false) {
@@ -16,15 +19,68 @@ export function numberIn(name: string, min: number, max: number, integer = false
 }
 
 /** A numeric flag bounded by its setting's schema. */
-function schemaNumber(name: string, schema: Parameters<typeof boundsOf>[0]) {
-  const { min, max } = boundsOf(schema);
-  return numberIn(name, min, max);
+function schemaNumber(name: string, schema: z.ZodType) {
+  const { min, max, integer } = boundsOf(schema);
+  return numberIn(name, min, max, integer);
+}
+
+/**
+ * A flag made from a setting's schema: its choices (enum), bounds (number) or switch (boolean), its default and
+ * its help (`.describe()`), so the flag and the schema cannot disagree. `key` names the flag (`maxFrames` →
+ * `--max-frames`) unless `flag` is given.
+ */
+export function schemaOption(key: string, schema: z.ZodType, o: { flag?: string; description?: string } = {}): Option {
+  const flag = o.flag ?? flagName(key);
+  let inner = schema;
+  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+  const description = o.description ?? schema.description ?? '';
+  const parsed = schema.safeParse(undefined);
+  const fallback = parsed.success ? (parsed.data as unknown) : undefined;
+  let option: Option;
+  if (inner instanceof z.ZodBoolean) return new Option(flag, description);
+  if (inner instanceof z.ZodEnum) option = new Option(`${flag} <v>`, description).choices(inner.options as string[]);
+  else if (inner instanceof z.ZodNumber) option = new Option(`${flag} <n>`, description).argParser(schemaNumber(flag, inner));
+  else throw new Error(`schemaOption: no flag form for ${key}`);
+  // Arrays and objects get their defaults from the schema when parsed; a flag shows plain defaults only.
+  return fallback !== undefined && typeof fallback !== 'object' ? option.default(fallback) : option;
+}
+
+/** The flags of every method's parameters (`--polycam-variant`), from the registry rows' schemas, with the keys they land on. */
+export const METHOD_PARAM_OPTIONS = Object.entries(METHOD_PARAM_SCHEMAS as Record<string, z.ZodObject>).flatMap(([method, params]) =>
+  Object.entries(params.shape).map(([param, schema]) => {
+    const option = schemaOption(param, schema as z.ZodType, { flag: methodParamFlag(method, param) });
+    return { method, param, option, attribute: option.attributeName() };
+  }),
+);
+
+export function addMethodParamOptions(cmd: Command): Command {
+  for (const { option } of METHOD_PARAM_OPTIONS) cmd.addOption(option);
+  return cmd;
+}
+
+/** The method parameters given as flags, nested under their methods and checked (`{polycam: {variant: 'minus'}}`). */
+export function methodParamsFromFlags(flags: object): ExplainOptions['methodParams'] {
+  const raw: Record<string, Record<string, unknown>> = {};
+  for (const { method, param, attribute } of METHOD_PARAM_OPTIONS) {
+    const value = (flags as Record<string, unknown>)[attribute];
+    if (value !== undefined) (raw[method] ??= {})[param] = value;
+  }
+  return parseSettings(methodParamsSchema, raw, (m) => new UserError(m));
 }
 
 export function classList(value: string): string[] {
   const list = value.split(',').map((s) => s.trim()).filter(Boolean);
   if (!list.length) throw new InvalidArgumentError('--classes needs at least one class name, e.g. car,truck');
   return list;
+}
+
+/** An audit's method list, "a,b,c": an unknown or repeated method is named. */
+export function auditMethodList(value: string): AuditMethod[] {
+  try {
+    return parseAuditMethods(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 export interface ModelFlags {
@@ -41,7 +97,7 @@ export interface ExplainFlags extends ModelFlags {
   classes?: string[];
   minScore: number;
   perDetection?: boolean;
-  polycamVariant: ExplainOptions['polycamVariant'];
+  // Method parameters arrive as their own flags' attributes (`polycamVariant`): see methodParamsFromFlags.
 }
 
 export interface RenderFlags {
@@ -79,13 +135,13 @@ export function addPipelineOptions(cmd: Command): Command {
 }
 
 export function addExplainOptions(cmd: Command): Command {
-  return addModelOptions(cmd)
+  addModelOptions(cmd)
     // Choices, bounds and defaults come from the settings schema (src/settings.ts).
     .addOption(new Option('--method <name>', 'saliency method').choices(CAM_METHODS).default(DEFAULT_EXPLAIN.method))
     .option('--classes <list>', 'comma-separated class labels to explain (default: every detected class)', classList)
     .option('--min-score <s>', 'detection score threshold, 0..1', schemaNumber('--min-score', explainSchema.shape.minScore), DEFAULT_EXPLAIN.minScore)
-    .option('--per-detection', 'one map per detected box instead of one per class')
-    .addOption(new Option('--polycam-variant <v>', 'PolyCAM variant (PCAM+, PCAM-, PCAM±)').choices(POLYCAM_VARIANTS).default(DEFAULT_EXPLAIN.polycamVariant));
+    .option('--per-detection', 'one map per detected box instead of one per class');
+  return addMethodParamOptions(cmd);
 }
 
 export function addRenderOptions(cmd: Command): Command {
@@ -115,7 +171,7 @@ export function explainOptions(f: Partial<ExplainFlags>): Partial<ExplainOptions
     classes: f.classes ?? [],
     ...(f.minScore !== undefined ? { minScore: f.minScore } : {}),
     perDetection: Boolean(f.perDetection),
-    ...(f.polycamVariant ? { polycamVariant: f.polycamVariant } : {}),
+    methodParams: methodParamsFromFlags(f),
   };
 }
 

@@ -13,7 +13,7 @@ import type { Explainer } from '../types.js';
 import { probeSource } from '../video/index.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
-import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, numberIn, type ExplainFlags, type RenderFlags } from './options.js';
+import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, methodParamsFromFlags, numberIn, type ExplainFlags, type RenderFlags } from './options.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
   port: number;
@@ -81,7 +81,7 @@ export function serveCommand(): Command {
       host: flags.host,
       port: flags.port,
       ...(token !== undefined ? { token } : {}),
-      settings: { method: flags.method, colormap: flags.colormap, alpha: flags.alpha, perDetection: Boolean(flags.perDetection), view: flags.view, boxes: flags.boxes },
+      settings: { method: flags.method, methodParams: methodParamsFromFlags(flags), colormap: flags.colormap, alpha: flags.alpha, perDetection: Boolean(flags.perDetection), view: flags.view, boxes: flags.boxes },
       ...(flags.classes ? { classes: flags.classes } : {}),
       legend: flags.legend,
       format: flags.format,

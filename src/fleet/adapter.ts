@@ -1,14 +1,14 @@
 // The one place where fleet jobs call the export pipeline, the audit and the engine. Those are being reworked
 // on other branches; keeping every call here means a change of their signatures is fixed in this file only.
 import { aggregate } from '../audit/aggregate.js';
-import { resolveRunOptions, runAudit, type AuditRunOptions } from '../audit/run.js';
+import { auditRunOptions, resolveRunOptions, runAudit, type AuditRunOptions } from '../audit/run.js';
+import { DEFAULT_AUDIT } from '../settings.js';
 import type { AuditReportData, AuditSummary } from '../audit/types.js';
 import { writeAuditJson, writeAuditReport } from '../audit/write.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import { runExport, type ExportSummary } from '../pipeline/export.js';
-import type { CamMethodName, ExplainOptions, RenderOptions } from '../types.js';
+import type { ExplainOptions, RenderOptions } from '../types.js';
 import { probeSource, type SourceInfo } from '../video/index.js';
-import type { AuditMethod } from '../audit/methods.js';
 import type { FleetSettings } from './settings.js';
 
 export type { AuditReportData, AuditSummary, ExportSummary, SourceInfo };
@@ -32,7 +32,7 @@ export function openEngine(s: FleetSettings['explain'], warn?: (msg: string) => 
 }
 
 function explainDefaults(s: FleetSettings['explain']): Partial<ExplainOptions> {
-  return { method: s.method as CamMethodName, classes: s.classes, minScore: s.minScore, perDetection: s.perDetection, polycamVariant: s.polycamVariant };
+  return { method: s.method, classes: s.classes, minScore: s.minScore, perDetection: s.perDetection, methodParams: s.methodParams };
 }
 
 export interface SegmentExport {
@@ -64,19 +64,13 @@ export function exportSegment(engine: FleetEngine, o: SegmentExport): Promise<Ex
 
 function auditOptions(s: NonNullable<FleetSettings['audit']>, explain: FleetSettings['explain'], start?: number, duration?: number): Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'> {
   return {
-    methods: s.methods as AuditMethod[],
-    every: s.every,
+    // The settings a job leaves out take the audit's defaults (the same as `saliencam audit` without those flags).
+    ...auditRunOptions({ ...DEFAULT_AUDIT, ...s }),
     ...(start !== undefined ? { start } : {}),
     ...(duration !== undefined ? { duration } : {}),
     classes: explain.classes,
     minScore: explain.minScore,
-    polycamVariant: explain.polycamVariant,
-    sensitivity: s.samples > 0,
-    settings: {
-      steps: s.steps,
-      ...(s.samples > 0 ? { sensitivitySamples: s.samples } : {}),
-      randomSeeds: Array.from({ length: s.randomMaps }, (_, i) => i + 1),
-    },
+    methodParams: explain.methodParams,
   };
 }
 

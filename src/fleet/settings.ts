@@ -2,8 +2,8 @@
 // that does not parse (a job is data from the network, never trusted). The settings part is what the job id
 // hashes, so the same drive with the same settings is the same job.
 import { z } from 'zod';
-import { CAM_METHODS, COLORMAPS } from '../types.js';
 import { BACKENDS } from '../model/backend.js';
+import { auditSchema as auditSettings, explainSchema as explainSettings, renderSchema as renderSettings, withoutDefaults } from '../settings.js';
 
 export const QUEUE_NAME = 'saliencam-fleet';
 export const SEGMENT_JOB = 'segment';
@@ -11,37 +11,29 @@ export const DRIVE_JOB = 'drive';
 /** Set by `fleet worker` before it forks its processors: the folders jobs may touch (never taken from a job). */
 export const ALLOW_ENV = 'SALIENCAM_FLEET_ALLOW';
 
+// The explain, render and audit parts are the settings schema's fields (src/settings.ts), every one required:
+// a job is complete, so its hash names everything it was run with.
+const explain = withoutDefaults(explainSettings.shape);
 const explainSchema = z.strictObject({
   model: z.string().min(1),
   backend: z.enum(BACKENDS),
   layer: z.string().optional(),
   batching: z.enum(['auto', 'batched', 'sequential']),
-  method: z.enum(CAM_METHODS),
-  classes: z.array(z.string()),
-  minScore: z.number().min(0).max(1),
-  perDetection: z.boolean(),
-  polycamVariant: z.enum(['plus', 'minus', 'pm']),
+  method: explain.method,
+  classes: explain.classes,
+  minScore: explain.minScore,
+  perDetection: explain.perDetection,
+  methodParams: explain.methodParams,
 });
 
-const renderSchema = z.strictObject({
-  colormap: z.enum(COLORMAPS),
-  alpha: z.number().min(0).max(1),
-  view: z.enum(['blend', 'grid']),
-  boxes: z.boolean(),
-  legend: z.boolean(),
-});
+const renderSchema = z.strictObject(withoutDefaults(renderSettings.shape));
 
-const auditSchema = z.strictObject({
-  every: z.number().int().min(1),
-  methods: z.array(z.string()).min(1),
-  steps: z.number().int().min(2),
-  samples: z.number().int().min(0),
-  randomMaps: z.number().int().min(1),
-});
+/** The audit settings a job carries (the others take their defaults). */
+export const fleetAuditSchema = z.strictObject(withoutDefaults(auditSettings.pick({ every: true, methods: true, steps: true, samples: true, randomMaps: true }).shape));
 
 export const fleetSettingsSchema = z.strictObject({
   export: z.boolean(),
-  audit: auditSchema.optional(),
+  audit: fleetAuditSchema.optional(),
   /** Seconds per segment job. */
   segment: z.number().positive(),
   /** Explain every n-th frame (export). */

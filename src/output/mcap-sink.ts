@@ -34,6 +34,7 @@ const RECORD_SCHEMA = {
     model: { type: 'string' },
     backend: { type: 'string' },
     method: { type: 'string' },
+    methodParams: { type: 'object' },
     detections: { type: 'array', items: { type: 'object' } },
     saliency: { type: 'array', items: { type: 'object' } },
     timing: { type: 'object' },

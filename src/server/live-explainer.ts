@@ -10,11 +10,12 @@ export interface SettingsHolder {
   /** The settings now (read once per frame). */
   get(): Settings;
   /** Called when a setting failed and `good` replaced it. */
-  fellBack(good: Pick<Settings, 'method' | 'perDetection' | 'hiddenClasses'>, why: string): void;
+  fellBack(good: Pick<Settings, 'method' | 'methodParams' | 'perDetection' | 'hiddenClasses'>, why: string): void;
 }
 
 /** The parts of the settings that need the explainer to run again (the rest only re-render). */
-export const explainKey = (s: Settings): string => JSON.stringify([s.method, s.perDetection, [...s.hiddenClasses].sort()]);
+export const explainKey = (s: Settings): string =>
+  JSON.stringify([s.method, (s.methodParams as Record<string, unknown>)[s.method] ?? null, s.perDetection, [...s.hiddenClasses].sort()]);
 
 export function settingsExplainer(inner: Explainer, settings: SettingsHolder, allowedClasses: readonly string[] = []): Explainer {
   let good: Settings = settings.get();
@@ -25,7 +26,7 @@ export function settingsExplainer(inner: Explainer, settings: SettingsHolder, al
       classes = (allowedClasses.length ? allowedClasses : inner.classNames).filter((c) => !hidden.has(c));
       if (!classes.length) return undefined;
     }
-    return { method: s.method, perDetection: s.perDetection, classes };
+    return { method: s.method, methodParams: s.methodParams, perDetection: s.perDetection, classes };
   };
   const run = (frame: Frame, s: Settings, source: string, signal?: AbortSignal): Promise<ExplainedFrame> => {
     const o = optionsFor(s);

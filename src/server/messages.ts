@@ -1,7 +1,7 @@
 // The dashboard's WebSocket protocol, as types only (the web app imports this file too, so it must stay free
 // of Node and of runtime dependencies). Text messages are JSON objects `{v: 1, type, ...}`; each `frame`
 // message is followed immediately by one binary message: the encoded image of that frame.
-import type { DashboardSettings } from '../settings.js';
+import type { DashboardSettings, MethodParamInfo, MethodParams } from '../settings.js';
 import type { CamMethodName, ColormapName, ExplainRecord } from '../types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -29,7 +29,8 @@ export type Command =
   /** Recorded sources only; `time` in seconds or `frame` index. */
   | { v: 1; type: 'seek'; time?: number; frame?: number }
   | { v: 1; type: 'loop'; on: boolean }
-  | ({ v: 1; type: 'set' } & Partial<Settings>)
+  /** Method parameters change per method (`{methodParams: {polycam: {variant: 'minus'}}}`); the others keep theirs. */
+  | ({ v: 1; type: 'set' } & Partial<Omit<Settings, 'methodParams'>> & { methodParams?: Partial<MethodParams> })
   | { v: 1; type: 'ping'; id?: number | string }
   /** Server figures (event-loop delay), for load checks; `reset` starts a new measuring window. */
   | { v: 1; type: 'stats'; reset?: boolean };
@@ -62,6 +63,8 @@ export interface HelloMessage {
   methods: readonly CamMethodName[];
   /** The methods playback may use; the others explain a paused frame only. */
   realtimeMethods: readonly CamMethodName[];
+  /** Each method's own parameters (a method without any is absent): choices or bounds, and the default. */
+  methodParams: Record<string, Record<string, MethodParamInfo>>;
   colormaps: readonly ColormapName[];
   /** Every class the model knows (what `hiddenClasses` may name). */
   classNames: readonly string[];

@@ -96,7 +96,7 @@ export class Player {
       {
         get: () => this.snapshot(),
         fellBack: (good, why) => {
-          this.settings = { ...this.settings, method: good.method, perDetection: good.perDetection, hiddenClasses: [...good.hiddenClasses] };
+          this.settings = { ...this.settings, method: good.method, methodParams: good.methodParams, perDetection: good.perDetection, hiddenClasses: [...good.hiddenClasses] };
           this.events.notice?.('error', `${why}; back to ${this.settings.method}`);
           this.events.state?.();
         },
@@ -230,7 +230,8 @@ export class Player {
           if (bad) return bad;
           changes.hiddenClasses = [...new Set(changes.hiddenClasses)];
         }
-        this.settings = { ...this.settings, ...changes };
+        const { methodParams, ...rest } = changes;
+        this.settings = { ...this.settings, ...rest, ...(methodParams ? { methodParams: { ...this.settings.methodParams, ...methodParams } } : {}) };
         // Paused: show the effect of the new setting on the frame on screen.
         const s = this.snapshot();
         // Playing: the frames in flight were explained with the old settings; drop them (recorded files).

@@ -1,7 +1,7 @@
 // Validation of what clients send. Every command is a strict schema: unknown fields are refused, so nothing
 // a client sends can name a file, a path or a shell word; numbers are finite and bounded.
 import { z } from 'zod';
-import { changesOf, dashboardSchema } from '../settings.js';
+import { changesOf, dashboardSchema, methodParamChangesSchema } from '../settings.js';
 import { PROTOCOL_VERSION, type Command, type ErrorCode } from './messages.js';
 
 /** Larger messages close the connection with 1009 (ws enforces it while reading). */
@@ -23,8 +23,8 @@ const schemas = {
   loop: z.strictObject({ v, type: z.literal('loop'), on: z.boolean() }),
   set: z
     // The dashboard settings' own schema (src/settings.ts), every field optional; class names are checked
-    // against the model's list by the player.
-    .strictObject({ v, type: z.literal('set'), ...changesOf(dashboardSchema.shape) })
+    // against the model's list by the player. Method parameters change per method: one left out keeps its own.
+    .strictObject({ v, type: z.literal('set'), ...changesOf(dashboardSchema.shape), methodParams: methodParamChangesSchema.optional() })
     .refine((c) => Object.keys(c).length > 2, { message: 'set needs at least one setting' }),
   ping: z.strictObject({ v, type: z.literal('ping'), id: z.union([z.number(), z.string().max(64)]).optional() }),
   stats: z.strictObject({ v, type: z.literal('stats'), reset: z.boolean().optional() }),

@@ -14,6 +14,7 @@ import { appPath } from '../app-root.js';
 import { UserError, oneLine } from '../errors.js';
 import { REALTIME_METHODS } from '../saliency/methods/index.js';
 import { COLORMAPS } from '../types.js';
+import { methodParamInfo } from '../settings.js';
 import { ClientChannel, type ClientLimits, type ClientStats, type OutgoingFrame } from './client.js';
 import { LoopDelayMonitor, type LoopDelay } from './loop-delay.js';
 import { PROTOCOL_VERSION, type HelloMessage, type ServerMessage } from './messages.js';
@@ -267,6 +268,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       backend: player.backend,
       methods: player.methods,
       realtimeMethods: REALTIME_METHODS.filter((m) => player.methods.includes(m)),
+      methodParams: Object.fromEntries(Object.entries(methodParamInfo()).filter(([m]) => (player.methods as readonly string[]).includes(m))),
       colormaps: COLORMAPS,
       classNames: player.classNames,
       imageFormat: opts.format ?? 'jpeg',

@@ -1,11 +1,12 @@
 // The method registry: capability flags up front, so callers can validate before any work. It imports only
-// the method files (never settings or types), so settings can take the method names from it without a circle.
+// the method files and zod (never settings or types), so settings can take the method names from it without a circle.
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import { gradientCam, type CamMethod } from '../method.js';
 import { eigencamMap } from './eigencam.js';
 import { gradcamFromSums, gradcamWeights } from './gradcam.js';
 import { gradcamppWeights } from './gradcampp.js';
-import { polycam, type PolycamVariant } from './polycam.js';
+import { polycam, polycamParams } from './polycam.js';
 import { cam } from './cam.js';
 import { xgradcamFromSums, xgradcamWeights } from './xgradcam.js';
 import { xpolycam } from './xpolycam.js';
@@ -25,28 +26,53 @@ const eigencam: CamMethod = {
   },
 };
 
+/** A registry row: how to make the method, and the schema of its own parameters if it has any. */
+interface MethodRow<P extends z.ZodObject = z.ZodObject> {
+  /** The method's parameters, every one with its default and bounds (settings nest them under `methodParams.<name>`). */
+  readonly params?: P;
+  create(params: z.output<P>): CamMethod;
+}
+
+/** A row for a method with parameters: `create` gets them parsed (defaults filled in). */
+function withParams<P extends z.ZodObject>(params: P, create: (p: z.output<P>) => CamMethod): MethodRow<P> & { readonly params: P } {
+  return { params, create };
+}
+
 /**
  * The registry: one row per method, keyed by its name. The names (settings' enum, the CLI's choices, the
- * `set` command's checks) come from these keys, so a new method is its own file plus one row here.
- * Parameters (PolyCAM's variant) reach the row's factory. The first row is listed first everywhere.
+ * `set` command's checks) come from these keys, and a row's `params` schema becomes the settings'
+ * `methodParams.<name>` (and its flags, `--<name>-<param>`), so a new method is its own file plus one row here.
+ * The first row is listed first everywhere.
  */
 const REGISTRY = {
-  xgradcam: () => gradientCam('xgradcam', xgradcamWeights, xgradcamFromSums),
-  gradcam: () => gradientCam('gradcam', gradcamWeights, gradcamFromSums),
-  'gradcam++': () => gradientCam('gradcam++', gradcamppWeights),
-  eigencam: () => eigencam,
-  polycam: (variant) => polycam(variant),
-  xpolycam: () => xpolycam,
-  cam: () => cam,
-} as const satisfies Record<string, (polycamVariant: PolycamVariant) => CamMethod>;
+  xgradcam: { create: () => gradientCam('xgradcam', xgradcamWeights, xgradcamFromSums) },
+  gradcam: { create: () => gradientCam('gradcam', gradcamWeights, gradcamFromSums) },
+  'gradcam++': { create: () => gradientCam('gradcam++', gradcamppWeights) },
+  eigencam: { create: () => eigencam },
+  polycam: withParams(polycamParams, (p) => polycam(p.variant)),
+  xpolycam: { create: () => xpolycam },
+  cam: { create: () => cam },
+} as const satisfies Record<string, MethodRow>;
 
-export type CamMethodName = keyof typeof REGISTRY;
+type Registry = typeof REGISTRY;
+export type CamMethodName = keyof Registry;
 
 /** Every method name, in the registry's order (a non-empty tuple, as zod's enum wants). */
 export const CAM_METHODS = Object.keys(REGISTRY) as [CamMethodName, ...CamMethodName[]];
 
-export function camMethod(name: CamMethodName, polycamVariant: PolycamVariant = 'plus'): CamMethod {
-  return REGISTRY[name](polycamVariant);
+/** The methods that declare parameters, each with its parameter schema. */
+export type MethodParamSchemas = { [N in CamMethodName as Registry[N] extends { params: z.ZodObject } ? N : never]: Registry[N] extends { params: infer P } ? P : never };
+export const METHOD_PARAM_SCHEMAS = Object.fromEntries(
+  Object.entries(REGISTRY).flatMap(([name, row]) => ('params' in row ? [[name, row.params]] : [])),
+) as MethodParamSchemas;
+
+/** Parameters by method name (each method with parameters has its own object; defaults filled in). */
+export type MethodParams = { [N in keyof MethodParamSchemas]: z.output<MethodParamSchemas[N]> };
+
+/** The method, made with its parameters from `params[name]` (missing ones take their defaults; bad ones throw a ZodError). */
+export function camMethod(name: CamMethodName, params: Partial<MethodParams> = {}): CamMethod {
+  const row: MethodRow = REGISTRY[name];
+  return row.create(row.params ? row.params.parse((params as Record<string, unknown>)[name] ?? {}) : {});
 }
 
 /** Methods fast enough for live video (the dashboard plays with these; the others explain a paused frame). */

@@ -1,10 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import type { CamMethod, CamContext } from '../method.js';
 import type { CamTarget } from '../targets.js';
 import { fuseLayers } from '../lnorm.js';
 import { weightedSum } from '../normalise.js';
 
-export type PolycamVariant = 'plus' | 'minus' | 'pm';
+/** PolyCAM's parameters, with defaults and choices: its registry row declares them, settings nest them under `methodParams.polycam`. */
+export const polycamParams = z.strictObject({
+  variant: z.enum(['plus', 'minus', 'pm']).default('plus').describe('PolyCAM variant: PCAM+ (plus), PCAM- (minus), PCAM± (pm)'),
+});
+export type PolycamParams = z.infer<typeof polycamParams>;
+export type PolycamVariant = PolycamParams['variant'];
 
 /** Masked inputs scored per forward batch: bounds memory (B × input size) while keeping batches useful. */
 const MASK_BATCH = 8;
