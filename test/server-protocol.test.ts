@@ -70,6 +70,9 @@ describe('dashboard protocol', () => {
         [{ v: 1, type: 'set', method: 'rm -rf /' }, 'bad_message', 'set'],
         [{ v: 1, type: 'set', alpha: 7 }, 'bad_message', 'set'],
         [{ v: 1, type: 'set' }, 'bad_message', 'set'],
+        [{ v: 1, type: 'set', methodParams: { polycam: { variant: 'huge' } } }, 'bad_message', 'set'],
+        [{ v: 1, type: 'set', methodParams: { polycam: { variant: 'minus', path: '/etc/passwd' } } }, 'bad_message', 'set'],
+        [{ v: 1, type: 'set', methodParams: { toycam: {} } }, 'bad_message', 'set'],
         [{ v: 1, type: 'set', hiddenClasses: ['../../etc/passwd'] }, 'bad_value', 'set'],
         [{ v: 1, type: '__proto__' }, 'unknown_command', '__proto__'],
       ];
@@ -212,6 +215,8 @@ describe('dashboard protocol', () => {
       expect(hello.methods).toContain('polycam');
       expect(hello.realtimeMethods).toContain('xgradcam');
       expect(hello.realtimeMethods).not.toContain('polycam');
+      // A method's own parameters come with their choices and default (the registry row's schema).
+      expect(hello.methodParams['polycam']?.['variant']).toMatchObject({ choices: ['plus', 'minus', 'pm'], default: 'plus' });
       // A detector has no dense-layer class weights: CAM is not offered, and asking for it says why.
       expect(hello.methods).not.toContain('cam');
       await c.frame();
@@ -236,7 +241,16 @@ describe('dashboard protocol', () => {
       expect(redone.meta.frame).toBe(shown);
       expect(redone.meta.record.method).toBe('polycam');
       expect(engine.calls.at(-1)!.method).toBe('polycam');
+      expect(engine.calls.at(-1)!.methodParams).toEqual({ polycam: { variant: 'plus' } });
       expect(c.messages.slice(from).some((m) => m.type === 'notice' && m.level === 'info' && /with polycam/.test(m.message))).toBe(true);
+      // A parameter of the method re-explains the paused frame with it, and every client's state shows it.
+      const m = c.frames.length;
+      from = c.messages.length;
+      c.send({ v: 1, type: 'set', methodParams: { polycam: { variant: 'minus' } } });
+      const minus = await c.frame(() => true, { from: m });
+      expect(minus.meta.frame).toBe(shown);
+      expect(engine.calls.at(-1)!.methodParams).toEqual({ polycam: { variant: 'minus' } });
+      await c.next('state', (s) => s.settings.methodParams.polycam.variant === 'minus', { from });
       from = c.messages.length;
       c.send({ v: 1, type: 'play' });
       expect((await c.next('error', () => true, { from })).message).toMatch(/too slow for playback/);

@@ -43,6 +43,7 @@ const ui = {
   loopLabel: byId('loop-label'),
   live: byId('live-badge'),
   method: byId<HTMLSelectElement>('method'),
+  methodParams: byId('method-params'),
   colormap: byId<HTMLSelectElement>('colormap'),
   alpha: byId<HTMLInputElement>('alpha'),
   alphaValue: byId('alpha-value'),
@@ -140,6 +141,7 @@ function applyState(s: StateMessage): void {
   ui.method.value = set.method;
   // A slow method (PolyCAM) explains a paused frame only: offered while paused.
   for (const o of ui.method.options) o.disabled = s.playing && !(hello?.realtimeMethods ?? []).includes(o.value as Settings['method']);
+  showMethodParams(set);
   ui.colormap.value = set.colormap;
   if (document.activeElement !== ui.alpha) ui.alpha.value = String(set.alpha);
   ui.alphaValue.textContent = `${Math.round(set.alpha * 100)}%`;
@@ -150,6 +152,42 @@ function applyState(s: StateMessage): void {
   toggles.setHidden(set.hiddenClasses);
   if (!lastFrame && !s.playing && !s.position) showOverlay('paused — press play');
   renderLiveFigures();
+}
+
+/** The current method's own parameters (hello lists them per method), one field each; a change is a `set` for that method. */
+function showMethodParams(set: Settings): void {
+  const params = hello?.methodParams[set.method] ?? {};
+  const values = (set.methodParams as Record<string, Record<string, string | number | boolean>>)[set.method] ?? {};
+  const key = `${set.method}:${Object.keys(params).join(',')}`;
+  if (ui.methodParams.dataset['key'] !== key) {
+    ui.methodParams.dataset['key'] = key;
+    ui.methodParams.replaceChildren(
+      ...Object.entries(params).map(([name, info]) => {
+        const field = document.createElement('div');
+        field.className = 'field';
+        const label = document.createElement('label');
+        label.textContent = name;
+        if (info.description) label.title = info.description;
+        const input = info.choices ? document.createElement('select') : document.createElement('input');
+        input.id = label.htmlFor = `param-${name}`;
+        input.dataset['param'] = name;
+        if (input instanceof HTMLSelectElement) input.replaceChildren(...(info.choices ?? []).map((c) => new Option(c, c)));
+        else Object.assign(input, { type: 'number', ...(info.min !== undefined ? { min: String(info.min) } : {}), ...(info.max !== undefined ? { max: String(info.max) } : {}) });
+        input.addEventListener('change', () => {
+          const value = input instanceof HTMLInputElement ? Number(input.value) : input.value;
+          // The method's other parameters as they are now: a method's parameters are set together.
+          const now = (state?.settings.methodParams as Record<string, object> | undefined)?.[set.method] ?? {};
+          send({ type: 'set', methodParams: { [set.method]: { ...now, [name]: value } } as Settings['methodParams'] });
+        });
+        field.append(label, input);
+        return field;
+      }),
+    );
+  }
+  for (const input of ui.methodParams.querySelectorAll<HTMLInputElement | HTMLSelectElement>('[data-param]')) {
+    const v = values[input.dataset['param'] ?? ''];
+    if (v !== undefined && document.activeElement !== input) input.value = String(v);
+  }
 }
 
 function onDrawn(d: Drawn<FrameMessage>): void {
