@@ -7,7 +7,7 @@ import { Matrix, SVD } from 'ml-matrix';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CamContext } from '../src/saliency/method.js';
 import { CAM_METHODS, camMethod } from '../src/saliency/methods/index.js';
-import { dashboardSchema, explainSchema } from '../src/settings.js';
+import { auditSchema, dashboardSchema, explainSchema, METHOD_PARAM_SCHEMAS, settingsIssue } from '../src/settings.js';
 import { fuseLayers } from '../src/saliency/lnorm.js';
 import { percentile } from '../src/saliency/methods/polycam.js';
 import { batchedScore, type CamTarget } from '../src/saliency/targets.js';
@@ -218,5 +218,27 @@ describe('the registry is the one list of methods', () => {
     expect(CAM_METHODS).toEqual(['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'polycam', 'xpolycam', 'cam']);
     for (const name of CAM_METHODS) expect(camMethod(name).name).toBe(name);
     expect(explainSchema.safeParse({ method: 'toycam' }).success).toBe(false);
+  });
+
+  it("a method's parameters are its row's schema, nested under the method in the settings, with its flag in messages", () => {
+    expect(Object.keys(METHOD_PARAM_SCHEMAS)).toEqual(['polycam']);
+    expect(explainSchema.parse({}).methodParams).toEqual({ polycam: { variant: 'plus' } });
+    expect(explainSchema.parse({ methodParams: { polycam: { variant: 'pm' } } }).methodParams).toEqual({ polycam: { variant: 'pm' } });
+    expect(dashboardSchema.parse({}).methodParams).toEqual({ polycam: { variant: 'plus' } });
+    const bad = explainSchema.safeParse({ methodParams: { polycam: { variant: 'both' } } });
+    expect(bad.success).toBe(false);
+    expect(settingsIssue(bad.error!)).toMatch(/^--polycam-variant: .*"plus"\|"minus"\|"pm"/);
+    // Strict: a parameter a method does not have, or a method without parameters, is refused.
+    expect(explainSchema.safeParse({ methodParams: { polycam: { varient: 'plus' } } }).success).toBe(false);
+    expect(explainSchema.safeParse({ methodParams: { xgradcam: {} } }).success).toBe(false);
+  });
+
+  it("the audit's settings have their defaults and bounds, and bad values name the flag", () => {
+    expect(auditSchema.parse({})).toMatchObject({ every: 10, steps: 20, samples: 8, radius: 0.02, baseline: 'blur', randomMaps: 3, igSteps: 50, gallery: 12 });
+    for (const [value, flag] of [[{ steps: 1 }, '--steps'], [{ every: 0.5 }, '--every'], [{ randomMaps: 101 }, '--random-maps'], [{ methods: ['xgradcam', 'foo'] }, '--methods'], [{ methods: ['ig', 'ig'] }, '--methods']] as const) {
+      const r = auditSchema.safeParse(value);
+      expect(r.success, JSON.stringify(value)).toBe(false);
+      expect(settingsIssue(r.error!)).toMatch(new RegExp(`^${flag}: `));
+    }
   });
 });
