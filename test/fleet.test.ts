@@ -77,7 +77,7 @@ describe('fleet ids and segments', () => {
     export: true,
     segment: 0.5,
     every: 10,
-    explain: { model: 'centernet', backend: 'auto', batching: 'auto', method: 'xgradcam', classes: [], minScore: 0.3, perDetection: false, polycamVariant: 'plus' },
+    explain: { model: 'centernet', backend: 'auto', batching: 'auto', method: 'xgradcam', classes: [], minScore: 0.3, perDetection: false, methodParams: { polycam: { variant: 'plus' } } },
     render: { colormap: 'turbo', alpha: 0.6, view: 'blend', boxes: true, legend: true },
   };
   it('derive the job id from the content hash and the settings, whatever their key order', () => {
