@@ -207,6 +207,10 @@ describe('audit run options', () => {
     expect(() => resolveRunOptions({ methods: ['xgradcam'], every: 0 })).toThrow(/--every/);
     expect(() => resolveRunOptions({ methods: ['xgradcam'], settings: { steps: 1 } })).toThrow(/steps/);
     expect(resolveRunOptions({ methods: ['xgradcam'] })).toMatchObject({ every: 10, minScore: 0.3, igSteps: 50, settings: { steps: 20 } });
+    // Method parameters are the settings schema's, nested under the method; a bad one names its flag.
+    expect(resolveRunOptions({ methods: ['polycam'] }).methodParams).toEqual({ polycam: { variant: 'plus' } });
+    expect(() => resolveRunOptions({ methods: ['polycam'], methodParams: { polycam: { variant: 'both' as 'pm' } } })).toThrow(/^--polycam-variant: /);
+    expect(() => resolveRunOptions({ methods: ['xgradcam'], gallerySize: -1 })).toThrow(/^--gallery: /);
   });
 
   it('estimates the sampled frames from the probed frame count', () => {
