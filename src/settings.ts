@@ -139,7 +139,8 @@ export function methodParamKey(method: string, param: string): string {
 export function flagOfPath(path: readonly PropertyKey[]): string {
   const keys = path.map(String);
   if (keys[0] === 'methodParams' && keys.length >= 3) return methodParamFlag(keys[1]!, keys[2]!);
-  return flagName(keys[0] === 'methodParams' ? keys.join('.') : keys.filter((k) => !/^\d+$/.test(k)).join('.'));
+  // An item of a list is reported as the list's flag (`methods.1` → `--methods`).
+  return flagName(keys.filter((k) => !/^\d+$/.test(k)).join('.'));
 }
 
 /** One line for the first problem zod found, naming the setting as a flag: `--alpha: too big: expected ≤1`. */
@@ -156,10 +157,16 @@ export function parseSettings<T extends z.ZodType>(schema: T, value: unknown, fa
   return r.data;
 }
 
+/** A setting's own type, under its default and optional wrappers (what a flag's form follows). */
+export function innerOf(s: z.ZodType): z.ZodType {
+  let n = s;
+  while (n instanceof z.ZodDefault || n instanceof z.ZodOptional) n = n.unwrap() as z.ZodType;
+  return n;
+}
+
 /** The bounds of a numeric setting, for parsers that check before zod sees the value. */
 export function boundsOf(s: z.ZodType): { min: number; max: number; integer: boolean } {
-  let n: z.ZodType = s;
-  while (n instanceof z.ZodDefault || n instanceof z.ZodOptional) n = n.unwrap() as z.ZodType;
+  const n = innerOf(s);
   if (!(n instanceof z.ZodNumber)) throw new Error('boundsOf: not a number setting');
   return { min: n.minValue ?? -Infinity, max: n.maxValue ?? Infinity, integer: n.isInt };
 }
@@ -178,8 +185,7 @@ export function methodParamInfo(): Record<string, Record<string, MethodParamInfo
     paramEntries.map(([method, p]) => {
       const defaults = p.parse({}) as Record<string, string | number | boolean>;
       const params = Object.entries(p.shape).map(([key, field]) => {
-        let inner = field as z.ZodType;
-        while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+        const inner = innerOf(field as z.ZodType);
         const info: MethodParamInfo = { default: defaults[key]!, ...(field.description ? { description: field.description } : {}) };
         if (inner instanceof z.ZodEnum) info.choices = inner.options as string[];
         if (inner instanceof z.ZodNumber) Object.assign(info, { min: inner.minValue ?? undefined, max: inner.maxValue ?? undefined });

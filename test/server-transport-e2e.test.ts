@@ -54,6 +54,18 @@ describe('dashboard transport on the worker pool', () => {
       expect(switched.frame).toBe(24);
       expect(switched.record.method).toBe('gradcam');
 
+      // A method's parameters (hello's methodParams): polycam's variant field is there, hidden while another method
+      // is on; a change is a `set` of methodParams.polycam that the state carries back.
+      const variant = page.locator('#param-polycam-variant');
+      expect(await variant.isHidden()).toBe(true);
+      expect(await variant.inputValue()).toBe('plus');
+      await page.evaluate(() => {
+        const v = document.getElementById('param-polycam-variant') as HTMLSelectElement;
+        v.value = 'minus';
+        v.dispatchEvent(new Event('change'));
+      });
+      await expect.poll(() => page.evaluate(() => window.__saliencam.state?.settings.methodParams.polycam.variant), { timeout: 10_000 }).toBe('minus');
+
       // Playing: frames follow in order; a seek drops what is in flight, the target comes next, then its successors.
       await page.locator('#play').click();
       await expect.poll(() => page.evaluate(() => window.__saliencam.state?.playing), { timeout: 10_000 }).toBe(true);

@@ -3,7 +3,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BACKENDS, type BackendChoice } from '../model/backend.js';
 import { z } from 'zod';
-import { boundsOf, CAM_METHODS, DEFAULT_EXPLAIN, DEFAULT_RENDER, COLORMAPS, explainSchema, flagName, METHOD_PARAM_SCHEMAS, methodParamFlag, methodParamsSchema, parseSettings, renderSchema, VIEWS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from '../settings.js';
+import { boundsOf, CAM_METHODS, innerOf, DEFAULT_EXPLAIN, DEFAULT_RENDER, COLORMAPS, explainSchema, flagName, METHOD_PARAM_SCHEMAS, methodParamFlag, methodParamsSchema, parseSettings, renderSchema, VIEWS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from '../settings.js';
 import { UserError } from '../errors.js';
 import { parseAuditMethods, type AuditMethod } from '../audit/methods.js';
 import type { EngineOptions } from '../engine.js';
@@ -31,8 +31,7 @@ function schemaNumber(name: string, schema: z.ZodType) {
  */
 export function schemaOption(key: string, schema: z.ZodType, o: { flag?: string; description?: string } = {}): Option {
   const flag = o.flag ?? flagName(key);
-  let inner = schema;
-  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+  const inner = innerOf(schema);
   const description = o.description ?? schema.description ?? '';
   const parsed = schema.safeParse(undefined);
   const fallback = parsed.success ? (parsed.data as unknown) : undefined;
@@ -45,23 +44,25 @@ export function schemaOption(key: string, schema: z.ZodType, o: { flag?: string;
   return fallback !== undefined && typeof fallback !== 'object' ? option.default(fallback) : option;
 }
 
-/** The flags of every method's parameters (`--polycam-variant`), from the registry rows' schemas, with the keys they land on. */
-export const METHOD_PARAM_OPTIONS = Object.entries(METHOD_PARAM_SCHEMAS as Record<string, z.ZodObject>).flatMap(([method, params]) =>
+/** Every method's parameters (`polycam`'s `variant`), from the registry rows' schemas, with their flags' attribute names. */
+const METHOD_PARAM_FLAGS = Object.entries(METHOD_PARAM_SCHEMAS as Record<string, z.ZodObject>).flatMap(([method, params]) =>
   Object.entries(params.shape).map(([param, schema]) => {
-    const option = schemaOption(param, schema as z.ZodType, { flag: methodParamFlag(method, param) });
-    return { method, param, option, attribute: option.attributeName() };
+    // A new Option per command: commander keeps per-command state on the ones it is given.
+    const option = (): Option => schemaOption(param, schema as z.ZodType, { flag: methodParamFlag(method, param) });
+    return { method, param, option, attribute: option().attributeName() };
   }),
 );
 
+/** The flags of every method's parameters (`--polycam-variant`). */
 export function addMethodParamOptions(cmd: Command): Command {
-  for (const { option } of METHOD_PARAM_OPTIONS) cmd.addOption(option);
+  for (const { option } of METHOD_PARAM_FLAGS) cmd.addOption(option());
   return cmd;
 }
 
 /** The method parameters given as flags, nested under their methods and checked (`{polycam: {variant: 'minus'}}`). */
 export function methodParamsFromFlags(flags: object): ExplainOptions['methodParams'] {
   const raw: Record<string, Record<string, unknown>> = {};
-  for (const { method, param, attribute } of METHOD_PARAM_OPTIONS) {
+  for (const { method, param, attribute } of METHOD_PARAM_FLAGS) {
     const value = (flags as Record<string, unknown>)[attribute];
     if (value !== undefined) (raw[method] ??= {})[param] = value;
   }

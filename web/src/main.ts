@@ -114,6 +114,7 @@ function configure(h: HelloMessage): void {
   document.title = `${s.name} · saliencam`;
   fillSelect(ui.method, h.methods);
   fillSelect(ui.colormap, h.colormaps);
+  buildMethodParams(h);
   ui.live.hidden = !s.live;
   ui.seek.disabled = !s.seekable;
   ui.seek.hidden = !s.seekable;
@@ -154,39 +155,49 @@ function applyState(s: StateMessage): void {
   renderLiveFigures();
 }
 
-/** The current method's own parameters (hello lists them per method), one field each; a change is a `set` for that method. */
-function showMethodParams(set: Settings): void {
-  const params = hello?.methodParams[set.method] ?? {};
-  const values = (set.methodParams as Record<string, Record<string, string | number | boolean>>)[set.method] ?? {};
-  const key = `${set.method}:${Object.keys(params).join(',')}`;
-  if (ui.methodParams.dataset['key'] !== key) {
-    ui.methodParams.dataset['key'] = key;
-    ui.methodParams.replaceChildren(
-      ...Object.entries(params).map(([name, info]) => {
+/** Each method's own parameters (hello lists them per method), one field each; a change is a `set` for that method. */
+function buildMethodParams(h: HelloMessage): void {
+  ui.methodParams.replaceChildren(
+    ...Object.entries(h.methodParams).map(([method, params]) => {
+      const group = document.createElement('div');
+      group.dataset['method'] = method;
+      group.hidden = true;
+      for (const [name, info] of Object.entries(params)) {
         const field = document.createElement('div');
         field.className = 'field';
         const label = document.createElement('label');
-        label.textContent = name;
+        label.textContent = `${method} ${name}`;
         if (info.description) label.title = info.description;
         const input = info.choices ? document.createElement('select') : document.createElement('input');
-        input.id = label.htmlFor = `param-${name}`;
+        input.id = label.htmlFor = `param-${method}-${name}`;
         input.dataset['param'] = name;
         if (input instanceof HTMLSelectElement) input.replaceChildren(...(info.choices ?? []).map((c) => new Option(c, c)));
         else Object.assign(input, { type: 'number', ...(info.min !== undefined ? { min: String(info.min) } : {}), ...(info.max !== undefined ? { max: String(info.max) } : {}) });
+        input.value = String(info.default);
         input.addEventListener('change', () => {
           const value = input instanceof HTMLInputElement ? Number(input.value) : input.value;
           // The method's other parameters as they are now: a method's parameters are set together.
-          const now = (state?.settings.methodParams as Record<string, object> | undefined)?.[set.method] ?? {};
-          send({ type: 'set', methodParams: { [set.method]: { ...now, [name]: value } } as Settings['methodParams'] });
+          const now = (state?.settings.methodParams as Record<string, object> | undefined)?.[method] ?? {};
+          send({ type: 'set', methodParams: { [method]: { ...now, [name]: value } } as Settings['methodParams'] });
         });
         field.append(label, input);
-        return field;
-      }),
-    );
-  }
-  for (const input of ui.methodParams.querySelectorAll<HTMLInputElement | HTMLSelectElement>('[data-param]')) {
-    const v = values[input.dataset['param'] ?? ''];
-    if (v !== undefined && document.activeElement !== input) input.value = String(v);
+        group.append(field);
+      }
+      return group;
+    }),
+  );
+}
+
+/** Shows the current method's parameters (the others' are kept, hidden) with their values now. */
+function showMethodParams(set: Settings): void {
+  for (const group of ui.methodParams.querySelectorAll<HTMLElement>('[data-method]')) {
+    const method = group.dataset['method'] ?? '';
+    group.hidden = method !== set.method;
+    const values = (set.methodParams as Record<string, Record<string, string | number | boolean>>)[method] ?? {};
+    for (const input of group.querySelectorAll<HTMLInputElement | HTMLSelectElement>('[data-param]')) {
+      const v = values[input.dataset['param'] ?? ''];
+      if (v !== undefined && document.activeElement !== input) input.value = String(v);
+    }
   }
 }
 
