@@ -95,6 +95,7 @@ const BAD: Case[] = [
   { name: 'export: --start past the end', args: () => ['export', clipPath(TEST_VIDEO), '-o', out('late.mp4'), '--start', '60'], code: 2, message: /no frame/ },
   { name: 'export: bad --every', args: () => ['export', clipPath(TEST_VIDEO), '-o', out('e.mp4'), '--every', '-1'], code: 2, message: /--every/ },
   { name: 'export: bad --workers', args: () => ['export', clipPath(TEST_VIDEO), '-o', out('e.mp4'), '--workers', 'many'], code: 2, message: /--workers/ },
+  { name: 'export: bad method parameter', args: () => ['export', clipPath(TEST_VIDEO), '-o', out('e.mp4'), '--polycam-variant', 'both'], code: 2, message: /--polycam-variant.*plus, minus, pm/ },
   { name: 'unknown command', args: () => ['explode'], code: 2, message: /unknown command/ },
 ];
 

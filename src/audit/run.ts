@@ -79,7 +79,8 @@ const runOptionsSchema = z.object({
   maxFrames: a.maxFrames,
   igSteps: a.igSteps,
   igBaseline: a.igBaseline,
-  gallerySize: a.gallery,
+  // Named as its flag is (`--gallery`), so a bad value reads the same from the API as from the command line.
+  gallery: a.gallery,
   classes: explainSchema.shape.classes,
   minScore: explainSchema.shape.minScore,
   methodParams: explainSchema.shape.methodParams,
@@ -124,8 +125,8 @@ export interface AuditRunResult {
 /** Checks every option up front, so a bad value fails before anything is decoded. */
 export function resolveRunOptions(partial: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'>): AuditRunOptions & { settings: AuditSettings } {
   const o = { ...DEFAULT_RUN_OPTIONS, ...partial };
-  const checked = parseSettings(runOptionsSchema, o, (m) => new UserError(m));
-  return { ...o, ...checked, settings: resolveAuditSettings(o.settings) } as AuditRunOptions & { settings: AuditSettings };
+  const { gallery, ...checked } = parseSettings(runOptionsSchema, { ...o, gallery: o.gallerySize }, (m) => new UserError(m));
+  return { ...o, ...checked, gallerySize: gallery, settings: resolveAuditSettings(o.settings) } as AuditRunOptions & { settings: AuditSettings };
 }
 
 /** The parameters of the audited methods that have some, for the report's settings (`polycamVariant: 'plus'`). */
