@@ -4,8 +4,6 @@
 import type { DashboardSettings, MethodParamInfo, MethodParams } from '../settings.js';
 import type { CamMethodName, ColormapName, ExplainRecord } from '../types.js';
 
-export const PROTOCOL_VERSION = 1;
-
 /** What the source is (mirrors video/source.ts's SourceKind, which this file cannot import). */
 export type SourceKindName = 'file' | 'image' | 'sequence' | 'stdin' | 'url' | 'device';
 
@@ -21,19 +19,8 @@ export interface TimelineEntry {
 
 // ---- client → server -------------------------------------------------------------------------------------
 
-export type Command =
-  | { v: 1; type: 'play' }
-  | { v: 1; type: 'pause' }
-  /** One frame forward (1) or back (-1, recorded sources only). Pauses playback. */
-  | { v: 1; type: 'step'; direction?: 1 | -1 }
-  /** Recorded sources only; `time` in seconds or `frame` index. */
-  | { v: 1; type: 'seek'; time?: number; frame?: number }
-  | { v: 1; type: 'loop'; on: boolean }
-  /** Method parameters change per method (`{methodParams: {polycam: {variant: 'minus'}}}`); the others keep theirs. */
-  | ({ v: 1; type: 'set' } & Partial<Omit<Settings, 'methodParams'>> & { methodParams?: Partial<MethodParams> })
-  | { v: 1; type: 'ping'; id?: number | string }
-  /** Server figures (event-loop delay), for load checks; `reset` starts a new measuring window. */
-  | { v: 1; type: 'stats'; reset?: boolean };
+/** What a client may send: inferred from the command schemas (src/server/commands.ts). */
+export type { Command } from './commands.js';
 
 // ---- server → client -------------------------------------------------------------------------------------
 

@@ -1,36 +1,10 @@
 // Validation of what clients send. Every command is a strict schema: unknown fields are refused, so nothing
 // a client sends can name a file, a path or a shell word; numbers are finite and bounded.
-import { z } from 'zod';
-import { changesOf, dashboardSchema, methodParamChangesSchema } from '../settings.js';
-import { PROTOCOL_VERSION, type Command, type ErrorCode } from './messages.js';
+import { COMMAND_SCHEMAS, COMMAND_TYPES, PROTOCOL_VERSION, type Command } from './commands.js';
+import type { ErrorCode } from './messages.js';
 
 /** Larger messages close the connection with 1009 (ws enforces it while reading). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
-
-const v = z.literal(PROTOCOL_VERSION);
-const schemas = {
-  play: z.strictObject({ v, type: z.literal('play') }),
-  pause: z.strictObject({ v, type: z.literal('pause') }),
-  step: z.strictObject({ v, type: z.literal('step'), direction: z.union([z.literal(1), z.literal(-1)]).optional() }),
-  seek: z
-    .strictObject({
-      v,
-      type: z.literal('seek'),
-      time: z.number().min(0).max(1e7).optional(),
-      frame: z.number().int().min(0).max(1e9).optional(),
-    })
-    .refine((c) => (c.time === undefined) !== (c.frame === undefined), { message: 'give exactly one of time or frame' }),
-  loop: z.strictObject({ v, type: z.literal('loop'), on: z.boolean() }),
-  set: z
-    // The dashboard settings' own schema (src/settings.ts), every field optional; class names are checked
-    // against the model's list by the player. Method parameters change per method: one left out keeps its own.
-    .strictObject({ v, type: z.literal('set'), ...changesOf(dashboardSchema.shape), methodParams: methodParamChangesSchema.optional() })
-    .refine((c) => Object.keys(c).length > 2, { message: 'set needs at least one setting' }),
-  ping: z.strictObject({ v, type: z.literal('ping'), id: z.union([z.number(), z.string().max(64)]).optional() }),
-  stats: z.strictObject({ v, type: z.literal('stats'), reset: z.boolean().optional() }),
-} as const;
-
-export const COMMAND_TYPES = Object.keys(schemas) as (keyof typeof schemas)[];
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; code: ErrorCode; message: string; command?: string };
 
@@ -52,10 +26,10 @@ export function parseCommand(data: Buffer | string, isBinary: boolean): ParseRes
   if (obj['v'] !== PROTOCOL_VERSION) {
     return { ok: false, code: 'unsupported_version', message: `protocol version ${describe(obj['v'])} is not supported; this server speaks v${PROTOCOL_VERSION}`, command: type };
   }
-  if (!Object.hasOwn(schemas, type)) {
+  if (!Object.hasOwn(COMMAND_SCHEMAS, type)) {
     return { ok: false, code: 'unknown_command', message: `unknown command "${type}" (known: ${COMMAND_TYPES.join(', ')})`, command: type };
   }
-  const result = schemas[type as keyof typeof schemas].safeParse(raw);
+  const result = COMMAND_SCHEMAS[type as keyof typeof COMMAND_SCHEMAS].safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.length ? `${shorten(issue.path.join('.'))}: ` : '';
