@@ -82,9 +82,21 @@ export interface BoxDrawing {
   plates: SvgOverlay[];
   /** Where the plates are, so the edges can leave them clear and the text stays on top. */
   plateRects: PixelRect[];
+  /**
+   * The same plates one by one, each an SVG drawn at its own origin: the same label looks the same SVG on
+   * every frame wherever it is, so its raster can be cached (svgCache.ts).
+   */
+  labels: PlacedSvg[];
 }
 
-export const NO_BOXES: BoxDrawing = { edges: [], plates: [], plateRects: [] };
+/** An SVG document (its own width/height) and where its top-left corner goes on the image. */
+export interface PlacedSvg {
+  svg: string;
+  left: number;
+  top: number;
+}
+
+export const NO_BOXES: BoxDrawing = { edges: [], plates: [], plateRects: [], labels: [] };
 
 /**
  * Outlines and label plates for `detections` on a `width`x`height` image that is the source frame scaled
@@ -102,6 +114,7 @@ export function layoutBoxes(
 ): BoxDrawing {
   const edges: SolidRect[] = [];
   const plates: Array<{ rect: PixelRect; svg: string }> = [];
+  const labels: PlacedSvg[] = [];
   for (const d of detections) {
     const box = scaledBox(d, sx, sy, width, height);
     if (!box) continue;
@@ -118,11 +131,13 @@ export function layoutBoxes(
     const p = labelPlate(box, text, style, width, height);
     const rect = { x0: p.x, y0: p.y, x1: p.x + p.w, y1: p.y + p.h };
     plates.push({ rect, svg: plateSvg(p, text, hex, style.fontSize) });
+    const own = plateSvg({ ...p, x: 0, y: 0 }, text, hex, style.fontSize);
+    labels.push({ svg: svgDocument(own, p.w, p.h), left: p.x, top: p.y });
   }
   const svgs = cluster(plates, (p) => p.rect).map((g) =>
     cropSvg(g.items.map((p) => p.svg).join(''), { l: g.rect.x0, t: g.rect.y0, r: g.rect.x1, b: g.rect.y1 }),
   );
-  return { edges, plates: svgs, plateRects: plates.map((p) => p.rect) };
+  return { edges, plates: svgs, plateRects: plates.map((p) => p.rect), labels };
 }
 
 /** A title plate in the top-left corner of a `width`x`height` image (grid tiles). */
@@ -141,6 +156,11 @@ export function plateSvg(p: LabelPlate, text: string, color: string, fontSize: n
     `<text x="${p.x + p.stripe + pad}" y="${baseline}" font-family="${FONT_FAMILY}" font-size="${fontSize}" ` +
     `fill="#ffffff">${escapeXml(text)}</text>`
   );
+}
+
+/** A standalone SVG document of `w`x`h` around `body`. */
+function svgDocument(body: string, w: number, h: number): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${body}</svg>`;
 }
 
 /** Wrap SVG drawn in image coordinates into a document covering only `bounds`, placed at its corner. */

@@ -1,18 +1,13 @@
 // The colour-scale legend: a bar from 0 to 1 titled with the CAM method and colormap.
-// It is the same on every frame of a video, so it is rendered once to raw RGBA and reused.
+// It is the same on every frame of a video, so it is rendered once to raw RGBA and reused (svgCache.ts).
 
-import sharp from 'sharp';
 import type { CamMethodName, ColormapName } from '../types.js';
 import { cssColorAt } from './colormap.js';
 import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
 import { rawLayer, type Layer } from './raster.js';
+import { rasteriseSvg, type RgbaImage } from './svgCache.js';
 
-export interface LegendImage {
-  /** Straight RGBA, width * height * 4. */
-  data: Buffer;
-  width: number;
-  height: number;
-}
+export type LegendImage = RgbaImage;
 
 /** Legend placement on an image: bottom-right corner, or null when the image is too small for it. */
 export function legendRect(
@@ -74,11 +69,7 @@ function legendSvg(w: number, h: number, s: number, method: string, colormap: Co
   );
 }
 
-// Keyed by size/method/colormap; a run uses one or two keys, the bound only guards odd callers.
-const cache = new Map<string, Promise<LegendImage>>();
-const CACHE_MAX = 32;
-
-/** The legend for an image of `width`x`height`, rendered once per size/method/colormap. */
+/** The legend for an image of `width`x`height` (rendered once per size/method/colormap: svgCache.ts). */
 export function legendImage(
   width: number,
   height: number,
@@ -86,20 +77,7 @@ export function legendImage(
   colormap: ColormapName,
 ): Promise<LegendImage> {
   const { s, w, h } = legendSize(width, height, method);
-  const key = `${s}|${w}|${method}|${colormap}`;
-  let p = cache.get(key);
-  if (!p) {
-    p = sharp(Buffer.from(legendSvg(w, h, s, method, colormap)))
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true })
-      .then(({ data, info }) => ({ data, width: info.width, height: info.height }));
-    // A failed render must not stay cached as a rejected promise.
-    p.catch(() => cache.delete(key));
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-    cache.set(key, p);
-  }
-  return p;
+  return rasteriseSvg(legendSvg(w, h, s, method, colormap));
 }
 
 /** The legend as a composite layer in the bottom-right corner; null if the image is too small for it. */
