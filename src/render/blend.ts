@@ -23,6 +23,8 @@ export function blendMapOver(
 ): void {
   if (rgba.length < srcW * srcH * 4) throw new Error(`blendMapOver: map has ${rgba.length} bytes, expected ${srcW}x${srcH}x4`);
   if (out.length < width * height * 3) throw new Error(`blendMapOver: image has ${out.length} bytes, expected ${width}x${height}x3`);
+  // A map at frame size is composited as it is, without resampling (as the libvips path did).
+  if (srcW === width && srcH === height) return blendRgbaOver(out, width, height, rgba, srcW, srcH, 0, 0);
   // Premultiplied colour, truncated to 8 bits, and alpha (0..255): what libvips interpolates, so transparent
   // neighbours do not darken edges and the pixels match the libvips path this replaced.
   const pre = new Float32Array(srcW * srcH * 4);

@@ -5,6 +5,7 @@ import { classColor } from './classColors.js';
 import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
 import { cluster, type Rect as PixelRect } from './rects.js';
 import type { SolidRect } from './raster.js';
+import type { SvgDrawing } from './svgCache.js';
 
 /** Sizes that scale with the image the boxes are drawn on. */
 export interface BoxStyle {
@@ -89,9 +90,9 @@ export interface BoxDrawing {
   labels: PlacedSvg[];
 }
 
-/** An SVG document (its own width/height) and where its top-left corner goes on the image. */
+/** An SVG drawing and where its top-left corner goes on the image. */
 export interface PlacedSvg {
-  svg: string;
+  drawing: SvgDrawing;
   left: number;
   top: number;
 }
@@ -132,7 +133,7 @@ export function layoutBoxes(
     const rect = { x0: p.x, y0: p.y, x1: p.x + p.w, y1: p.y + p.h };
     plates.push({ rect, svg: plateSvg(p, text, hex, style.fontSize) });
     const own = plateSvg({ ...p, x: 0, y: 0 }, text, hex, style.fontSize);
-    labels.push({ svg: svgDocument(own, p.w, p.h), left: p.x, top: p.y });
+    labels.push({ drawing: { body: own, width: p.w, height: p.h }, left: p.x, top: p.y });
   }
   const svgs = cluster(plates, (p) => p.rect).map((g) =>
     cropSvg(g.items.map((p) => p.svg).join(''), { l: g.rect.x0, t: g.rect.y0, r: g.rect.x1, b: g.rect.y1 }),
@@ -156,11 +157,6 @@ export function plateSvg(p: LabelPlate, text: string, color: string, fontSize: n
     `<text x="${p.x + p.stripe + pad}" y="${baseline}" font-family="${FONT_FAMILY}" font-size="${fontSize}" ` +
     `fill="#ffffff">${escapeXml(text)}</text>`
   );
-}
-
-/** A standalone SVG document of `w`x`h` around `body`. */
-function svgDocument(body: string, w: number, h: number): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${body}</svg>`;
 }
 
 /** Wrap SVG drawn in image coordinates into a document covering only `bounds`, placed at its corner. */

@@ -49,7 +49,7 @@ async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: Render
   const boxes = opts.boxes ? layoutBoxes(ex.detections, 1, 1, width, height) : NO_BOXES;
   const legendAt = opts.legend ? legendRect(width, height, ex.record.method) : null;
   const texts = Promise.all([
-    ...boxes.labels.map(async (l) => ({ ...(await rasteriseSvg(l.svg)), left: l.left, top: l.top })),
+    ...boxes.labels.map(async (l) => ({ ...(await rasteriseSvg(l.drawing)), left: l.left, top: l.top })),
     ...(legendAt
       ? [legendImage(width, height, ex.record.method, opts.colormap).then((img) => ({ ...img, left: legendAt.left, top: legendAt.top }))]
       : []),
