@@ -1,17 +1,17 @@
 // The blend view's overlay in one pass: bilinear upsampling of the colourised map and "over" compositing onto
-// the frame, fused, in place. This is the one per-pixel JavaScript loop of the renderer, kept on purpose:
-// libvips needs two passes for it (resize to a frame-sized RGBA buffer, then composite that buffer), each in
-// float with premultiply/unpremultiply, and cost 27 + 24 ms for a warm 720p map on this 2-core machine,
-// while this fused integer-free typed-array pass costs ~5 ms (figures: scratch/render-side-by-side.mjs).
-// Geometry and maths follow the libvips path it replaced (pixel centres aligned, premultiplied alpha,
-// the same two-stage upsampling), so the pixels match it to within rounding.
+// the frame, fused, in place. This is the renderer's one per-pixel JavaScript loop, kept on purpose: libvips
+// needs two frame-sized passes for it (resize to an RGBA buffer, then composite that buffer; float, with
+// premultiply/unpremultiply around each), ~30-45 ms for a warm 720p map on this 2-core machine, while this
+// pass, integer arithmetic at half resolution then 2x2 writes, takes ~6 ms (whole frame: 37 -> 8 ms,
+// scripts/bench-render.ts). It reproduces the libvips path's geometry and 8-bit truncations (see below), so the
+// pixels equal it but for rare ±1-3 levels (mean 0.008 of a level on the sample drive).
 
 import { usesTwoStages } from './upsample.js';
 
 /**
  * Composite straight RGBA `rgba` (`srcW`x`srcH`, a colourised map covering the whole frame) over packed RGB
  * `out` (`width`x`height`), upsampled bilinearly, writing into `out`. Fully transparent areas cost almost
- * nothing: rows, and runs within rows, whose alpha is zero are skipped.
+ * nothing: rows and cells whose alpha rounds to zero are skipped.
  */
 export function blendMapOver(
   out: Uint8Array,
@@ -39,6 +39,8 @@ export function blendMapOver(
   const rep = usesTwoStages(srcW, srcH, width, height) ? 2 : 1;
   const gw = width / rep;
   const gh = height / rep;
+  // libvips' bilinear upsampling reads output pixel x at x·(srcW/gw) − 0.5 of the source (measured against
+  // sharp), not at the centre-aligned (x + 0.5)·(srcW/gw) − 0.5; the same here, clamped at the edges.
   const x0s = new Int32Array(gw);
   const x1s = new Int32Array(gw);
   const wxs = new Float32Array(gw);
