@@ -5,6 +5,7 @@ import { classColor } from './classColors.js';
 import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
 import { cluster, type Rect as PixelRect } from './rects.js';
 import type { SolidRect } from './raster.js';
+import type { SvgDrawing } from './svgCache.js';
 
 /** Sizes that scale with the image the boxes are drawn on. */
 export interface BoxStyle {
@@ -82,9 +83,21 @@ export interface BoxDrawing {
   plates: SvgOverlay[];
   /** Where the plates are, so the edges can leave them clear and the text stays on top. */
   plateRects: PixelRect[];
+  /**
+   * The same plates one by one, each an SVG drawn at its own origin: the same label looks the same SVG on
+   * every frame wherever it is, so its raster can be cached (svgCache.ts).
+   */
+  labels: PlacedSvg[];
 }
 
-export const NO_BOXES: BoxDrawing = { edges: [], plates: [], plateRects: [] };
+/** An SVG drawing and where its top-left corner goes on the image. */
+export interface PlacedSvg {
+  drawing: SvgDrawing;
+  left: number;
+  top: number;
+}
+
+export const NO_BOXES: BoxDrawing = { edges: [], plates: [], plateRects: [], labels: [] };
 
 /**
  * Outlines and label plates for `detections` on a `width`x`height` image that is the source frame scaled
@@ -102,6 +115,7 @@ export function layoutBoxes(
 ): BoxDrawing {
   const edges: SolidRect[] = [];
   const plates: Array<{ rect: PixelRect; svg: string }> = [];
+  const labels: PlacedSvg[] = [];
   for (const d of detections) {
     const box = scaledBox(d, sx, sy, width, height);
     if (!box) continue;
@@ -118,11 +132,13 @@ export function layoutBoxes(
     const p = labelPlate(box, text, style, width, height);
     const rect = { x0: p.x, y0: p.y, x1: p.x + p.w, y1: p.y + p.h };
     plates.push({ rect, svg: plateSvg(p, text, hex, style.fontSize) });
+    const own = plateSvg({ ...p, x: 0, y: 0 }, text, hex, style.fontSize);
+    labels.push({ drawing: { body: own, width: p.w, height: p.h }, left: p.x, top: p.y });
   }
   const svgs = cluster(plates, (p) => p.rect).map((g) =>
     cropSvg(g.items.map((p) => p.svg).join(''), { l: g.rect.x0, t: g.rect.y0, r: g.rect.x1, b: g.rect.y1 }),
   );
-  return { edges, plates: svgs, plateRects: plates.map((p) => p.rect) };
+  return { edges, plates: svgs, plateRects: plates.map((p) => p.rect), labels };
 }
 
 /** A title plate in the top-left corner of a `width`x`height` image (grid tiles). */

@@ -1,18 +1,13 @@
 // The colour-scale legend: a bar from 0 to 1 titled with the CAM method and colormap.
-// It is the same on every frame of a video, so it is rendered once to raw RGBA and reused.
+// It is the same on every frame of a video, so it is rendered once to raw RGBA and reused (svgCache.ts).
 
-import sharp from 'sharp';
 import type { CamMethodName, ColormapName } from '../types.js';
 import { cssColorAt } from './colormap.js';
 import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
 import { rawLayer, type Layer } from './raster.js';
+import { rasteriseSvg, type RgbaImage, type SvgDrawing } from './svgCache.js';
 
-export interface LegendImage {
-  /** Straight RGBA, width * height * 4. */
-  data: Buffer;
-  width: number;
-  height: number;
-}
+export type LegendImage = RgbaImage;
 
 /** Legend placement on an image: bottom-right corner, or null when the image is too small for it. */
 export function legendRect(
@@ -42,6 +37,7 @@ function legendTitle(method: string, colormap: string): string {
   return `${method} · ${colormap}`;
 }
 
+/** The legend drawing (the inside of its <svg>). */
 function legendSvg(w: number, h: number, s: number, method: string, colormap: ColormapName): string {
   const stops: string[] = [];
   // 33 stops follow every colormap here to within a few levels; jet's kinks fall on stops.
@@ -60,46 +56,33 @@ function legendSvg(w: number, h: number, s: number, method: string, colormap: Co
     `<text x="${pad + barW * v}" y="${tickY}" text-anchor="${anchor}" font-family="${FONT_FAMILY}" ` +
     `font-size="${fsTick}" fill="#ffffff">${v}</text>`;
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">` +
-    `<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="0">${stops.join('')}</linearGradient></defs>` +
+    // The id names the colormap: legends rasterised in one document (svgCache.ts) never borrow another's.
+    `<defs><linearGradient id="legend-${colormap}" x1="0" y1="0" x2="1" y2="0">${stops.join('')}</linearGradient></defs>` +
     `<rect width="${w}" height="${h}" rx="${4 * s}" fill="rgb(0,0,0)" fill-opacity="0.6"/>` +
     `<text x="${pad}" y="${barY - 5 * s}" font-family="${FONT_FAMILY}" font-size="${fsTitle}" fill="#ffffff">` +
     `${escapeXml(legendTitle(method, colormap))}</text>` +
-    `<rect x="${pad}" y="${barY}" width="${barW}" height="${barH}" fill="url(#g)" stroke="#ffffff" ` +
+    `<rect x="${pad}" y="${barY}" width="${barW}" height="${barH}" fill="url(#legend-${colormap})" stroke="#ffffff" ` +
     `stroke-opacity="0.6" stroke-width="${Math.max(1, s)}"/>` +
     tick(0, 'start') +
     tick(0.5, 'middle') +
-    tick(1, 'end') +
-    `</svg>`
+    tick(1, 'end')
   );
 }
 
-// Keyed by size/method/colormap; a run uses one or two keys, the bound only guards odd callers.
-const cache = new Map<string, Promise<LegendImage>>();
-const CACHE_MAX = 32;
-
-/** The legend for an image of `width`x`height`, rendered once per size/method/colormap. */
+/** The legend for an image of `width`x`height` (rendered once per size/method/colormap: svgCache.ts). */
 export function legendImage(
   width: number,
   height: number,
   method: CamMethodName | string,
   colormap: ColormapName,
 ): Promise<LegendImage> {
+  return rasteriseSvg(legendDrawing(width, height, method, colormap));
+}
+
+/** The legend's SVG drawing for an image of `width`x`height`. */
+export function legendDrawing(width: number, height: number, method: string, colormap: ColormapName): SvgDrawing {
   const { s, w, h } = legendSize(width, height, method);
-  const key = `${s}|${w}|${method}|${colormap}`;
-  let p = cache.get(key);
-  if (!p) {
-    p = sharp(Buffer.from(legendSvg(w, h, s, method, colormap)))
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true })
-      .then(({ data, info }) => ({ data, width: info.width, height: info.height }));
-    // A failed render must not stay cached as a rejected promise.
-    p.catch(() => cache.delete(key));
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-    cache.set(key, p);
-  }
-  return p;
+  return { body: legendSvg(w, h, s, method, colormap), width: w, height: h };
 }
 
 /** The legend as a composite layer in the bottom-right corner; null if the image is too small for it. */

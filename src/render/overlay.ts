@@ -12,9 +12,10 @@ import { UserError } from '../errors.js';
 import { OVERLAY_GAMMA, colorize } from './colormap.js';
 import { combineMax } from './combine.js';
 import { NO_BOXES, layoutBoxes } from './boxes.js';
-import { legendLayer } from './legend.js';
-import { drawLayers, layerRect, rawLayer, svgLayer, type Layer } from './raster.js';
-import { upsamplePatches } from './upsample.js';
+import { legendImage, legendRect } from './legend.js';
+import { drawLayers } from './raster.js';
+import { blendMapOver, blendRgbaOver } from './blend.js';
+import { rasteriseSvg } from './svgCache.js';
 import { renderGrid } from './grid.js';
 
 /** Which maps to draw. */
@@ -44,23 +45,31 @@ export function selectMaps(maps: readonly SaliencyMap[], labels?: readonly strin
 
 async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: RenderOptions): Promise<Uint8Array> {
   const { width, height, rgb } = ex.frame;
-  const under: Layer[] = [];
+  // Rasterise the text (cached) while the map is blended; SVGs only go to librsvg on a cache miss.
+  const boxes = opts.boxes ? layoutBoxes(ex.detections, 1, 1, width, height) : NO_BOXES;
+  const legendAt = opts.legend ? legendRect(width, height, ex.record.method) : null;
+  const texts = Promise.all([
+    ...boxes.labels.map(async (l) => ({ ...(await rasteriseSvg(l.drawing)), left: l.left, top: l.top })),
+    ...(legendAt
+      ? [legendImage(width, height, ex.record.method, opts.colormap).then((img) => ({ ...img, left: legendAt.left, top: legendAt.top }))]
+      : []),
+  ]);
+  // Copy rather than alias: the caller's frame may be reused by the decoder.
+  const out = Buffer.from(rgb);
   // Max rather than sum: overlapping classes must not saturate, and each class's peak stays its own value.
   const combined = combineMax(maps);
   if (combined) {
     const rgba = colorize(combined.data, combined.width, combined.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
-    for (const p of await upsamplePatches(rgba, combined.width, combined.height, width, height)) {
-      under.push(rawLayer(p.data, p.width, p.height, p.left, p.top));
-    }
+    blendMapOver(out, width, height, rgba, combined.width, combined.height);
   }
-  const boxes = opts.boxes ? layoutBoxes(ex.detections, 1, 1, width, height) : NO_BOXES;
-  const over = boxes.plates.map(svgLayer);
-  if (opts.legend) {
-    const l = await legendLayer(width, height, ex.record.method, opts.colormap);
-    if (l) over.push(l);
+  for (const t of await texts) blendRgbaOver(out, width, height, t.data, t.width, t.height, t.left, t.top);
+  // Outlines above the map, below the plates and the legend.
+  const keepClear = [...boxes.plateRects];
+  if (legendAt) {
+    const { left, top } = legendAt;
+    keepClear.push({ x0: left, y0: top, x1: left + legendAt.width, y1: top + legendAt.height });
   }
-  const keepClear = [...boxes.plateRects, ...over.filter((l) => l.raw).map(layerRect)];
-  return drawLayers(rgb, width, height, [...under, ...over], boxes.edges, keepClear);
+  return drawLayers(out, width, height, [], boxes.edges, keepClear, true);
 }
 
 function checkOptions(opts: RenderOptions): void {

@@ -17,7 +17,12 @@ export interface EncodeOptions {
   audioFrom?: { input: string; start?: number; duration?: number };
   /** x264 quality, 0 (lossless) … 51; default 23. */
   crf?: number;
-  /** x264 speed preset; default 'veryfast' (the detector needs the CPU more than the encoder does). */
+  /**
+   * x264 speed preset; default 'superfast': the detector needs the CPU more than the encoder does. Measured on
+   * test_video.mp4 at crf 23: 35% less encoder CPU than 'veryfast' (15 vs 24 ms per 720p frame), SSIM 0.9629
+   * vs 0.9634 (no visible change), files 24% larger; 'ultrafast' costs as much CPU as 'superfast' and loses
+   * SSIM (0.949).
+   */
   preset?: string;
 }
 
@@ -76,7 +81,7 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
       // apad + shortest: the audio never ends the file early, and the file never outlasts the video.
       ...(audio ? ['-map', '1:a:0?', '-c:a', 'aac', '-b:a', '128k', '-af', 'apad', '-shortest'] : []),
       '-c:v', 'libx264',
-      '-preset', opts.preset ?? 'veryfast',
+      '-preset', opts.preset ?? 'superfast',
       '-crf', String(opts.crf ?? 23),
       '-vf', `${pad}scale=out_color_matrix=bt709:out_range=tv`,
       '-pix_fmt', 'yuv420p',
