@@ -1,6 +1,6 @@
 // Render + encode side by side in one run, on real explained frames of the sample drive, with the bench's
 // render settings (blend view, boxes, legend):
-//   render: the previous libvips renderer (test/render-reference.ts) vs today's renderFrame, interleaved;
+//   render: the previous libvips renderer (test/helpers/render-reference.ts) vs today's renderFrame, interleaved;
 //           once repeating one frame (as `npm run bench` times it: label plates cached) and once over
 //           consecutive frames starting from an empty cache (plates with new scores rendered on the way);
 //           plus the pixel difference between the two;
@@ -14,9 +14,9 @@ import { openDecoder } from '../src/video/decode.js';
 import { openEncoder } from '../src/video/encode.js';
 import { sampleClipsDir } from '../src/clips.js';
 import { renderFrame } from '../src/render/overlay.js';
-import { clearSvgCache } from '../src/render/svgCache.js';
+import { clearSvgCache } from '../src/render/svg-cache.js';
 import type { ExplainedFrame, RenderOptions } from '../src/types.js';
-import { renderBlendReference } from '../test/render-reference.js';
+import { renderBlendReference } from '../test/helpers/render-reference.js';
 
 const RENDER: RenderOptions = { colormap: 'turbo', alpha: 0.6, view: 'blend', boxes: true, legend: true };
 const repeats = Number(process.argv[2] ?? 15);

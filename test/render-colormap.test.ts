@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { colorAt, colorize, colormapLut } from '../src/render/colormap.js';
-import { classColor } from '../src/render/classColors.js';
+import { classColor } from '../src/render/class-colors.js';
 import { combineMax } from '../src/render/combine.js';
 import { UserError } from '../src/errors.js';
 import { COLORMAPS } from '../src/types.js';

@@ -1,16 +1,16 @@
-// The fused blend pass and the SVG raster cache against the previous renderer (test/render-reference.ts), on
+// The fused blend pass and the SVG raster cache against the previous renderer (test/helpers/render-reference.ts), on
 // real frames of the sample drive with CAM-like maps: the same pixels to within libvips' rounding.
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { renderFrame } from '../src/render/overlay.js';
-import { SVG_CACHE_LIMITS, clearSvgCache, rasteriseSvg, svgCacheStats, svgDocument } from '../src/render/svgCache.js';
+import { SVG_CACHE_LIMITS, clearSvgCache, rasteriseSvg, svgCacheStats, svgDocument } from '../src/render/svg-cache.js';
 import { layoutBoxes } from '../src/render/boxes.js';
 import { legendDrawing } from '../src/render/legend.js';
 import { openDecoder } from '../src/video/decode.js';
 import type { Detection, Frame, RenderOptions, SaliencyMap } from '../src/types.js';
 import { CLIPS, explained, loadFrame } from './render-fixtures.js';
-import { renderBlendReference } from './render-reference.js';
+import { renderBlendReference } from './helpers/render-reference.js';
 
 const BLEND: RenderOptions = { colormap: 'turbo', alpha: 0.6, view: 'blend', boxes: true, legend: true };
 

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { renderFrame } from '../src/render/overlay.js';
 import { encodeImage } from '../src/render/encode.js';
 import { colorAt } from '../src/render/colormap.js';
-import { classColor } from '../src/render/classColors.js';
+import { classColor } from '../src/render/class-colors.js';
 import { legendRect } from '../src/render/legend.js';
 import { boxStyleFor, detectionText, labelPlate } from '../src/render/boxes.js';
 import { resizeRgba, upsamplePatches, usesTwoStages, warmRegions } from '../src/render/upsample.js';
@@ -13,7 +13,7 @@ import { UserError } from '../src/errors.js';
 import { STRIPS_CFG } from '../src/render/raster.js';
 import type { Detection, Frame, RenderOptions } from '../src/types.js';
 import { TEST1_CARS, explained, flatMap, gaussMap, loadFrame, px } from './render-fixtures.js';
-import { renderBlendReference } from './render-reference.js';
+import { renderBlendReference } from './helpers/render-reference.js';
 
 const BLEND: RenderOptions = { colormap: 'turbo', alpha: 0.6, view: 'blend', boxes: true, legend: true };
 const PLAIN: RenderOptions = { ...BLEND, boxes: false, legend: false };

@@ -1,11 +1,11 @@
 // Detection boxes (class-colour outlines) with "label score" plates, and the plates' SVG.
 
 import type { Detection } from '../types.js';
-import { classColor } from './classColors.js';
+import { classColor } from './class-colors.js';
 import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
 import { cluster, type Rect as PixelRect } from './rects.js';
 import type { SolidRect } from './raster.js';
-import type { SvgDrawing } from './svgCache.js';
+import type { SvgDrawing } from './svg-cache.js';
 
 /** Sizes that scale with the image the boxes are drawn on. */
 export interface BoxStyle {
@@ -85,7 +85,7 @@ export interface BoxDrawing {
   plateRects: PixelRect[];
   /**
    * The same plates one by one, each an SVG drawn at its own origin: the same label looks the same SVG on
-   * every frame wherever it is, so its raster can be cached (svgCache.ts).
+   * every frame wherever it is, so its raster can be cached (svg-cache.ts).
    */
   labels: PlacedSvg[];
 }

@@ -3,7 +3,7 @@
 
 import { COLORMAPS, type ColormapName } from '../types.js';
 import { UserError } from '../errors.js';
-import { TURBO_HEX } from './turboTable.js';
+import { TURBO_HEX } from './turbo-table.js';
 
 /** 256 entries × RGB, index = round(value * 255). */
 export type Lut = Uint8Array;

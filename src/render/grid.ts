@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import type { Detection, ExplainedFrame, RenderOptions, SaliencyMap } from '../types.js';
 import { OVERLAY_GAMMA, colorize } from './colormap.js';
 import { checkMap } from './combine.js';
-import { classColor } from './classColors.js';
+import { classColor } from './class-colors.js';
 import { NO_BOXES, boxStyleFor, layoutBoxes, titleSvg } from './boxes.js';
 import { legendLayer } from './legend.js';
 import { asBuffer, compositeRgb, drawLayers, layerRect, pasteTiles, rawLayer, svgLayer } from './raster.js';

@@ -1,11 +1,11 @@
 // The colour-scale legend: a bar from 0 to 1 titled with the CAM method and colormap.
-// It is the same on every frame of a video, so it is rendered once to raw RGBA and reused (svgCache.ts).
+// It is the same on every frame of a video, so it is rendered once to raw RGBA and reused (svg-cache.ts).
 
 import type { CamMethodName, ColormapName } from '../types.js';
 import { cssColorAt } from './colormap.js';
 import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
 import { rawLayer, type Layer } from './raster.js';
-import { rasteriseSvg, type RgbaImage, type SvgDrawing } from './svgCache.js';
+import { rasteriseSvg, type RgbaImage, type SvgDrawing } from './svg-cache.js';
 
 export type LegendImage = RgbaImage;
 
@@ -56,7 +56,7 @@ function legendSvg(w: number, h: number, s: number, method: string, colormap: Co
     `<text x="${pad + barW * v}" y="${tickY}" text-anchor="${anchor}" font-family="${FONT_FAMILY}" ` +
     `font-size="${fsTick}" fill="#ffffff">${v}</text>`;
   return (
-    // The id names the colormap: legends rasterised in one document (svgCache.ts) never borrow another's.
+    // The id names the colormap: legends rasterised in one document (svg-cache.ts) never borrow another's.
     `<defs><linearGradient id="legend-${colormap}" x1="0" y1="0" x2="1" y2="0">${stops.join('')}</linearGradient></defs>` +
     `<rect width="${w}" height="${h}" rx="${4 * s}" fill="rgb(0,0,0)" fill-opacity="0.6"/>` +
     `<text x="${pad}" y="${barY - 5 * s}" font-family="${FONT_FAMILY}" font-size="${fsTitle}" fill="#ffffff">` +
@@ -69,7 +69,7 @@ function legendSvg(w: number, h: number, s: number, method: string, colormap: Co
   );
 }
 
-/** The legend for an image of `width`x`height` (rendered once per size/method/colormap: svgCache.ts). */
+/** The legend for an image of `width`x`height` (rendered once per size/method/colormap: svg-cache.ts). */
 export function legendImage(
   width: number,
   height: number,

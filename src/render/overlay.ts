@@ -15,7 +15,7 @@ import { NO_BOXES, layoutBoxes } from './boxes.js';
 import { legendImage, legendRect } from './legend.js';
 import { drawLayers } from './raster.js';
 import { blendMapOver, blendRgbaOver } from './blend.js';
-import { rasteriseSvg } from './svgCache.js';
+import { rasteriseSvg } from './svg-cache.js';
 import { renderGrid } from './grid.js';
 
 /** Which maps to draw. */

@@ -1,5 +1,5 @@
 // Class colours: the very palette the server draws boxes with, so a toggle's swatch matches the frame.
-import { classColor } from '../../src/render/classColors.js';
+import { classColor } from '../../src/render/class-colors.js';
 
 const fallbackIds = new Map<string, number>();
 

@@ -1,15 +1,15 @@
 // The blend view as it was rendered before the fused pass (src/render/blend.ts) and the SVG cache
-// (src/render/svgCache.ts): libvips upsampling in patches, composited with the label plates (SVG, rendered
+// (src/render/svg-cache.ts): libvips upsampling in patches, composited with the label plates (SVG, rendered
 // afresh) and the legend in sharp. Kept as the reference the new renderer must match (test/render-fast.test.ts)
 // and as the "old" side of scripts/bench-render.ts.
 
-import type { ExplainedFrame, RenderOptions } from '../src/types.js';
-import { OVERLAY_GAMMA, colorize } from '../src/render/colormap.js';
-import { combineMax } from '../src/render/combine.js';
-import { NO_BOXES, layoutBoxes } from '../src/render/boxes.js';
-import { legendLayer } from '../src/render/legend.js';
-import { drawLayers, layerRect, rawLayer, svgLayer, type Layer } from '../src/render/raster.js';
-import { upsamplePatches } from '../src/render/upsample.js';
+import type { ExplainedFrame, RenderOptions } from '../../src/types.js';
+import { OVERLAY_GAMMA, colorize } from '../../src/render/colormap.js';
+import { combineMax } from '../../src/render/combine.js';
+import { NO_BOXES, layoutBoxes } from '../../src/render/boxes.js';
+import { legendLayer } from '../../src/render/legend.js';
+import { drawLayers, layerRect, rawLayer, svgLayer, type Layer } from '../../src/render/raster.js';
+import { upsamplePatches } from '../../src/render/upsample.js';
 
 export async function renderBlendReference(ex: ExplainedFrame, opts: RenderOptions): Promise<Uint8Array> {
   const { width, height, rgb } = ex.frame;
