@@ -116,7 +116,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const saliencyMs: Record<string, number> = {};
   for (const key of ['K1', 'K4', 'K8', 'K8sequential', 'K1full', 'K8full']) {
     saliencyMs[key] = median(runs[key]!) - detectorMs;
-    log(`${key}: forward (with the saliency fetches) + decode + XGrad-CAM for the first K detections + normalise + download + map stats ${round(median(runs[key]!))} ms (x${round(median(runs[key]!) / detectorMs, 2)} the detector alone)`);
+    const path = key.endsWith('full') ? 'full backward pass (old path)' : key.endsWith('sequential') ? 'fast sums, sequential engine' : 'fast sums';
+    log(`${key} (${path}): forward with the saliency fetches + decode + XGrad-CAM maps of the first K detections at minScore 0 + normalise + download + map stats + record: ${round(median(runs[key]!))} ms (x${round(median(runs[key]!) / detectorMs, 2)} the detector alone)`);
   }
 
   // Stage times on real frames of the clip.
