@@ -149,13 +149,13 @@ function resizeAxis(alignCorners: boolean, halfPixelCenters: boolean, inSize: nu
 
 /**
  * The adjoint of ResizeBilinear ([1,H,W,C] → [1,h,w,C]), exact, as a few gathers per axis: WASM's
- * ResizeBilinearGrad kernel is a slow loop (about as long as the whole detector forward pass here).
+ * ResizeBilinearGrad kernel is a slow loop (about as long as the whole detector forward pass here). The integer
+ * factors of CenterNet's neck take the strided conv of HeadAdjoint.maskTranspose instead.
  */
 export function resizeBilinearTranspose(dy: tf.Tensor4D, [h, w]: [number, number], alignCorners: boolean, halfPixelCenters: boolean): tf.Tensor4D {
   return tf.tidy(() => {
     const along = (t: tf.Tensor4D, axis: 1 | 2, inSize: number): tf.Tensor4D => {
       const outSize = t.shape[axis];
-      if (!alignCorners && !halfPixelCenters && outSize % inSize === 0) return integerUpsampleTranspose(t, axis, inSize, outSize / inSize);
       const tap = resizeAxis(alignCorners, halfPixelCenters, inSize, outSize);
       // For each input index, the output indices that read it and with what weight.
       const lists: [number, number][][] = Array.from({ length: inSize }, () => []);
@@ -177,31 +177,6 @@ export function resizeBilinearTranspose(dy: tf.Tensor4D, [h, w]: [number, number
     };
     return along(along(dy, 1, h), 2, w);
   });
-}
-
-/**
- * The same for an integer factor s (no corner alignment, no half-pixel centres), with slices only (WASM's
- * GatherV2 is slow too): output s·i + q reads input i with weight 1 − q/s and input i + 1 (clamped) with q/s.
- */
-function integerUpsampleTranspose(t: tf.Tensor4D, axis: 1 | 2, inSize: number, s: number): tf.Tensor4D {
-  const [, H, W, C] = t.shape;
-  const outer = axis === 1 ? 1 : H;
-  const inner = axis === 1 ? W * C : C;
-  const r = tf.reshape(t, [outer * inSize, s, inner]);
-  let lo: tf.Tensor = tf.zeros([outer * inSize, inner]);
-  let hi: tf.Tensor = tf.zeros([outer * inSize, inner]);
-  for (let q = 0; q < s; q++) {
-    const part = tf.reshape(tf.slice(r, [0, q, 0], [outer * inSize, 1, inner]), [outer, inSize, inner]);
-    lo = tf.add(lo, tf.mul(tf.reshape(part, [outer * inSize, inner]), 1 - q / s));
-    if (q) hi = tf.add(hi, tf.mul(tf.reshape(part, [outer * inSize, inner]), q / s));
-  }
-  // `hi` of output block i lands on input i + 1, and on input i itself for the last block (clamped).
-  const hi3 = tf.reshape(hi, [outer, inSize, inner]);
-  const zeros = tf.zeros([outer, 1, inner]);
-  const shifted = inSize > 1 ? tf.concat([zeros, tf.slice(hi3, [0, 0, 0], [outer, inSize - 1, inner])], 1) : tf.zeros([outer, 1, inner]);
-  const last = inSize > 1 ? tf.concat([tf.zeros([outer, inSize - 1, inner]), tf.slice(hi3, [0, inSize - 1, 0], [outer, 1, inner])], 1) : hi3;
-  const z = tf.add(tf.reshape(lo, [outer, inSize, inner]), tf.add(shifted, last));
-  return tf.reshape(z, axis === 1 ? [1, inSize, W, C] : [1, H, inSize, C]) as tf.Tensor4D;
 }
 
 /** Source cells and weights of a bilinear resize at the given output cells (y·W + x), as TF.js computes them. */
