@@ -139,8 +139,10 @@ export class Engine implements AuditableExplainer {
     const t0 = performance.now();
 
     const input = d.preprocess(frame);
-    const gradientFeeds = method.needsGradients ? this.graph.gradientFetches(this.graph.feedLayer(layers)) : [];
-    const fetchNames = [...new Set([...d.decodeNodes, ...layers, ...gradientFeeds])];
+    // maxTargets 0 (detection only): the forward fetches the decode nodes alone, nothing kept for saliency.
+    const explaining = o.maxTargets !== 0;
+    const gradientFeeds = explaining && method.needsGradients ? this.graph.gradientFetches(this.graph.feedLayer(layers)) : [];
+    const fetchNames = [...new Set([...d.decodeNodes, ...(explaining ? layers : []), ...gradientFeeds])];
     const fetchedList = d.graph.model.execute({ [d.inputName]: input }, fetchNames) as tf.Tensor[];
     const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));
     try {
@@ -155,18 +157,21 @@ export class Engine implements AuditableExplainer {
         const probed = method.needsGradients && method.multiLayer ? await this.graph.probedModel(layers.filter((l) => l !== this.graph.feedLayer(layers))) : undefined;
         const ctx = new GraphCamContext(this.graph, input, fetched, this.options.batching as TargetBatching, probed);
         const raw = await method.compute(ctx, layers, targets);
-        const normed = minMaxPerMap(raw);
-        raw.dispose();
-        const [k, h, w] = normed.shape;
-        const data = (await normed.data()) as Float32Array;
-        normed.dispose();
+        const [k, h, w] = raw.shape;
+        let data: Float32Array;
+        try {
+          data = (await raw.data()) as Float32Array;
+        } finally {
+          raw.dispose();
+        }
+        const normed = minMaxPerMap(data, k, h * w);
         maps = targets.map((t, i) => ({
           label: t.label,
           classId: t.classId,
           ...(t.detectionIndex !== undefined ? { detectionIndex: t.detectionIndex } : {}),
           width: w,
           height: h,
-          data: data.slice(i * h * w, (i + 1) * h * w),
+          data: normed[i]!,
         }));
         if (k !== targets.length) throw new Error(`method ${o.method} returned ${k} maps for ${targets.length} targets`);
       }

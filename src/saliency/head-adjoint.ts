@@ -27,6 +27,8 @@ interface Branch {
 
 interface Neck {
   branches: Branch[];
+  /** The ResizeBilinear node (its pre-ReLU output gives R's mask over the resized channels without a slice). */
+  resizeNode: string;
   resize: { alignCorners: boolean; halfPixelCenters: boolean };
 }
 
@@ -118,7 +120,7 @@ function findNeck(byName: Map<string, GraphNode>, head: Head, layer: string): Ne
     if (pad !== 'SAME' && pad !== 'VALID') return undefined;
     branches.push({ depthwise: dw.name, depthwiseFilter: inputNode(dw.input![1]!), padding: pad === 'SAME' ? 'same' : 'valid', pointwise: inputNode(conv.input![1]!) });
   }
-  return { branches, resize: { alignCorners: resize.attr?.['align_corners']?.b === true, halfPixelCenters: resize.attr?.['half_pixel_centers']?.b === true } };
+  return { branches, resizeNode: resize.name, resize: { alignCorners: resize.attr?.['align_corners']?.b === true, halfPixelCenters: resize.attr?.['half_pixel_centers']?.b === true } };
 }
 
 /** Nodes on any path from `layer` to `output` that consume `layer` directly. */
@@ -147,13 +149,13 @@ function resizeAxis(alignCorners: boolean, halfPixelCenters: boolean, inSize: nu
 
 /**
  * The adjoint of ResizeBilinear ([1,H,W,C] → [1,h,w,C]), exact, as a few gathers per axis: WASM's
- * ResizeBilinearGrad kernel is a slow loop (about as long as the whole detector forward pass here).
+ * ResizeBilinearGrad kernel is a slow loop (about as long as the whole detector forward pass here). The integer
+ * factors of CenterNet's neck take the strided conv of HeadAdjoint.maskTranspose instead.
  */
 export function resizeBilinearTranspose(dy: tf.Tensor4D, [h, w]: [number, number], alignCorners: boolean, halfPixelCenters: boolean): tf.Tensor4D {
   return tf.tidy(() => {
     const along = (t: tf.Tensor4D, axis: 1 | 2, inSize: number): tf.Tensor4D => {
       const outSize = t.shape[axis];
-      if (!alignCorners && !halfPixelCenters && outSize % inSize === 0) return integerUpsampleTranspose(t, axis, inSize, outSize / inSize);
       const tap = resizeAxis(alignCorners, halfPixelCenters, inSize, outSize);
       // For each input index, the output indices that read it and with what weight.
       const lists: [number, number][][] = Array.from({ length: inSize }, () => []);
@@ -175,31 +177,6 @@ export function resizeBilinearTranspose(dy: tf.Tensor4D, [h, w]: [number, number
     };
     return along(along(dy, 1, h), 2, w);
   });
-}
-
-/**
- * The same for an integer factor s (no corner alignment, no half-pixel centres), with slices only (WASM's
- * GatherV2 is slow too): output s·i + q reads input i with weight 1 − q/s and input i + 1 (clamped) with q/s.
- */
-function integerUpsampleTranspose(t: tf.Tensor4D, axis: 1 | 2, inSize: number, s: number): tf.Tensor4D {
-  const [, H, W, C] = t.shape;
-  const outer = axis === 1 ? 1 : H;
-  const inner = axis === 1 ? W * C : C;
-  const r = tf.reshape(t, [outer * inSize, s, inner]);
-  let lo: tf.Tensor = tf.zeros([outer * inSize, inner]);
-  let hi: tf.Tensor = tf.zeros([outer * inSize, inner]);
-  for (let q = 0; q < s; q++) {
-    const part = tf.reshape(tf.slice(r, [0, q, 0], [outer * inSize, 1, inner]), [outer, inSize, inner]);
-    lo = tf.add(lo, tf.mul(tf.reshape(part, [outer * inSize, inner]), 1 - q / s));
-    if (q) hi = tf.add(hi, tf.mul(tf.reshape(part, [outer * inSize, inner]), q / s));
-  }
-  // `hi` of output block i lands on input i + 1, and on input i itself for the last block (clamped).
-  const hi3 = tf.reshape(hi, [outer, inSize, inner]);
-  const zeros = tf.zeros([outer, 1, inner]);
-  const shifted = inSize > 1 ? tf.concat([zeros, tf.slice(hi3, [0, 0, 0], [outer, inSize - 1, inner])], 1) : tf.zeros([outer, 1, inner]);
-  const last = inSize > 1 ? tf.concat([tf.zeros([outer, inSize - 1, inner]), tf.slice(hi3, [0, inSize - 1, 0], [outer, 1, inner])], 1) : hi3;
-  const z = tf.add(tf.reshape(lo, [outer, inSize, inner]), tf.add(shifted, last));
-  return tf.reshape(z, axis === 1 ? [1, inSize, W, C] : [1, H, inSize, C]) as tf.Tensor4D;
 }
 
 /** Source cells and weights of a bilinear resize at the given output cells (y·W + x), as TF.js computes them. */
@@ -271,7 +248,7 @@ export class HeadAdjoint {
   /** Nodes the frame's forward pass must fetch for `sums` (besides the layer itself). */
   fetches(): string[] {
     const h = this.head;
-    return [h.relu, h.mean, h.gate, ...(this.neck?.branches.map((b) => b.depthwise) ?? [])];
+    return [h.relu, h.mean, h.gate, ...(this.neck ? [this.neck.resizeNode, ...this.neck.branches.map((b) => b.depthwise)] : [])];
   }
 
   private weight(name: string): tf.Tensor {
@@ -352,37 +329,75 @@ export class HeadAdjoint {
       const P0 = this.weight(neck.branches[0]!.pointwise);
       const Cup = P0.shape[3]!;
       const off = CR - Cup;
-      const Rup = tf.slice(R, [0, 0, 0, off], [1, H, W, Cup]);
-      const mask = tf.cast(tf.greater(Rup, 0), 'float32') as tf.Tensor4D;
-      const maskCells = n ? weightAt(mask) : tf.zeros([0, Cup]);
+      // R's last C_up channels are ReLU(resize output), so the fetched resize output gives their mask (a channel
+      // slice of R is a slow JavaScript loop on WASM).
+      const up = fetched(neck.resizeNode) as tf.Tensor4D; // [1,H,W,Cup]
+      const maskCells = n ? tf.cast(tf.greater(weightAt(up), 0), 'float32') : tf.zeros([0, Cup]);
       const Y = tf.mul(maskCells, tf.slice(local, [0, off], [n, Cup])); // [n,Cup]
       const gUp = tf.div(tf.slice(g, [0, off], [K, Cup]), H * W); // [K,Cup]
       const A = fetched(this.layer) as tf.Tensor4D;
       const [, h0, w0, C] = A.shape;
       const { alignCorners, halfPixelCenters } = neck.resize;
-      const Z = resizeBilinearTranspose(mask, [h0, w0], alignCorners, halfPixelCenters);
-      const Zflat = tf.reshape(Z, [h0 * w0, Cup]);
-      // resize(E) at the rows' cells only: the four-neighbour blend TF.js's ResizeBilinear computes there.
+      // resize^T(M), transposed once ([Cup, h0·w0]) so that each branch's Σ_ij E_b ⊙ Z is a plain matmul (no
+      // transpose of E per branch; WASM's transposeA matmul is slower still).
+      const ZT = tf.transpose(tf.reshape(this.maskTranspose(up, [h0, w0]), [h0 * w0, Cup])) as tf.Tensor2D;
+      // resize(E) at the rows' cells only: the four-neighbour blend TF.js's ResizeBilinear computes there, as one
+      // gather of all taps' rows, each tap's weight folded into the per-target selection.
       const taps4 = bilinearTaps(cellIdx, [h0, w0], [H, W], alignCorners, halfPixelCenters);
-      const resizedAt = (E: tf.Tensor): tf.Tensor2D => {
-        const flat = tf.reshape(E, [h0 * w0, C]);
-        const parts = taps4.map(({ idx, weight }) => tf.mul(tf.gather(flat, tf.tensor1d(idx, 'int32')), tf.tensor2d(weight, [n, 1])));
-        return tf.addN(parts) as tf.Tensor2D;
-      };
+      const tapRows = tf.tensor1d(taps4.flatMap((t) => t.idx), 'int32'); // [4n]
+      const sel4Data = new Float32Array(K * 4 * n);
+      taps4.forEach(({ weight }, t) => owner.forEach((k, i) => (sel4Data[k * 4 * n + t * n + i] = weight[i]!)));
+      const sel4 = tf.tensor2d(sel4Data, [K, 4 * n]);
       let total: tf.Tensor2D = tf.zeros([K, C]);
       for (const b of neck.branches) {
-        const E = (weighting === 'activation' ? fetched(b.depthwise) : this.depthwiseOfOnes(b, A.shape)) as tf.Tensor4D;
-        const P = tf.reshape(this.weight(b.pointwise), [C, Cup]);
-        const Q = tf.matMul(tf.transpose(tf.reshape(E, [h0 * w0, C])), Zflat); // [C,Cup] (WASM's transposeA matmul is slower)
-        const glob = tf.matMul(gUp, tf.mul(P, Q), false, true); // [K,C]
+        const E = tf.reshape(weighting === 'activation' ? fetched(b.depthwise) : this.depthwiseOfOnes(b, A.shape), [h0 * w0, C]) as tf.Tensor2D;
+        const P = tf.reshape(this.weight(b.pointwise), [C, Cup]) as tf.Tensor2D;
+        const QT = tf.matMul(ZT, E); // [Cup,C]
+        const glob = tf.matMul(gUp, tf.mul(tf.transpose(P), QT)); // [K,C]
         total = tf.add(total, glob);
         if (n) {
           const V = tf.matMul(Y, P, false, true); // [n,C]
-          total = tf.add(total, tf.matMul(sel, tf.mul(resizedAt(E), V)));
+          const Etaps = tf.reshape(tf.gather(E, tapRows), [4, n, C]);
+          total = tf.add(total, tf.matMul(sel4, tf.reshape(tf.mul(Etaps, V), [4 * n, C])));
         }
       }
       return total;
     });
+  }
+
+  /**
+   * resize^T(M) for the ReLU mask M = (up > 0) of the resized channels, [1,h0,w0,Cup]. For an integer factor s
+   * (no corner alignment, no half-pixel centres) it is one strided depthwise conv: output i gathers inputs
+   * s·i + q with weight 1 − q/s and s·(i − 1) + q with weight q/s; the last block's clamped taps (weight 1
+   * in all) are restored by scaling those input rows before the conv. Exact, and a fast kernel on every backend.
+   */
+  private maskTranspose(up: tf.Tensor4D, [h0, w0]: [number, number]): tf.Tensor4D {
+    const [, H, W, Cup] = up.shape;
+    const { alignCorners, halfPixelCenters } = this.neck!.resize;
+    const mask = tf.cast(tf.greater(up, 0), 'float32') as tf.Tensor4D;
+    if (alignCorners || halfPixelCenters || H % h0 || W % w0) return resizeBilinearTranspose(mask, [h0, w0], alignCorners, halfPixelCenters);
+    const [sh, sw] = [H / h0, W / w0];
+    const { filter, edge } = this.upsampleAdjoint(sh, sw, H, W, Cup);
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [sh - 1, 0], [sw - 1, 0], [0, 0]];
+    return tf.depthwiseConv2d(tf.mul(mask, edge) as tf.Tensor4D, filter, [sh, sw], pad);
+  }
+
+  /** The conv's filter [2s−1, 2s−1, Cup, 1] and the edge scaling [1,H,W,1] (constant per shape, kept across frames). */
+  private upsampleAdjoint(sh: number, sw: number, H: number, W: number, Cup: number): { filter: tf.Tensor4D; edge: tf.Tensor4D } {
+    const key = `upsample:${sh}x${sw}:${H}x${W}x${Cup}`;
+    const hit = this.onesCache.get(key + ':f');
+    if (hit) return { filter: hit as tf.Tensor4D, edge: this.onesCache.get(key + ':e') as tf.Tensor4D };
+    // Window position p covers input s·(i − 1) + 1 + p.
+    const taps = (s: number) => Array.from({ length: 2 * s - 1 }, (_, p) => (p < s - 1 ? (p + 1) / s : 1 - (p - s + 1) / s));
+    const scale = (s: number, n: number) => Array.from({ length: n }, (_, d) => (d > n - s ? s / (s - (d - (n - s))) : 1));
+    const [th, tw, eh, ew] = [taps(sh), taps(sw), scale(sh, H), scale(sw, W)];
+    const filter = tf.keep(
+      tf.tidy(() => tf.tile(tf.reshape(tf.outerProduct(tf.tensor1d(th), tf.tensor1d(tw)), [th.length, tw.length, 1, 1]), [1, 1, Cup, 1])),
+    ) as tf.Tensor4D;
+    const edge = tf.keep(tf.tidy(() => tf.reshape(tf.outerProduct(tf.tensor1d(eh), tf.tensor1d(ew)), [1, H, W, 1]))) as tf.Tensor4D;
+    this.onesCache.set(key + ':f', filter);
+    this.onesCache.set(key + ':e', edge);
+    return { filter, edge };
   }
 
   /** ∂S_k/∂mean for each row of dGate [K,CR]: the gate's backward from its fed mean (a few 1×1 convs). */
