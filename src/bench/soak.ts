@@ -5,9 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, type EngineOptions } from '../engine.js';
-import { runExport, type FrameSource } from '../pipeline/export.js';
-import type { Frame } from '../types.js';
-import { openDecoder, probeSource } from '../video/index.js';
+import { runExport } from '../pipeline/export.js';
+import { loopedClip } from '../pipeline/looped-clip.js';
 
 export interface SoakOptions {
   clip: string;
@@ -30,44 +29,6 @@ export interface SoakResult {
   ok: boolean;
 }
 
-/** The clip's frames again and again (re-indexed and re-timed) until `n` frames, as a frame source. */
-async function looped(clip: string, n: number): Promise<FrameSource> {
-  const info = await probeSource(clip);
-  let closed = false;
-  let current: Awaited<ReturnType<typeof openDecoder>> | undefined;
-  let produced = 0;
-  async function* frames(): AsyncGenerator<Frame> {
-    let offset = 0;
-    while (produced < n && !closed) {
-      const d = (current = await openDecoder(clip, { info }));
-      let last = 0;
-      for await (const f of d) {
-        if (produced >= n || closed) break;
-        last = f.time;
-        yield { ...f, index: produced++, time: offset + f.time };
-      }
-      await d.close();
-      offset += last + 1 / (info.fps || 25);
-    }
-  }
-  const it = frames();
-  let resolveDone!: () => void;
-  const ended = new Promise<void>((r) => (resolveDone = r));
-  return {
-    info,
-    get buffered() {
-      return current?.buffered ?? 0;
-    },
-    done: ended.then(() => ({ frames: produced, complete: produced >= n, dropped: 0, closed })),
-    async close() {
-      closed = true;
-      await current?.close();
-      resolveDone();
-    },
-    [Symbol.asyncIterator]: () => it,
-  };
-}
-
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const log = o.log ?? (() => {});
   const sampleEvery = o.sampleEvery ?? Math.max(50, Math.floor(o.frames / 20));
@@ -81,7 +42,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // The export command's own pipeline (decode, explain, smooth, render, encode), fed by the looped clip.
     const summary = await runExport(engine, {
       input: o.clip,
-      frames: await looped(o.clip, o.frames),
+      frames: await loopedClip(o.clip, o.frames),
       output: join(dir, 'soak.mp4'),
       every: o.every,
       smooth: 0.5,
