@@ -132,7 +132,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const explained = await Promise.all(frames.slice(0, 4).map((f) => engine.explain(f)));
   const stageDetect = round(median(explained.map((e) => e.record.timing.detectMs)), 1);
   const stageSaliency = round(median(explained.map((e) => e.record.timing.saliencyMs)), 1);
-  const renderMs = median(await timeRuns(o.repeats, () => renderFrame(explained[0]!, RENDER)));
+  // Render: the four frames in turn, as a clip plays them (label plates cached after the first round).
+  for (const e of explained) await renderFrame(e, RENDER);
+  let next = 0;
+  const renderMs = median(await timeRuns(o.repeats * explained.length, () => renderFrame(explained[next++ % explained.length]!, RENDER)));
   const encodeMs = await encodeOnlyMs(frames);
   const stages = { decodeMs: round(decodeMs, 2), detectMs: stageDetect, saliencyMs: stageSaliency, renderMs: round(renderMs), encodeMs: round(encodeMs, 2) };
   log(`stages per frame (ms): decode ${stages.decodeMs}, detect ${stages.detectMs}, saliency ${stages.saliencyMs}, render ${stages.renderMs}, encode ${stages.encodeMs}`);
