@@ -6,6 +6,7 @@ import { COCO_CLASSES } from './coco.js';
 import type { DetectedObject, Detector } from './detector.js';
 import type { LoadedGraph } from './load.js';
 import { nmsPerClass } from './nms.js';
+import { resizedFrame } from './frame-input.js';
 
 const SIZE = 512;
 const STRIDE = 4;
@@ -30,10 +31,7 @@ export function centernetDetector(graph: LoadedGraph): Detector {
     decodeNodes: ['tower_0/keypoints', 'tower_0/wh'],
 
     preprocess(frame: Frame): tf.Tensor4D {
-      return tf.tidy(() => {
-        const img = tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], 'int32');
-        return this.normalise(tf.expandDims(img, 0) as tf.Tensor4D);
-      });
+      return resizedFrame(frame, SIZE, SIZE);
     },
 
     normalise(rgb: tf.Tensor4D): tf.Tensor4D {

@@ -6,6 +6,7 @@ import type { Frame } from '../types.js';
 import type { DetectedObject, Detector } from './detector.js';
 import { dynamicInputsOf, inputsOf, walkBackThrough, type GraphIndex } from './graph-walk.js';
 import type { LoadedGraph } from './load.js';
+import { resizedFrame } from './frame-input.js';
 
 /** Classes explained when --classes is not given: the best few, those at or above --min-score, at least one. */
 export const CLASSIFIER_TOP_K = 5;
@@ -80,7 +81,7 @@ export function classifierDetector(graph: LoadedGraph, l: ClassifierLayout, clas
     camWeights: { layer: l.featureLayer, weights: l.denseWeights, transposed: l.transposed },
 
     preprocess(frame: Frame): tf.Tensor4D {
-      return tf.tidy(() => this.normalise(tf.expandDims(tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], 'int32'), 0) as tf.Tensor4D));
+      return tf.tidy(() => this.normalise(resizedFrame(frame, width, height, true)));
     },
 
     // RGB in [0, 1] at the model's input size (the TF Hub image convention); other conventions need an adapter.

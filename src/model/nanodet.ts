@@ -7,6 +7,7 @@ import { COCO_CLASSES } from './coco.js';
 import type { DetectedObject, Detector } from './detector.js';
 import type { LoadedGraph } from './load.js';
 import { nmsPerClass } from './nms.js';
+import { resizedFrame } from './frame-input.js';
 
 const SIZE = 416;
 const STRIDES = [8, 16, 32] as const;
@@ -33,7 +34,7 @@ export function nanodetDetector(graph: LoadedGraph): Detector {
     decodeNodes: ['Identity:0', 'Identity_1:0', 'Identity_2:0', 'Identity_3:0', 'Identity_4:0', 'Identity_5:0'],
 
     preprocess(frame: Frame): tf.Tensor4D {
-      return tf.tidy(() => this.normalise(tf.expandDims(tf.tensor3d(frame.rgb, [frame.height, frame.width, 3], 'int32'), 0) as tf.Tensor4D));
+      return tf.tidy(() => this.normalise(resizedFrame(frame, SIZE, SIZE)));
     },
 
     normalise(rgb: tf.Tensor4D): tf.Tensor4D {
