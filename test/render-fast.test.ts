@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { renderFrame } from '../src/render/overlay.js';
-import { SVG_CACHE_LIMITS, clearSvgCache, rasteriseSvg, svgCacheStats, svgDocument } from '../src/render/svg-cache.js';
+import { clearSvgCache, rasteriseSvg, svgCacheStats, svgDocument } from '../src/render/svg-cache.js';
 import { layoutBoxes } from '../src/render/boxes.js';
 import { legendDrawing } from '../src/render/legend.js';
 import { openDecoder } from '../src/video/decode.js';
@@ -68,10 +68,7 @@ beforeAll(async () => {
   await d.close();
 });
 
-const limits = { ...SVG_CACHE_LIMITS };
-afterEach(() => {
-  Object.assign(SVG_CACHE_LIMITS, limits);
-});
+afterEach(() => clearSvgCache());
 
 describe('blend view against the previous renderer', () => {
   it('matches it on frames of test_video.mp4 (two 64x64 maps, boxes, legend)', async () => {
@@ -154,8 +151,7 @@ describe('SVG raster cache', () => {
   });
 
   it('stays within its entry and byte bounds and keeps rendering correctly past them', async () => {
-    clearSvgCache();
-    SVG_CACHE_LIMITS.entries = 6;
+    clearSvgCache({ entries: 6, bytes: 16 << 20 });
     const frame = frames[0]!;
     // 40 distinct scores: far more distinct plates than the cache may hold.
     for (let s = 0; s < 40; s++) {
@@ -165,8 +161,7 @@ describe('SVG raster cache', () => {
       expect(svgCacheStats().entries).toBeLessThanOrEqual(6);
       if (s % 13 === 0) expect(diff(now, await renderBlendReference(ex, BLEND)).max).toBeLessThanOrEqual(4);
     }
-    SVG_CACHE_LIMITS.entries = limits.entries;
-    SVG_CACHE_LIMITS.bytes = 20_000; // about one legend
+    clearSvgCache({ entries: 512, bytes: 20_000 }); // about one legend
     const ex = explained(frame, detections(0), MAPS);
     const out = (await renderFrame(ex, BLEND)).rgb;
     expect(svgCacheStats().bytes).toBeLessThanOrEqual(20_000);

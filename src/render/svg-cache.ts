@@ -1,8 +1,9 @@
 // SVG → raw RGBA through librsvg, remembered. Label plates and the legend repeat from frame to frame (the same
-// text, colour and size), and a librsvg call costs ~2 ms, more than compositing them. A small LRU keyed by the
-// SVG itself gives pixels identical to rendering afresh; the misses of one frame go to librsvg as one document
+// text, colour and size), and a librsvg call costs ~2 ms, more than compositing them. A bounded LRU (lru-cache,
+// by entries and bytes) keyed by the SVG itself gives pixels identical to rendering afresh; the misses of one frame go to librsvg as one document
 // (stacked), since each call has a fixed cost (4 plates: ~10 ms in 4 calls, ~3.5 ms in one, on this machine).
 
+import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 
 /** Straight (not premultiplied) RGBA. */
@@ -20,11 +21,15 @@ export interface SvgDrawing {
 }
 
 /** Bounds: a plate is ~10-50 KB, so a few hundred distinct labels (class × score) fit in a few MB. */
-export const SVG_CACHE_LIMITS = { entries: 512, bytes: 16 << 20 };
+export const SVG_CACHE_DEFAULT_LIMITS = { entries: 512, bytes: 16 << 20 } as const;
 
-const cache = new Map<string, Promise<RgbaImage>>();
-const sizes = new Map<string, number>();
-let bytes = 0;
+function newCache(limits: { entries: number; bytes: number }): LRUCache<string, RgbaImage> {
+  return new LRUCache<string, RgbaImage>({ max: limits.entries, maxSize: limits.bytes, sizeCalculation: (img) => Math.max(1, img.data.length) });
+}
+
+let done = newCache(SVG_CACHE_DEFAULT_LIMITS);
+/** Drawings being rasterised: a second request for one waits for the same result. */
+const inFlight = new Map<string, Promise<RgbaImage>>();
 /** Misses asked for in the current tick, rendered together. */
 let pending: Array<{ d: SvgDrawing; resolve: (img: RgbaImage) => void; reject: (err: unknown) => void }> = [];
 
@@ -35,31 +40,22 @@ export function svgDocument(d: SvgDrawing): string {
 /** Rasterise `d` to RGBA, or return the remembered result of the same drawing. */
 export function rasteriseSvg(d: SvgDrawing): Promise<RgbaImage> {
   const key = `${d.width}x${d.height}|${d.body}`;
-  const hit = cache.get(key);
-  if (hit) {
-    // Re-insert: Map keeps insertion order, so the first key is always the least recently used.
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit;
-  }
+  const hit = done.get(key);
+  if (hit) return Promise.resolve(hit);
+  const flying = inFlight.get(key);
+  if (flying) return flying;
   const p = new Promise<RgbaImage>((resolve, reject) => {
     if (pending.length === 0) queueMicrotask(flush);
     pending.push({ d, resolve, reject });
   });
-  cache.set(key, p);
-  p.then(
-    (img) => {
-      if (cache.get(key) !== p) return; // evicted (or cleared) while rendering
-      sizes.set(key, img.data.length);
-      bytes += img.data.length;
-      evict();
-    },
-    // A failed render must not stay cached as a rejected promise.
-    () => {
-      if (cache.get(key) === p) cache.delete(key);
-    },
-  );
-  evict();
+  inFlight.set(key, p);
+  // Only a finished render is remembered: a failed one is asked for afresh next time.
+  const settle = (img?: RgbaImage) => {
+    if (inFlight.get(key) !== p) return; // cleared while rendering
+    inFlight.delete(key);
+    if (img) done.set(key, img);
+  };
+  p.then(settle, () => settle());
   return p;
 }
 
@@ -100,24 +96,13 @@ function cut(data: Buffer, stride: number, w: number, h: number, top: number): R
   return { data: out, width: w, height: h };
 }
 
-function evict(): void {
-  while (cache.size > SVG_CACHE_LIMITS.entries || bytes > SVG_CACHE_LIMITS.bytes) {
-    const oldest = cache.keys().next().value;
-    if (oldest === undefined) break;
-    cache.delete(oldest);
-    bytes -= sizes.get(oldest) ?? 0;
-    sizes.delete(oldest);
-  }
-}
-
 /** Entries and bytes held now (tests check the bounds). */
 export function svgCacheStats(): { entries: number; bytes: number } {
-  return { entries: cache.size, bytes };
+  return { entries: done.size, bytes: done.calculatedSize };
 }
 
-/** Forget everything (tests). */
-export function clearSvgCache(): void {
-  cache.clear();
-  sizes.clear();
-  bytes = 0;
+/** Forget everything, and bound the cache anew (tests). */
+export function clearSvgCache(limits: { entries: number; bytes: number } = SVG_CACHE_DEFAULT_LIMITS): void {
+  done = newCache(limits);
+  inFlight.clear();
 }
