@@ -58,4 +58,14 @@ describe('resizedFrame', () => {
     expect(Array.from(t.dataSync().subarray(0, 3000))).toEqual(Array.from(f.rgb.subarray(0, 3000)));
     t.dispose();
   });
+
+  it('keeps each input its own values although WASM reuses one array to make them', () => {
+    const [a, b] = [frames[0]!, frames[1]!];
+    const ta = resizedFrame(a, 512, 512);
+    const expected = Array.from(ta.dataSync());
+    const tb = resizedFrame(b, 512, 512);
+    expect(Array.from(ta.dataSync())).toEqual(expected);
+    expect(maxDiff(ta, tb)).toBeGreaterThan(10);
+    tf.dispose([ta, tb]);
+  });
 });

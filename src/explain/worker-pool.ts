@@ -9,7 +9,7 @@ import type { EngineOptions } from '../engine.js';
 import { UserError } from '../errors.js';
 import { REALTIME_METHODS } from '../saliency/methods/index.js';
 import type { CamMethodName, ExplainedFrame, ExplainOptions, Explainer, Frame } from '../types.js';
-import type { WorkerReply, WorkerRequest } from './explain-worker.js';
+import type { SlotFrame, WorkerReply, WorkerRequest } from './explain-worker.js';
 
 /** The compiled worker script (tests run from src/, so fall back to the build in dist/). */
 function workerScript(): URL {
@@ -20,8 +20,11 @@ function workerScript(): URL {
   throw new Error('worker script not built: run `npm run build`');
 }
 
+/** A task as queued here; `post` turns it into the worker's request. */
+type PoolRequest = { type: 'explain'; id: number; frame: Frame; overrides?: Partial<ExplainOptions>; source: string } | Extract<WorkerRequest, { type: 'warmup' }>;
+
 interface Task {
-  request: WorkerRequest;
+  request: PoolRequest;
   signal?: AbortSignal;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -33,7 +36,28 @@ class PoolWorker {
   busy?: Task;
   /** Still loading its model (a replacement for a stopped worker). */
   starting = false;
+  /** Shared memory the frame's pixels are copied into for this worker (grown when a frame does not fit). */
+  slot?: SharedArrayBuffer;
   constructor(readonly worker: Worker) {}
+
+  /**
+   * Sends a task. A frame's pixels go through the worker's shared slot: one memcpy here and none there, where
+   * postMessage's structured clone would serialise 2.7 MB per 720p frame on this thread, then allocate and copy
+   * it again in the worker (and both copies are garbage a frame later).
+   */
+  post(request: PoolRequest): void {
+    if (request.type !== 'explain') {
+      this.worker.postMessage(request satisfies WorkerRequest);
+      return;
+    }
+    const { rgb, ...meta } = request.frame;
+    const bytes = rgb.byteLength;
+    const grow = !this.slot || this.slot.byteLength < bytes;
+    if (grow) this.slot = new SharedArrayBuffer(bytes);
+    new Uint8Array(this.slot!, 0, bytes).set(rgb);
+    const frame: SlotFrame = { meta, bytes, ...(grow ? { slot: this.slot! } : {}) };
+    this.worker.postMessage({ ...request, frame } satisfies WorkerRequest);
+  }
 }
 
 function whenReady(w: Worker): Promise<Ready> {
@@ -88,7 +112,7 @@ export class WorkerPoolExplainer implements Explainer {
     return Math.max(...(times as number[]));
   }
 
-  private submit(request: WorkerRequest, signal?: AbortSignal): Promise<unknown> {
+  private submit(request: PoolRequest, signal?: AbortSignal): Promise<unknown> {
     if (this.disposed) return Promise.reject(new Error('explainer disposed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
@@ -149,10 +173,16 @@ export class WorkerPoolExplainer implements Explainer {
 
   private dispatch(): void {
     for (const w of this.workers) {
-      if (w.busy || w.starting || !this.queue.length) continue;
-      const task = this.queue.shift()!;
-      w.busy = task;
-      w.worker.postMessage(task.request);
+      while (!w.busy && !w.starting && this.queue.length) {
+        const task = this.queue.shift()!;
+        try {
+          w.post(task.request);
+          w.busy = task;
+        } catch (err) {
+          // Nothing was sent (no memory for a larger slot, a frame that cannot be read): this task fails alone.
+          task.reject(err);
+        }
+      }
     }
   }
 

@@ -15,7 +15,7 @@ import type { Frame } from '../types.js';
  */
 export function resizedFrame(frame: Frame, width: number, height: number, halfPixelCenters = false): tf.Tensor4D {
   const { width: W, height: H, rgb } = frame;
-  const out = new Float32Array(width * height * 3);
+  const out = scratchFor(width * height * 3);
   if (W === width && H === height) {
     out.set(rgb);
     return tf.tensor4d(out, [1, height, width, 3]);
@@ -43,6 +43,19 @@ export function resizedFrame(frame: Frame, width: number, height: number, halfPi
     }
   }
   return tf.tensor4d(out, [1, height, width, 3]);
+}
+
+let scratch: Float32Array | undefined;
+
+/**
+ * Where the resized values are written. WASM copies a new tensor's values into its own heap at once, so one
+ * array serves every frame there (a fresh 3 MB array per frame is what drives the worker threads' major GCs);
+ * the CPU and GPU backends keep a reference to the array they are given, so they get a new one each time.
+ */
+function scratchFor(length: number): Float32Array {
+  if (tf.getBackend() !== 'wasm') return new Float32Array(length);
+  if (scratch?.length !== length) scratch = new Float32Array(length);
+  return scratch;
 }
 
 /** For each output index: the two source indices it blends and the weight of the second (TF.js' formula). */
