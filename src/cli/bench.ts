@@ -64,7 +64,10 @@ function table(r: BenchResult): string {
     ['stage: encode', `${r.stages.encodeMs} ms/frame`],
     ...r.e2e.map((e): [string, string] => [`end to end, ${e.workers ? `${e.workers} explain workers` : 'in-process'}`, `${e.fps} fps (overlap efficiency ${e.overlapEfficiency})`]),
     ['end to end, detection only (saliency off)', `${r.e2eDetectionOnlyFps} fps (with saliency: ×${r.e2eRatioToDetectionOnly} of it)`],
-    ...r.serve.map((e): [string, string] => [`serve (dashboard), ${e.workers ? `${e.workers} explain workers` : 'in-process'}`, `${e.fps} fps${e.workers && r.serve[0]?.workers === 0 ? ` (×${(e.fps / r.serve[0].fps).toFixed(2)} in-process)` : ''}`]),
+    ...r.serve.map((e): [string, string] => [
+      `serve (dashboard), ${e.workers ? `${e.workers} explain workers` : 'in-process'}`,
+      `${e.fps} fps (rounds ${e.rounds.join(' / ')})${e.ratioToInProcess ? ` ×${e.ratioToInProcess} in-process` : ''}`,
+    ]),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`;

@@ -8,9 +8,8 @@
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { McapWriter } from '@mcap/core';
 import zstd from '@foxglove/wasm-zstd';
-import sharp from 'sharp';
 import { compressedImageProtobuf, imageAnnotationsJson } from '../recording/foxglove-schemas.js';
-import { classColor } from '../render/index.js';
+import { classColor, encodeImage } from '../render/index.js';
 import type { Detection, RenderedFrame } from '../types.js';
 import { asWriteError, checkOutputPath, removeQuietly, tempPathFor } from '../video/atomic.js';
 import { trackTempFile } from '../video/exit-cleanup.js';
@@ -107,9 +106,7 @@ export async function openMcapOutput(path: string, info: SourceInfo, o: McapOutp
     const frame = r.explained.frame;
     const logTime = frameLogTime(info, frame.time);
     const timestamp = { sec: Number(logTime / 1_000_000_000n), nsec: Number(logTime % 1_000_000_000n) };
-    const jpeg = await sharp(Buffer.from(r.rgb.buffer, r.rgb.byteOffset, r.rgb.byteLength), { raw: { width: r.width, height: r.height, channels: 3 } })
-      .jpeg({ quality: o.quality ?? 90 })
-      .toBuffer();
+    const jpeg = await encodeImage(r, 'jpeg', o.quality ?? 90);
     await add(ch.overlay, logTime, image.encode({ timestamp, frame_id: FRAME_ID, data: jpeg, format: 'jpeg' }));
     for (const map of r.explained.maps) {
       const name = mapName(map);
