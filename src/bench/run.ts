@@ -12,7 +12,7 @@ import type { ExplainOptions, Frame, RenderOptions } from '../types.js';
 import { openDecoder, openEncoder, probeSource } from '../video/index.js';
 import { loopedClip } from '../pipeline/looped-clip.js';
 import { serveRate } from './serve-rate.js';
-import { median, round, timeInterleaved, timeRuns } from './stats.js';
+import { median, medianRatio, ratesInterleaved, round, timeInterleaved, timeRuns, type Rate } from './stats.js';
 
 export interface BenchOptions {
   clip: string;
@@ -44,26 +44,28 @@ export interface BenchResult {
   saliencyRatioK1Full: number;
   saliencyRatioK8Full: number;
   stages: { decodeMs: number; detectMs: number; saliencyMs: number; renderMs: number; encodeMs: number };
-  e2e: { workers: number; fps: number; frames: number; overlapEfficiency: number }[];
+  /** Export per worker count: the median of interleaved rounds (`rounds`, fps each). */
+  e2e: { workers: number; fps: number; frames: number; overlapEfficiency: number; rounds: number[] }[];
   /**
    * The dashboard's pipeline (`serve`), as fast as it goes, per worker count: the median of interleaved rounds
    * (`rounds`, fps each), and against the in-process row the median of the per-round ratios.
    */
   serve: { workers: number; fps: number; frames: number; rounds: number[]; ratioToInProcess?: number }[];
   e2eFps: number;
-  /** The same pipeline with saliency off (boxes only), at the worker count of the best e2e row. */
+  /** The same pipeline with saliency off (boxes only), at the largest worker count. */
   e2eDetectionOnlyFps: number;
-  /** e2eFps / e2eDetectionOnlyFps: what explaining costs end to end. */
+  /** With saliency over detection only at the largest worker count, the median of the rounds' ratios: what explaining costs end to end. */
   e2eRatioToDetectionOnly: number;
 }
 
-/** End-to-end rows: the clip looped this many times, the first E2E_WARM frames untimed. */
-const E2E_LOOPS = 5;
+/** End-to-end rows: the clip looped this many times, the first E2E_WARM frames untimed, E2E_ROUNDS interleaved rounds. */
+const E2E_LOOPS = 2;
 const E2E_WARM = 8;
+const E2E_ROUNDS = 3;
 /**
  * Dashboard rows: one whole loop of the clip timed after a warm-up (serve-rate.ts), every worker count once per
- * round: the neighbours on a shared VM move a 20-second figure by ±10 %, and a ratio is only fair from rows that
- * ran next to each other.
+ * round. Rows are interleaved because the neighbours on a shared VM move a 20-second figure by ±10 %, and a ratio
+ * is only fair from rows that ran next to each other.
  */
 const SERVE_ROUNDS = 5;
 
@@ -148,29 +150,35 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   log(`stages per frame (ms): decode ${stages.decodeMs}, detect ${stages.detectMs}, saliency ${stages.saliencyMs}, render ${stages.renderMs}, encode ${stages.encodeMs}`);
   engine.dispose();
 
-  const e2e: BenchResult['e2e'] = [];
-  for (const workers of o.workers) {
-    const r = await e2eRun(o, workers);
+  // End to end (export) per worker count, and detection only at the largest count, interleaved round by round.
+  const widest = Math.max(...o.workers);
+  const e2eVariants: Record<string, () => Promise<Rate>> = Object.fromEntries(o.workers.map((w) => [`${w}`, () => e2eRun(o, w)]));
+  e2eVariants['detection only'] = () => e2eRun(o, widest, { maxTargets: 0 });
+  const e2eRuns = await ratesInterleaved(e2eVariants, E2E_ROUNDS, (name, pass, r) =>
+    log(`end to end round ${pass}, ${name === 'detection only' ? `detection only, ${widest}` : name} explain worker(s): ${round(r.fps, 2)} fps over ${r.frames} frames`),
+  );
+  const e2e: BenchResult['e2e'] = o.workers.map((workers) => {
+    const rs = e2eRuns[`${workers}`]!;
+    const fps = median(rs.map((r) => r.fps));
     // Overlap efficiency: achieved fps over what the slowest stage alone would allow (per worker for explain).
     const ideal = 1000 / Math.max(decodeMs, (stageDetect + stageSaliency) / Math.max(1, workers), renderMs, encodeMs);
-    e2e.push({ workers, fps: round(r.fps, 2), frames: r.frames, overlapEfficiency: round(r.fps / ideal, 2) });
-    log(`end to end with ${workers} explain worker(s): ${round(r.fps, 2)} fps over ${r.frames} frames (overlap efficiency ${round(r.fps / ideal, 2)})`);
-  }
+    log(`end to end with ${workers} explain worker(s): median ${round(fps, 2)} fps (overlap efficiency ${round(fps / ideal, 2)})`);
+    return { workers, fps: round(fps, 2), frames: sumFrames(rs), overlapEfficiency: round(fps / ideal, 2), rounds: rs.map((r) => round(r.fps, 2)) };
+  });
   const best = e2e.reduce((a, b) => (b.fps > a.fps ? b : a));
-  const detOnly = await e2eRun(o, best.workers, { maxTargets: 0 });
-  log(`detection only (saliency off) with ${best.workers} worker(s): ${round(detOnly.fps, 2)} fps; with saliency ${round(best.fps / detOnly.fps, 2)}x of that`);
-  const serveRounds = new Map<number, { fps: number; frames: number }[]>(o.workers.map((w) => [w, []]));
-  for (let pass = 1; pass <= SERVE_ROUNDS; pass++) {
-    for (const workers of o.workers) {
-      const r = await serveRate(o.clip, o.engine, workers);
-      serveRounds.get(workers)!.push(r);
-      log(`serve round ${pass}, ${workers} explain worker(s): ${round(r.fps, 2)} fps over ${r.frames} frames`);
-    }
-  }
-  const inProcess = serveRounds.get(0);
-  const serve: BenchResult['serve'] = [...serveRounds].map(([workers, rs]) => {
-    const ratio = inProcess && workers > 0 ? median(rs.map((r, i) => r.fps / inProcess[i]!.fps)) : undefined;
-    const row = { workers, fps: round(median(rs.map((r) => r.fps)), 2), frames: rs.reduce((n, r) => n + r.frames, 0), rounds: rs.map((r) => round(r.fps, 2)) };
+  const detOnlyFps = median(e2eRuns['detection only']!.map((r) => r.fps));
+  const withSaliency = medianRatio(e2eRuns[`${widest}`]!, e2eRuns['detection only']!);
+  log(`detection only (saliency off) with ${widest} worker(s): median ${round(detOnlyFps, 2)} fps; with saliency ×${round(withSaliency, 2)} of that (median of the rounds' ratios)`);
+
+  // The dashboard's pipeline per worker count, interleaved the same way.
+  const serveRuns = await ratesInterleaved(Object.fromEntries(o.workers.map((w) => [`${w}`, () => serveRate(o.clip, o.engine, w)])), SERVE_ROUNDS, (name, pass, r) =>
+    log(`serve round ${pass}, ${name} explain worker(s): ${round(r.fps, 2)} fps over ${r.frames} frames`),
+  );
+  const inProcess = serveRuns['0'];
+  const serve: BenchResult['serve'] = o.workers.map((workers) => {
+    const rs = serveRuns[`${workers}`]!;
+    const ratio = inProcess && workers > 0 ? medianRatio(rs, inProcess) : undefined;
+    const row = { workers, fps: round(median(rs.map((r) => r.fps)), 2), frames: sumFrames(rs), rounds: rs.map((r) => round(r.fps, 2)) };
     log(`serve with ${workers} explain worker(s): median ${row.fps} fps over ${SERVE_ROUNDS} rounds${ratio ? `, ×${round(ratio, 2)} in-process (median of the rounds' ratios)` : ''}`);
     return ratio ? { ...row, ratioToInProcess: round(ratio, 2) } : row;
   });
@@ -196,8 +204,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     e2e,
     serve,
     e2eFps: best.fps,
-    e2eDetectionOnlyFps: round(detOnly.fps, 2),
-    e2eRatioToDetectionOnly: round(best.fps / detOnly.fps, 2),
+    e2eDetectionOnlyFps: round(detOnlyFps, 2),
+    e2eRatioToDetectionOnly: round(withSaliency, 2),
   };
 }
 
@@ -251,7 +259,9 @@ async function encodeOnlyMs(frames: Frame[]): Promise<number> {
  * 1.5 s), decoded, explained, rendered and encoded by `runExport`; timed from the E2E_WARM-th frame written to
  * the last, so start-up and the pipeline's fill and drain do not count (the first-frame row covers start-up).
  */
-async function e2eRun(o: BenchOptions, workers: number, overrides?: Partial<ExplainOptions>): Promise<{ fps: number; frames: number }> {
+const sumFrames = (rs: readonly Rate[]): number => rs.reduce((n, r) => n + r.frames, 0);
+
+async function e2eRun(o: BenchOptions, workers: number, overrides?: Partial<ExplainOptions>): Promise<Rate> {
   const dir = await mkdtemp(join(tmpdir(), 'saliencam-bench-'));
   const engine = await createExplainer({ ...o.engine, workers });
   try {

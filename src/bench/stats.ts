@@ -31,3 +31,30 @@ export async function timeInterleaved(variants: Record<string, () => Promise<unk
   }
   return out;
 }
+
+/** A run that measures its own rate (after its own warm-up). */
+export interface Rate {
+  fps: number;
+  frames: number;
+}
+
+/**
+ * Every variant once per round, `rounds` times, for runs that time themselves: as timeInterleaved, each row sees
+ * the same stretch of the machine's load, and a ratio between two rows can be taken round by round.
+ */
+export async function ratesInterleaved(variants: Record<string, () => Promise<Rate>>, rounds: number, onRun?: (name: string, round: number, r: Rate) => void): Promise<Record<string, Rate[]>> {
+  const out: Record<string, Rate[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (let r = 1; r <= rounds; r++) {
+    for (const [name, fn] of Object.entries(variants)) {
+      const rate = await fn();
+      out[name]!.push(rate);
+      onRun?.(name, r, rate);
+    }
+  }
+  return out;
+}
+
+/** The median of the per-round ratios a[i] / b[i] (rows of one ratesInterleaved call). */
+export function medianRatio(a: readonly Rate[], b: readonly Rate[]): number {
+  return median(a.map((r, i) => r.fps / b[i]!.fps));
+}

@@ -62,8 +62,11 @@ function table(r: BenchResult): string {
     ['stage: detect / saliency', `${r.stages.detectMs} / ${r.stages.saliencyMs} ms/frame`],
     ['stage: render', `${r.stages.renderMs} ms/frame`],
     ['stage: encode', `${r.stages.encodeMs} ms/frame`],
-    ...r.e2e.map((e): [string, string] => [`end to end, ${e.workers ? `${e.workers} explain workers` : 'in-process'}`, `${e.fps} fps (overlap efficiency ${e.overlapEfficiency})`]),
-    ['end to end, detection only (saliency off)', `${r.e2eDetectionOnlyFps} fps (with saliency: ×${r.e2eRatioToDetectionOnly} of it)`],
+    ...r.e2e.map((e): [string, string] => [
+      `end to end, ${e.workers ? `${e.workers} explain workers` : 'in-process'}`,
+      `${e.fps} fps (rounds ${e.rounds.join(' / ')}; overlap efficiency ${e.overlapEfficiency})`,
+    ]),
+    ['end to end, detection only (saliency off)', `${r.e2eDetectionOnlyFps} fps (with saliency: ×${r.e2eRatioToDetectionOnly} of it, median of the rounds' ratios)`],
     ...r.serve.map((e): [string, string] => [
       `serve (dashboard), ${e.workers ? `${e.workers} explain workers` : 'in-process'}`,
       `${e.fps} fps (rounds ${e.rounds.join(' / ')})${e.ratioToInProcess ? ` ×${e.ratioToInProcess} in-process` : ''}`,
