@@ -6,15 +6,14 @@
 //   heatmaps/<class>/frame_000000.png     8-bit map, frame size (fo.Heatmap map_path, range [0, 255])
 //   saliency.json                         per frame: file name, frame index, time, log time, its heatmaps
 //   README.md                             the Python lines that load it all
-// The folder is built under a temp name beside the target and renamed into place on finish.
-import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+// The folder is built as an atomic target (video/atomic.ts: a new folder inside a private mkdtemp folder beside
+// the target) and renamed into place on finish.
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../errors.js';
 import type { RenderedFrame } from '../types.js';
-import { asWriteError, checkOutputPath } from '../video/atomic.js';
-import { trackTempFile } from '../video/exit-cleanup.js';
+import { asWriteError, nameTaken, openAtomic } from '../video/atomic.js';
 import type { SourceInfo } from '../video/probe.js';
 import { mapName, mapToPng } from './map-image.js';
 import { frameLogTime, type FrameOutput } from './sink.js';
@@ -43,15 +42,15 @@ interface CocoAnnotation {
 
 export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise<FrameOutput> {
   const target = resolve(dir);
-  if (existsSync(target)) throw new UserError(`--output ${dir} already exists; give a new folder name for the FiftyOne dataset`);
-  await checkOutputPath(target);
-  const temp = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
-  const forget = trackTempFile(temp);
+  // lstat, not exists: a dangling symlink is a name in the way too.
+  if (await nameTaken(target)) throw new UserError(`--output ${dir} already exists; give a new folder name for the FiftyOne dataset`);
+  const atomic = await openAtomic(target, 'folder', { shown: dir });
+  const temp = atomic.temp;
   try {
-    await mkdir(join(temp, FIFTYONE_FILES.data), { recursive: true });
-    await mkdir(join(temp, FIFTYONE_FILES.heatmaps), { recursive: true });
+    await mkdir(join(temp, FIFTYONE_FILES.data));
+    await mkdir(join(temp, FIFTYONE_FILES.heatmaps));
   } catch (err) {
-    forget();
+    await atomic.discard();
     throw asWriteError(dir, err);
   }
   const images: CocoImage[] = [];
@@ -60,11 +59,6 @@ export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise
   const frames: { file_name: string; frame: number; time: number; log_time_ns: string; heatmaps: Record<string, string> }[] = [];
   const heatmapDirs = new Set<string>();
   let state: 'open' | 'finished' | 'aborted' = 'open';
-
-  const removeTemp = async (): Promise<void> => {
-    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
-    forget();
-  };
 
   return {
     async write(r: RenderedFrame) {
@@ -80,7 +74,7 @@ export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise
         for (const map of r.explained.maps) {
           const name = mapName(map);
           if (!heatmapDirs.has(name)) {
-            await mkdir(join(temp, FIFTYONE_FILES.heatmaps, name), { recursive: true });
+            await mkdir(join(temp, FIFTYONE_FILES.heatmaps, name));
             heatmapDirs.add(name);
           }
           const rel = `${FIFTYONE_FILES.heatmaps}/${name}/${stem}.png`;
@@ -114,26 +108,31 @@ export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise
         await writeSynced(join(temp, FIFTYONE_FILES.labels), `${JSON.stringify(coco)}\n`);
         await writeSynced(join(temp, FIFTYONE_FILES.saliency), `${JSON.stringify({ version: 1, source, heatmap_range: [0, 255], frames }, null, 1)}\n`);
         await writeSynced(join(temp, FIFTYONE_FILES.readme), readme(basename(target)));
-        await rename(temp, target);
       } catch (err) {
         state = 'aborted';
-        await removeTemp();
+        await atomic.discard();
         throw asWriteError(dir, err);
       }
+      try {
+        await atomic.commit();
+      } catch (err) {
+        state = 'aborted';
+        throw err;
+      }
       state = 'finished';
-      forget();
       return { path: target };
     },
     async abort() {
       if (state !== 'open') return;
       state = 'aborted';
-      await removeTemp();
+      await atomic.discard();
     },
   };
 }
 
+/** A file inside the private temp folder, fsynced so the renamed dataset is whole after a crash. */
 async function writeSynced(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'w');
+  const fh = await open(path, 'wx');
   try {
     await fh.writeFile(text);
     await fh.sync();
