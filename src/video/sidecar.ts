@@ -18,8 +18,8 @@ export interface Sidecar {
 
 export async function openSidecar(path: string): Promise<Sidecar> {
   const target = await openAtomic(path, 'file');
-  // The stream writes through the temp's own handle (never reopened by name); the target closes it.
-  const stream: WriteStream = createWriteStream(target.temp, { fd: target.fh, autoClose: false });
+  // The stream writes through the temp's own descriptor (never reopened by name); the target syncs and closes it.
+  const stream: WriteStream = createWriteStream(target.temp, { fd: target.fh.fd, autoClose: false });
   let failure: unknown;
   stream.on('error', (err) => {
     failure ??= asWriteError(path, err);
@@ -72,7 +72,10 @@ export async function openSidecar(path: string): Promise<Sidecar> {
     async abort() {
       if (state !== 'open') return;
       state = 'aborted';
+      // Wait for a write in flight before the descriptor is closed under it.
+      const closed = stream.closed ? undefined : once(stream, 'close').catch(() => undefined);
       stream.destroy();
+      await closed;
       await target.discard();
     },
   };
