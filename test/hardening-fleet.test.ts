@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRedisUrl, maskUrl } from '../src/fleet/connection.js';
 import { driveDirName, driveJobId, hashFile } from '../src/fleet/ids.js';
 import { mergeDrive } from '../src/fleet/merge.js';
-import { relativeLink } from '../src/fleet/report.js';
+import { hrefOf, relativeLink } from '../src/fleet/report.js';
 import { runSegment } from '../src/fleet/segment.js';
 import { DRIVE_JOB, QUEUE_NAME, fleetSettingsSchema, type DriveJobData, type FleetSettings, type SegmentJobData } from '../src/fleet/settings.js';
 import { expectOneLineError, runCli } from './helpers/cli.js';
@@ -164,8 +164,10 @@ describe('jobs read back from Redis are validated', () => {
   }, 90_000);
 
   it('links stay paths whatever the folder names', () => {
-    expect(relativeLink('/', '/javascript:alert(1)/d/drive.mp4')).toBe('./javascript%3Aalert(1)/d/drive.mp4');
-    expect(relativeLink('/a/b', '/a/c/drive.mp4')).toBe('../c/drive.mp4');
+    expect(relativeLink('/', '/javascript:alert(1)/d/drive.mp4')).toBe('./javascript:alert(1)/d/drive.mp4');
+    expect(hrefOf(relativeLink('/', '/javascript:alert(1)/d/drive.mp4'))).toBe('./javascript%3Aalert(1)/d/drive.mp4');
+    expect(hrefOf(relativeLink('/a/b', '/a/c/my drive.mp4'))).toBe('../c/my%20drive.mp4');
+    expect(hrefOf('javascript:alert(1)')).toBeUndefined();
   });
 });
 

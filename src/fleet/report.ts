@@ -106,19 +106,24 @@ export function buildFleetReport(status: FleetStatus, reportDir: string): FleetR
   };
 }
 
-/**
- * A link from the report's folder to `path`: relative, each part percent-encoded (no ':' survives to start a
- * scheme such as javascript:), and starting with ./ or ../ so it can only ever be read as a path.
- */
+/** A link from the report's folder to `path`: relative, '/'-separated, starting with ./ or ../ so it is only ever a path. */
 export function relativeLink(fromDir: string, path: string): string {
-  const rel = relative(fromDir, path).split(sep).map(encodeURIComponent).join('/');
+  const rel = relative(fromDir, path).split(sep).join('/');
   return rel.startsWith('../') || rel === '..' ? rel : `./${rel}`;
+}
+
+/** A relative link as an href: each part percent-encoded, so no ':' is left to start a scheme (javascript:). */
+export function hrefOf(link: string): string | undefined {
+  return /^\.\.?\//.test(link) ? link.split('/').map(encodeURIComponent).join('/') : undefined;
 }
 
 /** Any value as HTML text. */
 const t = (v: unknown): string => escapeHtml(String(v ?? '—'));
 const num = (v: number | null | undefined, digits = 3): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—');
-const a = (href: string | undefined, text: string): string => (href && /^\.\.?\//.test(href) ? `<a href="${escapeHtml(href)}">${escapeHtml(text)}</a>` : '');
+const a = (link: string | undefined, text: string): string => {
+  const href = link ? hrefOf(link) : undefined;
+  return href ? `<a href="${escapeHtml(href)}">${escapeHtml(text)}</a>` : '';
+};
 
 export function renderFleetReport(r: FleetReport): string {
   const o = r.overall;
