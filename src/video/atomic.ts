@@ -73,12 +73,12 @@ export interface AtomicTarget {
 }
 
 /**
- * Opens the temp of an atomic output. `shown` is the name messages use (the path as the user gave it).
- * With `check` false the target's folder is not probed first (the caller has just done so).
+ * Checks the target's folder (checkOutputPath) and opens the temp of an atomic output. `shown` is the name
+ * messages use (the path as the user gave it).
  */
-export async function openAtomic(path: string, kind: AtomicKind, o: { shown?: string; check?: boolean } = {}): Promise<AtomicTarget> {
+export async function openAtomic(path: string, kind: AtomicKind, o: { shown?: string } = {}): Promise<AtomicTarget> {
   const shown = o.shown ?? path;
-  const target = o.check === false ? resolve(path) : await checkOutputPath(path);
+  const target = await checkOutputPath(path);
   const dir = dirname(target);
   const name = basename(target);
   let temp: string;
