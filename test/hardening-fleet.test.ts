@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { appendFile, copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { mergeDrive } from '../src/fleet/merge.js';
 import { hrefOf, relativeLink } from '../src/fleet/report.js';
 import { runSegment } from '../src/fleet/segment.js';
 import { DRIVE_JOB, QUEUE_NAME, fleetSettingsSchema, type DriveJobData, type FleetSettings, type SegmentJobData } from '../src/fleet/settings.js';
+import { chromiumMissing, launchChromium } from './helpers/chromium.js';
 import { expectOneLineError, runCli } from './helpers/cli.js';
 import { ffmpegRun, ffprobeCount, useTmpDir } from './helpers/clips.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
@@ -162,6 +164,30 @@ describe('jobs read back from Redis are validated', () => {
     expect(page).toMatch(/bad result: (clip|metrics\.frames): /);
     expect(page).not.toContain('javascript:');
   }, 90_000);
+
+  it.skipIf(chromiumMissing())('the report runs no script from the jobs in Chromium, and every link is a file link', async () => {
+    const html = join(tmp.dir, 'report.html');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const dialogs: string[] = [];
+      page.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      await page.goto(pathToFileURL(html).href);
+      await page.waitForLoadState('load');
+      // The payloads set the title or pop a dialog if they ever run.
+      expect(await page.title()).toBe('saliencam fleet report');
+      expect(dialogs).toEqual([]);
+      expect(await page.locator('img, script').count()).toBe(0);
+      const protocols = await page.locator('a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).protocol));
+      expect(protocols.length).toBeGreaterThan(0);
+      expect(new Set(protocols)).toEqual(new Set(['file:']));
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 
   it('links stay paths whatever the folder names', () => {
     expect(relativeLink('/', '/javascript:alert(1)/d/drive.mp4')).toBe('./javascript:alert(1)/d/drive.mp4');
