@@ -143,7 +143,9 @@ export class Engine implements AuditableExplainer {
     const explaining = o.maxTargets !== 0;
     const gradientFeeds = explaining && method.needsGradients ? this.graph.gradientFetches(this.graph.feedLayer(layers)) : [];
     const fetchNames = [...new Set([...d.decodeNodes, ...(explaining ? layers : []), ...gradientFeeds])];
-    const fetchedList = d.graph.model.execute({ [d.inputName]: input }, fetchNames) as tf.Tensor[];
+    // TF.js returns a bare tensor, not a list, when one node is fetched (a single-output model, detection only).
+    const executed = d.graph.model.execute({ [d.inputName]: input }, fetchNames);
+    const fetchedList = Array.isArray(executed) ? executed : [executed];
     const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));
     try {
       let found = await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore, o.classes);
@@ -213,7 +215,8 @@ export class Engine implements AuditableExplainer {
     const d = this.detector;
     const outs = tf.tidy(() => {
       const batch = tf.stack(images.map((rgb) => tf.tensor3d(rgb, [height, width, 3], 'int32'))) as tf.Tensor4D;
-      return d.graph.model.execute({ [d.inputName]: d.normalise(batch) }, [...d.decodeNodes]) as tf.Tensor[];
+      const executed = d.graph.model.execute({ [d.inputName]: d.normalise(batch) }, [...d.decodeNodes]);
+      return Array.isArray(executed) ? executed : [executed];
     });
     try {
       const result: DetectedObject[][] = [];
