@@ -174,6 +174,7 @@ export class Engine implements AuditableExplainer {
           width: w,
           height: h,
           data: normed[i]!,
+          raw: data.slice(i * h * w, (i + 1) * h * w),
         }));
         if (k !== targets.length) throw new Error(`method ${o.method} returned ${k} maps for ${targets.length} targets`);
       }
