@@ -24,6 +24,8 @@ import {
 export interface EngineOptions {
   model?: string;
   adapter?: string;
+  /** A file of class names for the model (`--names`), one per line or a YAML/JSON list. */
+  names?: string;
   backend?: BackendChoice;
   /** Override the detector's CAM layer (single-layer methods). */
   layer?: string;
@@ -73,7 +75,7 @@ export class Engine implements AuditableExplainer {
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const backend = await initBackend(options.backend ?? 'auto', options.warn);
-    const detector = await loadDetector(options.model ?? 'centernet', options.adapter);
+    const detector = await loadDetector(options.model ?? 'centernet', options.adapter, options.names);
     const defaults = { ...DEFAULT_EXPLAIN, ...options.defaults };
     checkExplainOptions(defaults, detector);
     if (options.layer && !detector.graph.nodes.some((n) => n.name === options.layer)) {

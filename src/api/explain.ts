@@ -14,7 +14,7 @@ import type { CamMethodName, ExplainRecord, Frame } from '../types.js';
 import { publicMap, type ExplanationMap } from './maps.js';
 
 /** Which model to load and where to run it (the CLI's --model, --adapter, --backend, --layer, --workers, …). */
-export type ModelOptions = Pick<EngineOptions, 'model' | 'adapter' | 'backend' | 'layer' | 'batching' | 'gradients' | 'workers' | 'warn'>;
+export type ModelOptions = Pick<EngineOptions, 'model' | 'adapter' | 'names' | 'backend' | 'layer' | 'batching' | 'gradients' | 'workers' | 'warn'>;
 /** What to explain: the settings schema's explain fields, each optional (defaults as the CLI's). */
 export type ExplainSettings = z.input<typeof explainSchema>;
 export type ExplainerOptions = ModelOptions & ExplainSettings;
@@ -49,7 +49,7 @@ export interface Explainer {
   dispose(): void;
 }
 
-const MODEL_KEYS = new Set<string>(['model', 'adapter', 'backend', 'layer', 'batching', 'gradients', 'workers', 'warn']);
+const MODEL_KEYS = new Set<string>(['model', 'adapter', 'names', 'backend', 'layer', 'batching', 'gradients', 'workers', 'warn']);
 
 function splitOptions(options: ExplainerOptions): { model: ModelOptions; settings: Record<string, unknown> } {
   const model: Record<string, unknown> = {};

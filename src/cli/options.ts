@@ -108,6 +108,7 @@ export interface ModelFlags {
   workers?: number | 'auto';
   model: string;
   adapter?: string;
+  names?: string;
   backend: BackendChoice;
   layer?: string;
   batching: 'auto' | 'batched' | 'sequential';
@@ -133,6 +134,7 @@ export function addModelOptions(cmd: Command): Command {
   return cmd
     .option('--model <name|path>', 'centernet, nanodet, or a path to a TF.js GraphModel model.json', 'centernet')
     .option('--adapter <module>', 'adapter module for a custom model (see README: Your own detector)')
+    .option('--names <file>', "the model's class names, one per line (or a YAML/JSON list), in its class order")
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKENDS).default('auto'))
     .option('--layer <node>', "override the CAM feature layer (a node name of the model's graph)")
     .addOption(new Option('--batching <mode>', 'K targets in one batched backward pass, or one pass each (auto: batched on GPU backends, sequential on WASM/CPU)').choices(['auto', 'batched', 'sequential']).default('auto'));
@@ -178,6 +180,7 @@ export function engineOptions(f: ModelFlags & Partial<ExplainFlags>): EngineOpti
   return {
     model: f.model,
     ...(f.adapter ? { adapter: f.adapter } : {}),
+    ...(f.names ? { names: f.names } : {}),
     backend: f.backend,
     ...(f.layer ? { layer: f.layer } : {}),
     batching: f.batching,

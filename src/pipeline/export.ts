@@ -72,7 +72,7 @@ export async function runExport(explainer: Explainer, o: ExportOptions): Promise
   o.onStart?.(info);
   const sidecar = o.sidecar ? await openSidecar(o.sidecar) : undefined;
   let encoder: Encoder | undefined;
-  const out: FrameOutput | undefined = format === 'mp4' ? undefined : await openFrameOutput(format, o.output, o.startTimeNs !== undefined ? { ...info, logStartNs: o.startTimeNs } : info);
+  const out: FrameOutput | undefined = format === 'mp4' ? undefined : await openFrameOutput(format, o.output, o.startTimeNs !== undefined ? { ...info, logStartNs: o.startTimeNs } : info, explainer.classNames);
   const source = pullSource(decoder, PIPELINE_WINDOW);
   let interrupted = false;
   const onStop = () => {
