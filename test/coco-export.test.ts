@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
 import { COCO_CLASSES } from '../src/model/coco.js';
 import { datasetCategories } from '../src/output/categories.js';
+import { fiftyOneSnippet } from '../src/output/fiftyone-sink.js';
 import { runExport } from '../src/pipeline/export.js';
 import { DEFAULT_RENDER } from '../src/settings.js';
 import type { ExplainedFrame } from '../src/types.js';
@@ -77,7 +78,9 @@ describe('COCO categories', () => {
     expect(coco.categories.map((c) => [c.id, c.name, c.supercategory])).toEqual(COCO_2017);
     expect(new Set(coco.annotations.map((a) => a.category_id))).toEqual(new Set([3, 8, 13, 90]));
     // The dataset's own README loads it with label_types, so FiftyOne fills `detections` itself.
-    expect(await readFile(join(dir, 'README.md'), 'utf8')).toMatch(/label_field="detections", label_types="detections"/);
+    expect(await readFile(join(dir, 'README.md'), 'utf8')).toMatch(/label_field="detections", label_types="detections"\)/);
+    // …and the project README shows the same lines.
+    expect(await readFile('README.md', 'utf8')).toContain(fiftyOneSnippet('drive-dataset'));
   });
 });
 

@@ -152,7 +152,8 @@ export function fiftyOneSnippet(dir: string): string {
 import fiftyone as fo
 
 d = "${dir}"
-ds = fo.Dataset.from_dir(dataset_dir=d, dataset_type=fo.types.COCODetectionDataset, label_field="detections", label_types="detections")
+ds = fo.Dataset.from_dir(dataset_dir=d, dataset_type=fo.types.COCODetectionDataset,
+                         label_field="detections", label_types="detections")
 frames = {f["file_name"]: f for f in json.load(open(os.path.join(d, "saliency.json")))["frames"]}
 for s in ds:
     f = frames[os.path.basename(s.filepath)]
