@@ -15,19 +15,13 @@ export function topEigenpair(a: ArrayLike<number>, n: number): { value: number; 
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) V[i * n + j] = V[j * n + i] = (V[i * n + j]! + V[j * n + i]!) / 2;
   const d = new Float64Array(n);
   const e = new Float64Array(n);
-  tred2(V, d, e, n);
+  const h = tred2(V, d, e, n);
   // T: diagonal d, off-diagonal e[i] between rows i − 1 and i.
   const values = Float64Array.from(d);
   const off = Float64Array.from(e);
   tql1(values, off, n);
   const value = values.reduce((m, v) => Math.max(m, v), -Infinity);
-  const y = topTridiagonalVector(d, e, n, value);
-  const vector = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    const yj = y[j]!;
-    if (yj !== 0) for (let k = 0; k < n; k++) vector[k]! += V[j * n + k]! * yj; // column j of V (column-major)
-  }
-  return { value, vector };
+  return { value, vector: applyQ(V, h, topTridiagonalVector(d, e, n, value), n) };
 }
 
 /**
@@ -63,8 +57,8 @@ function topTridiagonalVector(d: Float64Array, e: Float64Array, n: number, top: 
   return x;
 }
 
-/** Householder tridiagonalisation: on return V holds the transformation, d the diagonal, e the off-diagonal. */
-function tred2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+/** Householder tridiagonalisation: on return d holds T's diagonal, e its off-diagonal, V the reflectors; returns their scales. */
+function tred2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): Float64Array {
   const at = (i: number, j: number) => j * n + i; // column-major: the inner loops run down columns
   for (let j = 0; j < n; j++) d[j] = V[at(n - 1, j)]!;
   for (let i = n - 1; i > 0; i--) {
@@ -117,26 +111,27 @@ function tred2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): vo
     }
     d[i] = h;
   }
-  for (let i = 0; i < n - 1; i++) {
-    V[at(n - 1, i)] = V[at(i, i)]!;
-    V[at(i, i)] = 1;
-    const h = d[i + 1]!;
-    if (h !== 0) {
-      for (let k = 0; k <= i; k++) d[k] = V[at(k, i + 1)]! / h;
-      for (let j = 0; j <= i; j++) {
-        let g = 0;
-        for (let k = 0; k <= i; k++) g += V[at(k, i + 1)]! * V[at(k, j)]!;
-        for (let k = 0; k <= i; k++) V[at(k, j)]! -= g * d[k]!;
-      }
-    }
-    for (let k = 0; k <= i; k++) V[at(k, i + 1)] = 0;
-  }
-  for (let j = 0; j < n; j++) {
-    d[j] = V[at(n - 1, j)]!;
-    V[at(n - 1, j)] = 0;
-  }
-  V[at(n - 1, n - 1)] = 1;
+  // Not accumulated into an explicit Q (half the work): column i + 1 of V keeps the reflector u_{i+1} in rows 0..i
+  // and `h` its scale, so Q·y is applied reflector by reflector (applyQ). d becomes T's diagonal.
+  const h = Float64Array.from(d);
+  for (let j = 0; j < n; j++) d[j] = V[at(j, j)]!;
   e[0] = 0;
+  return h;
+}
+
+/** y ← Q·y for tred2's Q = P_{n−1} ⋯ P_1, P_{i+1} = I − u uᵀ/h acting on rows 0..i (inner reflectors first). */
+function applyQ(V: Float64Array, h: Float64Array, y: Float64Array, n: number): Float64Array {
+  const v = Float64Array.from(y);
+  for (let i = 0; i < n - 1; i++) {
+    const hi = h[i + 1]!;
+    if (hi === 0) continue;
+    const col = (i + 1) * n; // column i + 1, column-major
+    let g = 0;
+    for (let k = 0; k <= i; k++) g += V[col + k]! * v[k]!;
+    g /= hi;
+    for (let k = 0; k <= i; k++) v[k]! -= g * V[col + k]!;
+  }
+  return v;
 }
 
 /** Implicit QL on the tridiagonal (d, e): its eigenvalues into d (unsorted). */
