@@ -1,6 +1,6 @@
-// The eigenvectors of a small symmetric matrix, exactly (to float64 rounding): Householder reduction to
-// tridiagonal form, then the implicit QL algorithm for the eigenvalues and inverse iteration for the top vector (tred2/tql1 of EISPACK, as in JAMA). O(n³), no iteration
-// count to tune and no dependence on the gap between eigenvalues, unlike power iteration.
+// The top eigenpair of a small symmetric matrix, exactly (to float64 rounding): Householder reduction to
+// tridiagonal form, QL for the eigenvalues, inverse iteration for the top vector (tred2/tql1 of EISPACK, as in
+// JAMA). O(n³), no iteration count to tune and no dependence on the gap between eigenvalues, unlike power iteration.
 
 /**
  * The largest eigenvalue of the symmetric n×n matrix `a` (row-major) and a unit eigenvector for it. The
