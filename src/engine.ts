@@ -24,6 +24,8 @@ import {
 export interface EngineOptions {
   model?: string;
   adapter?: string;
+  /** A file of class names for the model (`--names`), one per line or a YAML/JSON list. */
+  names?: string;
   backend?: BackendChoice;
   /** Override the detector's CAM layer (single-layer methods). */
   layer?: string;
@@ -73,7 +75,7 @@ export class Engine implements AuditableExplainer {
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const backend = await initBackend(options.backend ?? 'auto', options.warn);
-    const detector = await loadDetector(options.model ?? 'centernet', options.adapter);
+    const detector = await loadDetector(options.model ?? 'centernet', options.adapter, options.names);
     const defaults = { ...DEFAULT_EXPLAIN, ...options.defaults };
     checkExplainOptions(defaults, detector);
     if (options.layer && !detector.graph.nodes.some((n) => n.name === options.layer)) {
@@ -143,7 +145,9 @@ export class Engine implements AuditableExplainer {
     const explaining = o.maxTargets !== 0;
     const gradientFeeds = explaining && method.needsGradients ? this.graph.gradientFetches(this.graph.feedLayer(layers)) : [];
     const fetchNames = [...new Set([...d.decodeNodes, ...(explaining ? layers : []), ...gradientFeeds])];
-    const fetchedList = d.graph.model.execute({ [d.inputName]: input }, fetchNames) as tf.Tensor[];
+    // TF.js returns a bare tensor, not a list, when one node is fetched (a single-output model, detection only).
+    const executed = d.graph.model.execute({ [d.inputName]: input }, fetchNames);
+    const fetchedList = Array.isArray(executed) ? executed : [executed];
     const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));
     try {
       let found = await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore, o.classes);
@@ -172,6 +176,7 @@ export class Engine implements AuditableExplainer {
           width: w,
           height: h,
           data: normed[i]!,
+          raw: data.slice(i * h * w, (i + 1) * h * w),
         }));
         if (k !== targets.length) throw new Error(`method ${o.method} returned ${k} maps for ${targets.length} targets`);
       }
@@ -213,7 +218,8 @@ export class Engine implements AuditableExplainer {
     const d = this.detector;
     const outs = tf.tidy(() => {
       const batch = tf.stack(images.map((rgb) => tf.tensor3d(rgb, [height, width, 3], 'int32'))) as tf.Tensor4D;
-      return d.graph.model.execute({ [d.inputName]: d.normalise(batch) }, [...d.decodeNodes]) as tf.Tensor[];
+      const executed = d.graph.model.execute({ [d.inputName]: d.normalise(batch) }, [...d.decodeNodes]);
+      return Array.isArray(executed) ? executed : [executed];
     });
     try {
       const result: DetectedObject[][] = [];

@@ -44,6 +44,8 @@ export interface SaliencyMap {
   height: number;
   /** width * height values in [0, 1], row-major. */
   data: Float32Array;
+  /** The method's map before min-max normalisation (the engine's maps carry it; derived maps may not). */
+  raw?: Float32Array;
 }
 
 /** Per-map statistics, as in the JSON result's `saliency` array. */

@@ -220,7 +220,8 @@ function forwardOnly(engine: Engine, frame: Frame): { plain: () => Promise<void>
   const withSaliency = [...new Set([...d.decodeNodes, layer, ...graph.gradientFetches(layer)])];
   const run = async (names: string[]) => {
     const input = d.preprocess(frame);
-    const outs = d.graph.model.execute({ [d.inputName]: input }, names) as tf.Tensor[];
+    const executed = d.graph.model.execute({ [d.inputName]: input }, names);
+    const outs = Array.isArray(executed) ? executed : [executed];
     try {
       await d.decode(outs.slice(0, d.decodeNodes.length), frame.width, frame.height, engine.defaults.minScore);
     } finally {

@@ -35,7 +35,7 @@ export function benchCommand(): Command {
     });
     const result = await runBench({
       clip,
-      engine: { model: flags.model, ...(flags.adapter ? { adapter: flags.adapter } : {}), backend: flags.backend, ...(flags.layer ? { layer: flags.layer } : {}), batching: flags.batching },
+      engine: { model: flags.model, ...(flags.adapter ? { adapter: flags.adapter } : {}), ...(flags.names ? { names: flags.names } : {}), backend: flags.backend, ...(flags.layer ? { layer: flags.layer } : {}), batching: flags.batching },
       repeats: flags.repeats,
       workers: [...new Set(workers)],
       log: (l) => process.stderr.write(`bench: ${l}\n`),

@@ -42,7 +42,7 @@ export function explainCommand(): Command {
       const explained = await engine.explain(frame, undefined, basename(image));
       if (flags.output) await saveImage(await renderFrame(explained, renderOptions(flags)), flags.output);
       if (flags.json) await writeFileAtomic(flags.json, `${JSON.stringify(explained.record, null, 2)}\n`);
-      if (flags.maps) await writeFileAtomic(flags.maps, `${JSON.stringify({ maps: explained.maps.map((m) => ({ ...m, data: Array.from(m.data) })) })}\n`);
+      if (flags.maps) await writeFileAtomic(flags.maps, `${JSON.stringify({ maps: explained.maps.map((m) => ({ ...m, data: Array.from(m.data), ...(m.raw ? { raw: Array.from(m.raw) } : {}) })) })}\n`);
       if (!flags.quiet) printSummary(explained.record);
     } finally {
       engine.dispose();

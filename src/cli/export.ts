@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { createExplainer } from '../explain/create.js';
 import { UserError } from '../errors.js';
 import { runExport } from '../pipeline/export.js';
-import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
+import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, instantNs, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
 import { createProgress } from './progress.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
@@ -17,6 +17,7 @@ interface Flags extends ExplainFlags, RenderFlags {
   topic?: string;
   sidecar?: string;
   start?: number;
+  startTime?: bigint;
   duration?: number;
   every: number;
   smooth: number;
@@ -33,6 +34,7 @@ export function exportCommand(): Command {
     .addOption(new Option('--format <f>', 'output format (default: from the output name, .mcap → mcap, else mp4)').choices(['mp4', 'mcap', 'fiftyone']))
     .option('--sidecar <file.ndjson>', 'one JSON record per frame')
     .option('--start <s>', 'start at this many seconds', numberIn('--start', 0, 1e7))
+    .option('--start-time <time>', "log time of the source's time 0 in MCAP/FiftyOne output: ISO 8601 (2024-05-01T12:00:00Z) or seconds since 1970 (default: a recording's own clock, else the file's creation_time, else 1970)", instantNs('--start-time'))
     .option('--duration <s>', 'stop after this many seconds', numberIn('--duration', 0.001, 1e7))
     .option('--audio', "copy the input's audio track")
     .option('--live', 'drop stale frames instead of pausing the source (live inputs)')
@@ -63,6 +65,7 @@ export function exportCommand(): Command {
         format,
         ...(flags.sidecar ? { sidecar: flags.sidecar } : {}),
         ...(flags.start !== undefined ? { start: flags.start } : {}),
+        ...(flags.startTime !== undefined ? { startTimeNs: flags.startTime } : {}),
         ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
         every: flags.every,
         smooth: flags.smooth,

@@ -11,12 +11,13 @@ export function infoCommand(): Command {
     .option('--json', 'machine-readable output')
     .option('--model <name|path>', 'print what saliencam recognises in this model: adapter, inputs, outputs, classes, CAM and PolyCAM layers')
     .option('--adapter <module>', 'adapter module for --model (see README: Your own detector)')
-    .action(async (flags: { json?: boolean; model?: string; adapter?: string }) => {
+    .option('--names <file>', "class names for --model, one per line (or a YAML/JSON list), in its class order")
+    .action(async (flags: { json?: boolean; model?: string; adapter?: string; names?: string }) => {
       const warnings: string[] = [];
       const backends = listBackends();
       const chosen = await initBackend('auto', (w) => warnings.push(w));
       if (flags.model) {
-        const detector = await loadDetector(flags.model, flags.adapter);
+        const detector = await loadDetector(flags.model, flags.adapter, flags.names);
         try {
           const m = describeDetector(detector);
           process.stdout.write(flags.json ? `${JSON.stringify(m, null, 2)}\n` : `${formatDescription(m).join('\n')}\n`);

@@ -18,6 +18,26 @@ export function numberIn(name: string, min: number, max: number, integer = false
   };
 }
 
+/**
+ * A moment as ns since 1970: an ISO 8601 date-time with its zone (`2024-05-01T12:00:00.250Z`, `…+02:00`) or
+ * seconds since 1970 (`1714564800.25`).
+ */
+export function instantNs(name: string) {
+  return (value: string): bigint => {
+    const v = value.trim();
+    if (/^\d+(\.\d+)?$/.test(v)) {
+      const [whole, frac = ''] = v.split('.');
+      if (whole!.length <= 11) return BigInt(whole!) * 1_000_000_000n + BigInt((frac + '000000000').slice(0, 9));
+    }
+    // A zone is required: a local time would move with the machine's.
+    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(v)) {
+      const ms = Date.parse(v);
+      if (Number.isFinite(ms) && ms >= 0) return BigInt(ms) * 1_000_000n;
+    }
+    throw new InvalidArgumentError(`${name} must be an ISO 8601 date-time with a zone (2024-05-01T12:00:00Z) or seconds since 1970, got "${value}"`);
+  };
+}
+
 /** A numeric flag bounded by its setting's schema. */
 function schemaNumber(name: string, schema: z.ZodType) {
   const { min, max, integer } = boundsOf(schema);
@@ -88,6 +108,7 @@ export interface ModelFlags {
   workers?: number | 'auto';
   model: string;
   adapter?: string;
+  names?: string;
   backend: BackendChoice;
   layer?: string;
   batching: 'auto' | 'batched' | 'sequential';
@@ -113,6 +134,7 @@ export function addModelOptions(cmd: Command): Command {
   return cmd
     .option('--model <name|path>', 'centernet, nanodet, or a path to a TF.js GraphModel model.json', 'centernet')
     .option('--adapter <module>', 'adapter module for a custom model (see README: Your own detector)')
+    .option('--names <file>', "the model's class names, one per line (or a YAML/JSON list), in its class order")
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKENDS).default('auto'))
     .option('--layer <node>', "override the CAM feature layer (a node name of the model's graph)")
     .addOption(new Option('--batching <mode>', 'K targets in one batched backward pass, or one pass each (auto: batched on GPU backends, sequential on WASM/CPU)').choices(['auto', 'batched', 'sequential']).default('auto'));
@@ -158,6 +180,7 @@ export function engineOptions(f: ModelFlags & Partial<ExplainFlags>): EngineOpti
   return {
     model: f.model,
     ...(f.adapter ? { adapter: f.adapter } : {}),
+    ...(f.names ? { names: f.names } : {}),
     backend: f.backend,
     ...(f.layer ? { layer: f.layer } : {}),
     batching: f.batching,

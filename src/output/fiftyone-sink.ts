@@ -16,6 +16,7 @@ import type { RenderedFrame } from '../types.js';
 import { asWriteError, nameTaken, openAtomic } from '../video/atomic.js';
 import type { SourceInfo } from '../video/probe.js';
 import { mapName, mapToPng } from './map-image.js';
+import { datasetCategories } from './categories.js';
 import { frameLogTime, type FrameOutput } from './sink.js';
 
 export const FIFTYONE_FILES = { data: 'data', labels: 'labels.json', heatmaps: 'heatmaps', saliency: 'saliency.json', readme: 'README.md' } as const;
@@ -40,7 +41,8 @@ interface CocoAnnotation {
   score: number;
 }
 
-export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise<FrameOutput> {
+/** `classNames`: every class of the model, all listed as categories (COCO's ids for COCO's classes). */
+export async function openFiftyOneOutput(dir: string, info: SourceInfo, classNames: readonly string[]): Promise<FrameOutput> {
   const target = resolve(dir);
   // lstat, not exists: a dangling symlink is a name in the way too.
   if (await nameTaken(target)) throw new UserError(`--output ${dir} already exists; give a new folder name for the FiftyOne dataset`);
@@ -55,7 +57,7 @@ export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise
   }
   const images: CocoImage[] = [];
   const annotations: CocoAnnotation[] = [];
-  const categories = new Map<number, string>();
+  const { categories, idOf } = datasetCategories(classNames);
   const frames: { file_name: string; frame: number; time: number; log_time_ns: string; heatmaps: Record<string, string> }[] = [];
   const heatmapDirs = new Set<string>();
   let state: 'open' | 'finished' | 'aborted' = 'open';
@@ -84,10 +86,9 @@ export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise
         const imageId = images.length + 1;
         images.push({ id: imageId, file_name: fileName, width: f.width, height: f.height, frame: f.index, time: f.time, log_time_ns: logTime.toString() });
         for (const d of r.explained.detections) {
-          categories.set(d.classId + 1, d.label);
           const [x1, y1, x2, y2] = d.box;
           const bbox: [number, number, number, number] = [round2(x1), round2(y1), round2(x2 - x1), round2(y2 - y1)];
-          annotations.push({ id: annotations.length + 1, image_id: imageId, category_id: d.classId + 1, bbox, area: round2(bbox[2] * bbox[3]), iscrowd: 0, score: round4(d.score) });
+          annotations.push({ id: annotations.length + 1, image_id: imageId, category_id: idOf(d.classId), bbox, area: round2(bbox[2] * bbox[3]), iscrowd: 0, score: round4(d.score) });
         }
         frames.push({ file_name: fileName, frame: f.index, time: f.time, log_time_ns: logTime.toString(), heatmaps });
       } catch (err) {
@@ -101,7 +102,7 @@ export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise
         const coco = {
           info: { description: `saliencam detections of ${source.path}${info.recording ? ` (${info.recording.topic})` : ''}`, version: '1.0', year: new Date().getUTCFullYear(), date_created: new Date().toISOString() },
           licenses: [],
-          categories: [...categories].sort((a, b) => a[0] - b[0]).map(([id, name]) => ({ id, name, supercategory: '' })),
+          categories,
           images,
           annotations,
         };
@@ -150,7 +151,8 @@ export function fiftyOneSnippet(dir: string): string {
 import fiftyone as fo
 
 d = "${dir}"
-ds = fo.Dataset.from_dir(dataset_dir=d, dataset_type=fo.types.COCODetectionDataset, label_field="detections")
+ds = fo.Dataset.from_dir(dataset_dir=d, dataset_type=fo.types.COCODetectionDataset,
+                         label_field="detections", label_types="detections")
 frames = {f["file_name"]: f for f in json.load(open(os.path.join(d, "saliency.json")))["frames"]}
 for s in ds:
     f = frames[os.path.basename(s.filepath)]

@@ -18,11 +18,13 @@ const eigencam: CamMethod = {
   realtime: true,
   classAgnostic: true,
   needsClassWeights: false,
-  compute(ctx, layers, targets) {
-    return tf.tidy(() => {
-      const map = eigencamMap(ctx.activation(layers[0]!));
+  async compute(ctx, layers, targets) {
+    const map = await eigencamMap(ctx.activation(layers[0]!));
+    try {
       return tf.stack(targets.map(() => map)) as tf.Tensor3D;
-    });
+    } finally {
+      map.dispose();
+    }
   },
 };
 
