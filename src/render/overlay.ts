@@ -2,6 +2,7 @@
 
 import {
   COLORMAPS,
+  type Detection,
   type ExplainedFrame,
   type Frame,
   type RenderOptions,
@@ -46,7 +47,7 @@ export function selectMaps(maps: readonly SaliencyMap[], labels?: readonly strin
 async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: RenderOptions): Promise<Uint8Array> {
   const { width, height, rgb } = ex.frame;
   // Rasterise the text (cached) while the map is blended; SVGs only go to librsvg on a cache miss.
-  const boxes = opts.boxes ? layoutBoxes(ex.detections, 1, 1, width, height) : NO_BOXES;
+  const boxes = opts.boxes ? layoutBoxes([...ex.detections, ...regionBoxes(ex)], 1, 1, width, height) : NO_BOXES;
   const legendAt = opts.legend ? legendRect(width, height, ex.record.method) : null;
   const texts = Promise.all([
     ...boxes.labels.map(async (l) => ({ ...(await rasteriseSvg(l.drawing)), left: l.left, top: l.top })),
@@ -70,6 +71,11 @@ async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: Render
     keepClear.push({ x0: left, y0: top, x1: left + legendAt.width, y1: top + legendAt.height });
   }
   return drawLayers(out, width, height, [], boxes.edges, keepClear, true);
+}
+
+/** Region ("why not") targets drawn as boxes of their class, labelled with the class's best score there. */
+export function regionBoxes(ex: ExplainedFrame): Detection[] {
+  return (ex.record.why ?? []).map((w) => ({ label: `why ${w.label}`, classId: ex.maps.find((m) => m.region && m.label === w.label)?.classId ?? 0, score: w.bestScore, box: w.box }));
 }
 
 function checkOptions(opts: RenderOptions): void {
