@@ -9,6 +9,7 @@ import { CAM_METHODS, METHOD_PARAM_SCHEMAS, type CamMethodName, type MethodParam
 export { CAM_METHODS, METHOD_PARAM_SCHEMAS, type CamMethodName, type MethodParams };
 export const COLORMAPS = ['turbo', 'jet', 'viridis', 'inferno'] as const;
 export const VIEWS = ['blend', 'grid'] as const;
+export const NORMALISE = ['global', 'box'] as const;
 
 type MethodParamsShape = { [N in keyof MethodParamSchemas]: z.ZodDefault<MethodParamSchemas[N]> };
 type MethodParamChangesShape = { [N in keyof MethodParamSchemas]: z.ZodOptional<MethodParamSchemas[N]> };
@@ -64,12 +65,14 @@ export const renderSchema = z.object({
   boxes: z.boolean().default(true),
   /** Draw the colour-scale legend. */
   legend: z.boolean().default(true),
+  /** global (when left out): each map scaled by its own maximum; box: each detection's heat scaled within its own box. */
+  normalise: z.enum(NORMALISE).optional(),
 });
 
 /** What a dashboard viewer may change (the `set` command); applies to the next frame or the paused one. */
 export const dashboardSchema = z.object({
   ...explainSchema.pick({ method: true, methodParams: true, perDetection: true, why: true, versus: true }).shape,
-  ...renderSchema.pick({ colormap: true, alpha: true, view: true, boxes: true }).shape,
+  ...renderSchema.pick({ colormap: true, alpha: true, view: true, boxes: true, normalise: true }).shape,
   /** Classes neither shown nor explained (empty = every class). */
   hiddenClasses: z.array(className).max(1000).default([]),
 });

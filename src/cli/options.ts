@@ -119,6 +119,7 @@ export interface RenderFlags {
   view: RenderOptions['view'];
   boxes: boolean;
   legend: boolean;
+  normalise?: RenderOptions['normalise'];
 }
 
 export function addModelOptions(cmd: Command): Command {
@@ -165,7 +166,8 @@ export function addRenderOptions(cmd: Command): Command {
     .option('--alpha <a>', 'overlay opacity at the map maximum, 0..1', schemaNumber('--alpha', renderSchema.shape.alpha), DEFAULT_RENDER.alpha)
     .addOption(new Option('--view <v>', 'blend: one overlay; grid: frame + one tile per class').choices(VIEWS).default(DEFAULT_RENDER.view))
     .option('--no-boxes', 'do not draw boxes and labels')
-    .option('--no-legend', 'do not draw the colour-scale legend');
+    .option('--no-legend', 'do not draw the colour-scale legend')
+    .addOption(schemaOption('normalise', renderSchema.shape.normalise, { description: "global (default): each map scaled by its own maximum; box: each detection's heat scaled within its own box" }));
 }
 
 export function engineOptions(f: ModelFlags & Partial<ExplainFlags>): EngineOptions {
@@ -193,5 +195,5 @@ export function explainOptions(f: Partial<ExplainFlags>): Partial<ExplainOptions
 }
 
 export function renderOptions(f: RenderFlags): RenderOptions {
-  return { colormap: f.colormap, alpha: f.alpha, view: f.view, boxes: f.boxes, legend: f.legend };
+  return { colormap: f.colormap, alpha: f.alpha, view: f.view, boxes: f.boxes, legend: f.legend, ...(f.normalise ? { normalise: f.normalise } : {}) };
 }

@@ -3,7 +3,7 @@
 
 import sharp from 'sharp';
 import type { Detection, ExplainedFrame, RenderOptions, SaliencyMap } from '../types.js';
-import { OVERLAY_GAMMA, colorize } from './colormap.js';
+import { DISPLAY_FLOOR, OVERLAY_GAMMA, colorize } from './colormap.js';
 import { checkMap } from './combine.js';
 import { classColor } from './class-colors.js';
 import { NO_BOXES, boxStyleFor, layoutBoxes, titleSvg } from './boxes.js';
@@ -74,7 +74,7 @@ export async function renderGrid(ex: ExplainedFrame, maps: SaliencyMap[], opts: 
   };
 
   const mapTile = async (m: SaliencyMap) => {
-    const rgba = colorize(m.data, m.width, m.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
+    const rgba = colorize(m.data, m.width, m.height, opts.colormap, opts.alpha, OVERLAY_GAMMA, DISPLAY_FLOOR);
     const under = (await upsamplePatches(rgba, m.width, m.height, tileW, tileH)).map((p) =>
       rawLayer(p.data, p.width, p.height, p.left, p.top),
     );

@@ -10,7 +10,7 @@ import {
   type SaliencyMap,
 } from '../types.js';
 import { UserError } from '../errors.js';
-import { OVERLAY_GAMMA, colorize } from './colormap.js';
+import { DISPLAY_FLOOR, OVERLAY_GAMMA, colorize } from './colormap.js';
 import { combineMax } from './combine.js';
 import { NO_BOXES, layoutBoxes } from './boxes.js';
 import { legendImage, legendRect } from './legend.js';
@@ -18,6 +18,7 @@ import { drawLayers } from './raster.js';
 import { blendMapOver, blendRgbaOver } from './blend.js';
 import { rasteriseSvg } from './svg-cache.js';
 import { renderGrid } from './grid.js';
+import { normaliseInBoxes } from './box-normalise.js';
 
 /** Which maps to draw. */
 export interface ShowOptions {
@@ -33,7 +34,8 @@ export async function renderFrame(
   checkOptions(opts);
   const { frame } = explained;
   checkFrame(frame);
-  const maps = selectMaps(explained.maps, show?.labels);
+  const chosen = selectMaps(explained.maps, show?.labels);
+  const maps = opts.normalise === 'box' ? normaliseInBoxes(chosen, [...explained.detections, ...regionBoxes(explained)], frame.width, frame.height) : chosen;
   const rgb = opts.view === 'grid' ? await renderGrid(explained, maps, opts) : await renderBlend(explained, maps, opts);
   return { explained, width: frame.width, height: frame.height, rgb };
 }
@@ -60,7 +62,7 @@ async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: Render
   // Max rather than sum: overlapping classes must not saturate, and each class's peak stays its own value.
   const combined = combineMax(maps);
   if (combined) {
-    const rgba = colorize(combined.data, combined.width, combined.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
+    const rgba = colorize(combined.data, combined.width, combined.height, opts.colormap, opts.alpha, OVERLAY_GAMMA, DISPLAY_FLOOR);
     blendMapOver(out, width, height, rgba, combined.width, combined.height);
   }
   for (const t of await texts) blendRgbaOver(out, width, height, t.data, t.width, t.height, t.left, t.top);

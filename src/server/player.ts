@@ -108,7 +108,7 @@ export class Player {
       info,
       live: this.live,
       explainer,
-      render: () => ({ colormap: this.settings.colormap, alpha: this.settings.alpha, view: this.settings.view, boxes: this.settings.boxes, legend: opts.legend ?? true }),
+      render: () => ({ colormap: this.settings.colormap, alpha: this.settings.alpha, view: this.settings.view, boxes: this.settings.boxes, legend: opts.legend ?? true, ...(this.settings.normalise ? { normalise: this.settings.normalise } : {}) }),
       sourceName: name,
       ...(opts.every !== undefined ? { every: opts.every } : {}),
       ...(opts.smooth !== undefined ? { smooth: opts.smooth } : {}),
