@@ -71,6 +71,20 @@ describe('region targets (--why)', () => {
     expect(r.record.why![0]!.cells).toBe(0);
     expect(r.record.why![0]!.bestScore).toBeGreaterThan(0);
   });
+
+  it('NanoDet: its best anchor in the box, with the map on the car', async () => {
+    const nano = await Engine.create({ backend: 'wasm', model: 'nanodet' });
+    try {
+      const r = await nano.explain(test1, { why: [{ label: 'car', box: FAR_CARS[0]! }] });
+      const w = r.record.why![0]!;
+      expect(w.cells).toBeGreaterThan(0);
+      expect(w.bestScore).toBeGreaterThan(0.05);
+      expect(w.bestScore).toBeLessThan(0.3);
+      expect(w.pointingHit).toBe(true);
+    } finally {
+      nano.dispose();
+    }
+  }, 60_000);
 });
 
 describe('contrastive targets (--versus)', () => {
