@@ -89,7 +89,7 @@ describe('--normalise box', () => {
     expect(out!.data[5 * 10 + 0]).toBe(0);
   });
 
-  it('test4.jpg: the 0.54 car, nearly blank in the global car map, reaches full scale in its box', async () => {
+  it('test4.jpg: the 0.54 car, dim in the global car map, reaches full scale in its box', async () => {
     const r = await engine.explain(await stillFrame('test4.jpg'), { classes: ['car'] });
     const weak = r.detections.reduce((a, b) => (b.score < a.score ? b : a));
     const car = r.maps.find((m) => m.label === 'car')!;
