@@ -107,7 +107,7 @@ export const OVERLAY_GAMMA = 0.8;
 
 /**
  * Map values below this are not painted (and the legend says so). Measured on the six stills and every 4th frame
- * of the sample drive (XGrad-CAM, combined class maps; scratch measurement in the README): with no floor 68 % of
+ * of the sample drive (XGrad-CAM, combined class maps; scripts/display-floor.mjs): with no floor 68 % of
  * the frame outside every box carries some tint; a floor of 0.05 / 0.1 / 0.15 / 0.2 leaves 25 / 3.6 / 1.0 / 0.3 %
  * and hides 5 / 18 / 29 / 37 % of the map mass inside the boxes. 0.1 is the knee: each further step hides ~10 %
  * more of the objects' own heat to clear a point or two of the frame.
