@@ -1,6 +1,7 @@
 // Targets that explain a detector's failures: region targets ("why not here": a class's best score cell in a box
 // where nothing was reported) and contrastive targets ("why truck rather than car"). The engine builds its
 // targets here; the adapters say where cells are (Detector.regionBest, Detector.withClass).
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
 import type { DetectedObject, Detector, RegionBest } from '../model/detector.js';
 import type { Box, ExplainOptions, SaliencyMap, WhyStats } from '../types.js';
@@ -44,7 +45,7 @@ export interface RegionFound {
 }
 
 /** Each region's best cell of its class (from the decode outputs, before any threshold) as a target. */
-export async function regionTargetsFor(d: Detector, decodeOutputs: import('@tensorflow/tfjs-core').Tensor[], o: Pick<ExplainOptions, 'why'>, width: number, height: number): Promise<RegionFound> {
+export async function regionTargetsFor(d: Detector, decodeOutputs: Tensor[], o: Pick<ExplainOptions, 'why'>, width: number, height: number): Promise<RegionFound> {
   const best: RegionBest[] = [];
   const targets: CamTarget[] = [];
   for (const r of o.why) {

@@ -1,7 +1,7 @@
 // Asking about the detector's failures on a paused frame: drag a box and pick a class → its why-not map and the
 // class's best score there (`set why`); click a detection and pick another class → the contrastive map
 // (`set perDetection + versus`). Both are settings, so every open page sees the same question and answer.
-import type { FrameMessage, HelloMessage, Settings, StateMessage } from '../../src/server/messages.js';
+import type { FrameMessage, HelloMessage, StateMessage } from '../../src/server/messages.js';
 import type { OutgoingCommand } from './connection.js';
 import { el } from './dom.js';
 
@@ -160,4 +160,3 @@ function area(b: readonly number[]): number {
   return (b[2]! - b[0]!) * (b[3]! - b[1]!);
 }
 
-export type { Settings };
