@@ -92,7 +92,8 @@ export class Engine implements AuditableExplainer {
     const t0 = performance.now();
     const rgb = new Uint8Array(width * height * 3).fill(96);
     // minScore 0 on one class: a featureless frame still yields peaks, so the CAM kernels compile too.
-    await this.explain({ index: 0, time: 0, width, height, rgb }, { minScore: 0, classes: [this.detector.classNames[0]!] });
+    // No region or contrastive targets: the defaults' boxes are in the real source's pixels, not this frame's.
+    await this.explain({ index: 0, time: 0, width, height, rgb }, { minScore: 0, classes: [this.detector.classNames[0]!], why: [], versus: null });
     return performance.now() - t0;
   }
 
