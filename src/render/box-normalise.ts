@@ -1,7 +1,7 @@
 // `--normalise box`: each detection's heat scaled within its own box (as pytorch-grad-cam's
 // renormalize_cam_in_bounding_boxes), so a weak object's map is not drowned by a strong one's peak; outside every
 // box the map is zero. The global view (each map scaled by its own maximum) stays the default.
-import type { Box, Detection, SaliencyMap } from '../types.js';
+import type { Box, Detection, ExplainedFrame, SaliencyMap } from '../types.js';
 
 /** The boxes a map explains: its detection's, its region's, or every detection of its class. */
 export function boxesOfMap(m: SaliencyMap, detections: readonly Detection[]): Box[] {
@@ -47,4 +47,9 @@ export function normaliseInBoxes(maps: readonly SaliencyMap[], detections: reado
     }
     return { ...m, data: out };
   });
+}
+
+/** Region ("why not") targets as boxes of their class, labelled "why car" with the class's best score there. */
+export function regionBoxes(ex: ExplainedFrame): Detection[] {
+  return (ex.record.why ?? []).map((w) => ({ label: `why ${w.label}`, classId: ex.maps.find((m) => m.region && m.label === w.label)?.classId ?? 0, score: w.bestScore, box: w.box }));
 }

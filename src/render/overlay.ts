@@ -2,7 +2,6 @@
 
 import {
   COLORMAPS,
-  type Detection,
   type ExplainedFrame,
   type Frame,
   type RenderOptions,
@@ -18,7 +17,7 @@ import { drawLayers } from './raster.js';
 import { blendMapOver, blendRgbaOver } from './blend.js';
 import { rasteriseSvg } from './svg-cache.js';
 import { renderGrid } from './grid.js';
-import { normaliseInBoxes } from './box-normalise.js';
+import { normaliseInBoxes, regionBoxes } from './box-normalise.js';
 
 /** Which maps to draw. */
 export interface ShowOptions {
@@ -73,11 +72,6 @@ async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: Render
     keepClear.push({ x0: left, y0: top, x1: left + legendAt.width, y1: top + legendAt.height });
   }
   return drawLayers(out, width, height, [], boxes.edges, keepClear, true);
-}
-
-/** Region ("why not") targets drawn as boxes of their class, labelled with the class's best score there. */
-export function regionBoxes(ex: ExplainedFrame): Detection[] {
-  return (ex.record.why ?? []).map((w) => ({ label: `why ${w.label}`, classId: ex.maps.find((m) => m.region && m.label === w.label)?.classId ?? 0, score: w.bestScore, box: w.box }));
 }
 
 function checkOptions(opts: RenderOptions): void {
