@@ -72,6 +72,10 @@ describe('dashboard: why not here, why this rather than that', () => {
       await expect.poll(() => page.evaluate((s) => window.__saliencam.lastFrame!.seq > s && window.__saliencam.lastFrame!.record.saliency.some((x) => x.versus === 'truck'), beforeVersus), { timeout: 60_000 }).toBe(true);
       await expect.poll(() => page.locator('#versus-result').textContent(), { timeout: 10_000 }).toContain('rather than truck');
 
+      // Back to per-class maps: the contrast goes with the per-detection maps.
+      await page.locator('#maps-class').check({ force: true });
+      await expect.poll(() => page.evaluate(() => [window.__saliencam.state?.settings.perDetection, window.__saliencam.state?.settings.versus]), { timeout: 10_000 }).toEqual([false, null]);
+
       // Heat per box.
       await page.locator('#normalise-box').check();
       await expect.poll(() => page.evaluate(() => window.__saliencam.state?.settings.normalise), { timeout: 10_000 }).toBe('box');

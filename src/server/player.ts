@@ -236,7 +236,11 @@ export class Player {
         const named = [...(changes.why ?? []).map((r) => r.label), ...(changes.versus ? [changes.versus] : [])];
         const badName = this.checkClasses(named);
         if (badName) return badName;
-        if ((changes.versus ?? this.settings.versus) !== null && !(changes.perDetection ?? this.settings.perDetection)) return { code: 'bad_value', message: 'versus explains detections one by one: set perDetection too' };
+        if ((changes.versus !== undefined ? changes.versus : this.settings.versus) !== null && !(changes.perDetection ?? this.settings.perDetection)) {
+          // Back to per-class maps: the contrast, which explains detections one by one, goes with them.
+          if (changes.versus === undefined) changes.versus = null;
+          else return { code: 'bad_value', message: 'versus explains detections one by one: set perDetection too' };
+        }
         const { methodParams, ...rest } = changes;
         this.settings = { ...this.settings, ...rest, ...(methodParams ? { methodParams: { ...this.settings.methodParams, ...methodParams } } : {}) };
         // Paused: show the effect of the new setting on the frame on screen.
