@@ -56,7 +56,10 @@ function printSummary(r: import('../types.js').ExplainRecord): void {
   for (const d of r.detections) lines.push(`  ${d.label.padEnd(14)} ${d.score.toFixed(2)}  [${d.box.map((v) => Math.round(v)).join(', ')}]`);
   for (const s of r.saliency) {
     const lift = s.areaInBoxes > 0 ? (s.energyInBoxes / s.areaInBoxes).toFixed(1) : '-';
-    lines.push(`  map ${s.label}${s.detectionIndex !== undefined ? `#${s.detectionIndex}` : ''}: ${(s.energyInBoxes * 100).toFixed(1)}% of saliency in ${(s.areaInBoxes * 100).toFixed(1)}% of the image (lift ${lift}), peak ${s.pointingHit ? 'inside' : 'outside'} its boxes`);
+    lines.push(`  map ${s.label}${s.detectionIndex !== undefined ? `#${s.detectionIndex}` : ''}${s.versus ? ` vs ${s.versus}` : ''}: ${(s.energyInBoxes * 100).toFixed(1)}% of saliency in ${(s.areaInBoxes * 100).toFixed(1)}% of the image (lift ${lift}), peak ${s.pointingHit ? 'inside' : 'outside'} its boxes`);
+  }
+  for (const w of r.why ?? []) {
+    lines.push(`  why ${w.label}@${w.box.map((v) => Math.round(v)).join(',')}: best ${w.label} score there ${w.bestScore.toFixed(3)}; ${(w.energyInBox * 100).toFixed(1)}% of its map in ${(w.areaInBox * 100).toFixed(1)}% of the image, peak ${w.pointingHit ? 'inside' : 'outside'} the box`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -81,7 +81,7 @@ export function serveCommand(): Command {
       host: flags.host,
       port: flags.port,
       ...(token !== undefined ? { token } : {}),
-      settings: { method: flags.method, methodParams: methodParamsFromFlags(flags), colormap: flags.colormap, alpha: flags.alpha, perDetection: Boolean(flags.perDetection), view: flags.view, boxes: flags.boxes },
+      settings: { method: flags.method, methodParams: methodParamsFromFlags(flags), colormap: flags.colormap, alpha: flags.alpha, perDetection: Boolean(flags.perDetection), view: flags.view, boxes: flags.boxes, why: flags.why ?? [], versus: flags.versus ?? null, ...(flags.normalise ? { normalise: flags.normalise } : {}) },
       ...(flags.classes ? { classes: flags.classes } : {}),
       legend: flags.legend,
       format: flags.format,

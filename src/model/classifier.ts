@@ -93,6 +93,8 @@ export function classifierDetector(graph: LoadedGraph, l: ClassifierLayout, clas
       });
     },
 
+    withClass: ([node], classId) => [node!, classId],
+
     async decode(outputs, frameWidth, frameHeight, minScore, classes): Promise<DetectedObject[]> {
       let scores = Array.from((await outputs[0]!.data()) as Float32Array);
       if (!l.softmax) scores = softmax(scores);

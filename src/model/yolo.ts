@@ -7,12 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Box, Frame } from '../types.js';
+import { UserError } from '../errors.js';
 import { COCO_CLASSES } from './coco.js';
 import type { DetectedObject, Detector } from './detector.js';
 import { dynamicAncestors, dynamicInputsOf, walkBackThrough, type GraphIndex } from './graph-walk.js';
 import type { GraphNode } from './graph.js';
 import type { LoadedGraph } from './load.js';
 import { nmsPerClass } from './nms.js';
+import { bestOf, cellsIn, type ScoreGrid } from './region.js';
 
 /** Ultralytics predict defaults. */
 export const YOLO_IOU = 0.7;
@@ -251,7 +253,42 @@ export function yoloDetector(graph: LoadedGraph, l: YoloLayout, classNames: read
       const numClasses = rows - 4;
       return decodeYolo(data as Float32Array, numClasses, anchors, l.inputSize, frameWidth, frameHeight, minScore, classNames, (c, a) => [0, c + l.classOffset, a]);
     },
+
+    withClass: ([node, , anchor], classId) => [node!, classId + l.classOffset, anchor!],
+
+    // The anchors centred in the box, on every stride's grid (ultralytics' order: stride 8, 16, 32, row-major).
+    async regionBest(outputs, box, classId, frameWidth, frameHeight) {
+      const out = outputs[0]!;
+      const anchors = out.shape[2]!;
+      const grids = yoloGrids(width, height, frameWidth, frameHeight);
+      if (grids.reduce((n, g) => n + g.width * g.height, 0) !== anchors) throw new UserError(`--why: this YOLO export's ${anchors} anchors are not the stride 8/16/32 grids of a ${width}x${height} input`);
+      const row = tf.slice(out, [0, 4 + classId, 0], [1, 1, anchors]);
+      const v = (await row.data()) as Float32Array;
+      row.dispose();
+      let first = 0;
+      return bestOf(
+        grids.map((g) => {
+          const base = first;
+          first += g.width * g.height;
+          return { range: cellsIn(g, box), at: (x: number, y: number) => v[base + y * g.width + x]!, index: (x: number, y: number) => [0, classId + l.classOffset, base + y * g.width + x] };
+        }),
+      );
+    },
   };
+}
+
+/** Anchor grids of an ultralytics head in source pixels: centres at (x + ½)·stride in the letterboxed input. */
+export function yoloGrids(inW: number, inH: number, frameWidth: number, frameHeight: number): ScoreGrid[] {
+  const lb = letterboxParams(frameWidth, frameHeight, inW, inH);
+  return [8, 16, 32].map((s) => ({
+    width: Math.ceil(inW / s),
+    height: Math.ceil(inH / s),
+    stepX: s / lb.gain,
+    stepY: s / lb.gain,
+    offset: 0.5,
+    originX: -lb.left / lb.gain,
+    originY: -lb.top / lb.gain,
+  }));
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -10,6 +10,7 @@ import { polycam, polycamParams } from './polycam.js';
 import { cam } from './cam.js';
 import { xgradcamFromSums, xgradcamWeights } from './xgradcam.js';
 import { xpolycam } from './xpolycam.js';
+import { hirescam } from './hirescam.js';
 
 const eigencam: CamMethod = {
   name: 'eigencam',
@@ -54,6 +55,7 @@ const REGISTRY = {
   polycam: withParams(polycamParams, (p) => polycam(p.variant)),
   xpolycam: { create: () => xpolycam },
   cam: { create: () => cam },
+  hirescam: { create: () => hirescam },
 } as const satisfies Record<string, MethodRow>;
 
 type Registry = typeof REGISTRY;
