@@ -9,6 +9,7 @@ import { readImageFrame } from './image-input.js';
 import { addTopicOption, firstRecordingFrame, sourceWithTopic } from './topic.js';
 import { isRecordingInput } from '../recording/input-name.js';
 import { addExplainOptions, addRenderOptions, engineOptions, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
+import { terminalSafe } from '../terminal-text.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
   output?: string;
@@ -58,5 +59,6 @@ function printSummary(r: import('../types.js').ExplainRecord): void {
     const lift = s.areaInBoxes > 0 ? (s.energyInBoxes / s.areaInBoxes).toFixed(1) : '-';
     lines.push(`  map ${s.label}${s.detectionIndex !== undefined ? `#${s.detectionIndex}` : ''}: ${(s.energyInBoxes * 100).toFixed(1)}% of saliency in ${(s.areaInBoxes * 100).toFixed(1)}% of the image (lift ${lift}), peak ${s.pointingHit ? 'inside' : 'outside'} its boxes`);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  // Source and class names come from the input (a file name, a model's metadata): escaped line by line.
+  process.stdout.write(`${lines.map(terminalSafe).join('\n')}\n`);
 }
