@@ -1,7 +1,7 @@
 // Hostile and broken MCAP recordings (issue #26, classes 1–2): lengths, offsets, declared chunk sizes and
 // summary counts are claims of the file, checked before anything is allocated or planned. Each case is a
 // generated file, run through the CLI: its exit code, its one line, its peak RSS, and a bound on its time.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
@@ -15,7 +15,7 @@ import { runCliMeasured } from './helpers/peak-rss.js';
 const tmp = useTmpDir('saliencam-hardening-rec-');
 const at = (name: string) => join(tmp.dir, name);
 /** What a failed `explain x.mcap` may cost at most: Node, sharp and the recording's reader, no model. */
-const RSS_BOUND_MIB = 300; // measured 142–169 MiB
+const RSS_BOUND_MIB = 300; // measured 139–169 MiB
 
 const OP = { chunk: 0x06, chunkIndex: 0x08, statistics: 0x0b, dataEnd: 0x0f } as const;
 
@@ -77,6 +77,16 @@ beforeAll(async () => {
     b.writeBigUInt64LE(3n * GiB, 9);
     return b;
   });
+  // A 301 MiB sparse file (no disk used): the header, then a record whose 300 MiB would be buffered whole.
+  fx.bigRecord = at('big-record.mcap');
+  {
+    const prefix = bytes.subarray(0, 8 + 9 + Number(bytes.readBigUInt64LE(9)));
+    const head = Buffer.alloc(9);
+    head[0] = 0x80; // a user opcode: readers skip it, once it is whole
+    head.writeBigUInt64LE(300n << 20n, 1);
+    await writeFile(fx.bigRecord, Buffer.concat([prefix, head]));
+    await truncate(fx.bigRecord, 301 * 2 ** 20);
+  }
   await edit('hugeChunkIndex', (b) => {
     for (const r of summary(b)) if (r.op === OP.chunkIndex) b.writeBigUInt64LE(3n * GiB, r.content + 24);
   });
@@ -122,6 +132,7 @@ const CASES: Case[] = [
   { name: 'a 5-byte text file named .mcap', file: () => fx.hello!, message: /hello\.mcap is not an MCAP file/ },
   { name: 'the first 2 KB of a recording', file: () => fx.cut2k!, message: /cut2k\.mcap: the recording is truncated .*no camera image topic before that point/ },
   { name: 'a 57-byte file whose header claims 3 GiB', file: () => fx.hugeHeader!, message: /hugeHeader\.mcap: the recording is truncated/ },
+  { name: 'a 300 MiB record in a 301 MiB file (streamed)', file: () => fx.bigRecord!, message: /a record at byte \d+ claims 300 MiB \(limit 256 MiB\); no camera image topic before that point/ },
   { name: 'a chunk index claiming a 3 GiB chunk', file: () => fx.hugeChunkIndex!, message: /no messages .*points past the end of the file/ },
   { name: 'a zstd chunk declaring 4 GiB uncompressed (indexed)', file: () => fx.zstdBomb!, message: /a zstd chunk claims 4096 MiB uncompressed \(limit 256 MiB\)/ },
   { name: 'a zstd chunk declaring 4 GiB uncompressed (streamed)', file: () => fx.zstdBombStreamed!, message: /a zstd chunk claims 4096 MiB uncompressed .*no camera image topic before that point/ },

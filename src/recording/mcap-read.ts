@@ -182,6 +182,8 @@ function indexedRecording(path: string, fh: FileHandle, reader: McapIndexedReade
   };
 }
 
+const TRUNCATED = 'the recording is truncated (it ends in the middle of a record)';
+
 /** The file's records in file order; the generator's return value is the problem found, if any. */
 async function* streamRecords(fh: FileHandle, size: number, decompressHandlers: DecompressHandlers): AsyncGenerator<McapTypes.TypedMcapRecord, string | undefined> {
   const reader = new McapStreamReader({ decompressHandlers, validateCrcs: true });
@@ -195,13 +197,22 @@ async function* streamRecords(fh: FileHandle, size: number, decompressHandlers: 
       offset += bytesRead;
       reader.append(buf.subarray(0, bytesRead));
       for (let r = reader.nextRecord(); r; r = reader.nextRecord()) yield r;
-      // The reader buffers an unfinished record until it is whole: a record claiming more than the cap stops here.
-      if (reader.bytesRemaining() > MAX_RECORD_BYTES) return `a record near byte ${offset - reader.bytesRemaining()} is larger than ${MIB(MAX_RECORD_BYTES)}`;
+      // The reader buffers an unfinished record until it is whole: its declared length is checked first, so
+      // that a record claiming more than the file holds, or more than the cap, is not buffered at all.
+      const pending = reader.bytesRemaining();
+      if (pending >= 9) {
+        const at = offset - pending;
+        const head = Buffer.alloc(9);
+        await fh.read(head, 0, 9, at);
+        const length = head.readBigUInt64LE(1);
+        if (BigInt(at) + 9n + length > BigInt(size)) return TRUNCATED;
+        if (length > BigInt(MAX_RECORD_BYTES)) return `a record at byte ${at} claims ${MIB(length)} (limit ${MIB(MAX_RECORD_BYTES)})`;
+      }
     }
   } catch (err) {
     return `${fault(err)} near byte ${offset}`;
   }
-  return reader.done() ? undefined : 'the recording is truncated (it ends in the middle of a record)';
+  return reader.done() ? undefined : TRUNCATED;
 }
 
 async function streamedRecording(path: string, fh: FileHandle, size: number, decompress: DecompressHandlers): Promise<Recording> {
