@@ -9,6 +9,7 @@ import { readImageFrame } from './image-input.js';
 import { addTopicOption, firstRecordingFrame, sourceWithTopic } from './topic.js';
 import { isRecordingInput } from '../recording/input-name.js';
 import { addExplainOptions, addRenderOptions, engineOptions, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
+import { terminalSafe } from '../terminal-text.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
   output?: string;
@@ -61,5 +62,6 @@ function printSummary(r: import('../types.js').ExplainRecord): void {
   for (const w of r.why ?? []) {
     lines.push(`  why ${w.label}@${w.box.map((v) => Math.round(v)).join(',')}: best ${w.label} score there ${w.bestScore.toFixed(3)}; ${(w.energyInBox * 100).toFixed(1)}% of its map in ${(w.areaInBox * 100).toFixed(1)}% of the image, peak ${w.pointingHit ? 'inside' : 'outside'} the box`);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  // Source and class names come from the input (a file name, a model's metadata): escaped line by line.
+  process.stdout.write(`${lines.map(terminalSafe).join('\n')}\n`);
 }

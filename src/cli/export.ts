@@ -10,6 +10,7 @@ import { addTopicOption, sourceWithTopic } from './topic.js';
 import { isRecordingInput } from '../recording/input-name.js';
 import { probeSource } from '../video/index.js';
 import type { OutputFormat } from '../output/index.js';
+import { terminalSafe } from '../terminal-text.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
   output: string;
@@ -76,10 +77,10 @@ export function exportCommand(): Command {
         onFrame: (done, info) => progress.update({ done, total: expectedFrames(info, flags) }),
       });
       progress.stop();
-      if (summary.warning) process.stderr.write(`saliencam: warning: ${summary.warning}\n`);
+      if (summary.warning) process.stderr.write(`saliencam: warning: ${terminalSafe(summary.warning)}\n`);
       if (!flags.quiet || summary.exitCode !== 0) {
         const what = summary.interrupted ? 'interrupted: wrote' : 'wrote';
-        process.stderr.write(`saliencam: ${what} ${summary.path} (${summary.frames} frames${summary.sidecar ? `, sidecar ${summary.sidecar}` : ''}) in ${(summary.elapsedMs / 1000).toFixed(1)} s\n`);
+        process.stderr.write(terminalSafe(`saliencam: ${what} ${summary.path} (${summary.frames} frames${summary.sidecar ? `, sidecar ${summary.sidecar}` : ''}) in ${(summary.elapsedMs / 1000).toFixed(1)} s`) + '\n');
       }
       process.exitCode = summary.exitCode;
     } finally {

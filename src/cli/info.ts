@@ -4,6 +4,7 @@ import { initBackend, listBackends } from '../model/backend.js';
 import { describeDetector, formatDescription } from '../model/describe.js';
 import { BUILTIN_MODELS, builtinModelPath, loadDetector, type BuiltinModel } from '../model/registry.js';
 import { locateFfmpeg } from '../video/index.js';
+import { terminalSafe } from '../terminal-text.js';
 
 export function infoCommand(): Command {
   return new Command('info')
@@ -20,7 +21,8 @@ export function infoCommand(): Command {
         const detector = await loadDetector(flags.model, flags.adapter, flags.names);
         try {
           const m = describeDetector(detector);
-          process.stdout.write(flags.json ? `${JSON.stringify(m, null, 2)}\n` : `${formatDescription(m).join('\n')}\n`);
+          // Class and node names come from the model's files: escaped line by line.
+          process.stdout.write(flags.json ? `${JSON.stringify(m, null, 2)}\n` : `${formatDescription(m).map(terminalSafe).join('\n')}\n`);
         } finally {
           detector.graph.model.dispose();
         }

@@ -3,8 +3,7 @@
 // Preprocessing and decoding follow ultralytics' own predictor: letterbox (aspect kept, 114 grey, centred),
 // RGB / 255, best class per anchor, NMS per class at IoU 0.7.
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Box, Frame } from '../types.js';
 import { UserError } from '../errors.js';
@@ -13,6 +12,7 @@ import type { DetectedObject, Detector } from './detector.js';
 import { dynamicAncestors, dynamicInputsOf, walkBackThrough, type GraphIndex } from './graph-walk.js';
 import type { GraphNode } from './graph.js';
 import type { LoadedGraph } from './load.js';
+import { insideModelFolder, readRegularFile } from './model-files.js';
 import { nmsPerClass } from './nms.js';
 import { bestOf, cellsIn, type ScoreGrid } from './region.js';
 
@@ -200,18 +200,22 @@ export function addLogitNode(nodes: GraphNode[], output: string): string {
 
 // ---- class names -------------------------------------------------------------------------------------------
 
+/** metadata.yaml names the classes: 4 MiB holds ~200 000 names (a real export's is a few KiB). */
+const MAX_METADATA_BYTES = 4 * 1024 * 1024;
+
 /** Class names from the export's metadata.yaml (`names: {0: person, …}`), else COCO for 80 classes, else class_<i>. */
 export function yoloClassNames(modelPath: string, numClasses: number): { names: string[]; source: string } {
-  const meta = join(dirname(modelPath), 'metadata.yaml');
-  if (existsSync(meta)) {
-    try {
-      const doc = parseYaml(readFileSync(meta, 'utf8')) as { names?: unknown } | null;
+  try {
+    const meta = insideModelFolder(dirname(modelPath), 'metadata.yaml', 'metadata.yaml of the model');
+    if (meta) {
+      // uniqueKeys off: the yaml package's duplicate-key check is quadratic in the number of names.
+      const doc = parseYaml(readRegularFile(meta, MAX_METADATA_BYTES, 'metadata.yaml').toString('utf8'), { uniqueKeys: false, maxAliasCount: 0 }) as { names?: unknown } | null;
       const names = doc?.names;
       const list = Array.isArray(names) ? names.map(String) : names && typeof names === 'object' ? Object.entries(names).sort(([a], [b]) => Number(a) - Number(b)).map(([, v]) => String(v)) : [];
       if (list.length === numClasses) return { names: list, source: 'metadata.yaml' };
-    } catch {
-      // A broken metadata.yaml is not fatal: the graph alone is enough to explain it.
     }
+  } catch {
+    // A broken, hostile or oversized metadata.yaml is not fatal: the graph alone is enough to explain it.
   }
   if (numClasses === COCO_CLASSES.length) return { names: [...COCO_CLASSES], source: 'COCO-80' };
   return { names: Array.from({ length: numClasses }, (_, i) => `class_${i}`), source: 'class_<i>' };
