@@ -160,7 +160,7 @@ function reportCommand(): Command {
       await checkRedis(f.redis);
       const status = await withQueue(f.redis, fleetStatus);
       const r = await writeFleetReport(status, { ...(f.report ? { report: f.report } : {}), ...(f.json ? { json: f.json } : {}) });
-      process.stdout.write(`${r.overall.drives} drives (${r.overall.completed} done, ${r.overall.failed} failed), ${r.overall.frames} frames${[f.report, f.json].filter(Boolean).map((p) => `; wrote ${p}`).join('')}\n`);
+      process.stdout.write(`${r.overall.drives} drives (${r.overall.completed} done, ${r.overall.failed} failed), ${r.overall.frames} frames${[f.report, f.json].filter(Boolean).map((p) => `; wrote ${terminalSafe(p!)}`).join('')}\n`);
     });
 }
 
