@@ -6,12 +6,12 @@ import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { openFiftyOneOutput } from '../src/output/fiftyone-sink.js';
-import { openMcapOutput } from '../src/output/mcap-sink.js';
+import { openFiftyOneOutput } from '../src/output/fiftyone.js';
+import { openMcapOutput } from '../src/output/mcap.js';
 import { asWriteError, checkOutputPath, openAtomic, writeFileAtomic } from '../src/video/atomic.js';
 import { openEncoder } from '../src/video/encode.js';
 import type { SourceInfo } from '../src/video/probe.js';
-import { openSidecar } from '../src/video/sidecar.js';
+import { openSidecar } from '../src/output/sidecar.js';
 import { useTmpDir } from './helpers/clips.js';
 
 const tmp = useTmpDir('saliencam-tempfiles-');
