@@ -1,7 +1,7 @@
-// Temp files (issue #26, class 8): every writer goes through the one atomic-target helper (src/video/atomic.ts),
-// whose temp names are random and created exclusively. Symlinks planted at every name the old scheme would
-// have used (`.<name>.partial-<pid>[-n]<ext>`) point at a victim file or folder: no writer may follow them, and
-// each output still appears whole.
+// Temp files: every writer goes through the one atomic-target helper (src/video/atomic.ts),
+// whose temp names are random and created exclusively. Symlinks planted at every predictable temp name
+// (`.<name>.partial-<pid>[-n]<ext>`, a pid-based scheme) point at a victim file or folder: no writer may follow
+// them, and each output still appears whole.
 import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
