@@ -87,7 +87,7 @@ describe('planted temp names are never followed', () => {
 
   it('the FiftyOne temp folder (mkdtemp)', async () => {
     const p = await planted('fiftyone', 'dataset', '');
-    const out = await openFiftyOneOutput(p.target, info);
+    const out = await openFiftyOneOutput(p.target, info, ['car', 'person']);
     await out.finish();
     expect((await readdir(p.target)).sort()).toEqual(['README.md', 'data', 'heatmaps', 'labels.json', 'saliency.json']);
     await p.untouched();
@@ -106,8 +106,8 @@ describe('a name the writer refuses is a one-line input error', () => {
     const dir = join(tmp.dir, 'dangling');
     await mkdir(dir);
     await symlink(join(dir, 'nowhere'), join(dir, 'dataset'));
-    await expect(openFiftyOneOutput(join(dir, 'dataset'), info)).rejects.toThrow(UserError);
-    await expect(openFiftyOneOutput(join(dir, 'dataset'), info)).rejects.toThrow(/already exists/);
+    await expect(openFiftyOneOutput(join(dir, 'dataset'), info, [])).rejects.toThrow(UserError);
+    await expect(openFiftyOneOutput(join(dir, 'dataset'), info, [])).rejects.toThrow(/already exists/);
     expect(await readdir(dir)).toEqual(['dataset']);
   });
 
