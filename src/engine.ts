@@ -137,7 +137,8 @@ export class Engine implements AuditableExplainer {
   private async explainNow(frame: Frame, overrides: Partial<ExplainOptions>, source: string): Promise<ExplainedFrame> {
     if (this.disposed) throw new Error('engine disposed');
     const o: ExplainOptions = { ...this.defaults, ...overrides };
-    if (overrides !== this.defaults) checkExplainOptions(o, this.detector);
+    // The defaults were checked in create(); only overrides need a check (not a re-parse of every frame's defaults).
+    if (Object.keys(overrides).length > 0) checkExplainOptions(o, this.detector);
     const method = camMethod(o.method, o.methodParams);
     const layers = this.layersFor(method.multiLayer);
     if (method.multiLayer && layers.length < 2) throw new UserError(`${o.method} needs the model adapter to list polyLayers`);

@@ -26,8 +26,9 @@ export interface Detection {
   box: Box;
 }
 
-// The settings (methods, colormaps, explain and render options) are defined once, as a schema, in settings.ts.
-export { CAM_METHODS, COLORMAPS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from './settings.js';
+// The settings (methods, colormaps, explain and render options) are defined once, as a schema, in settings.ts;
+// this file takes only their types (their values, `CAM_METHODS` and `COLORMAPS`, come from settings.ts).
+export type { CamMethodName, ColormapName, ExplainOptions, RenderOptions } from './settings.js';
 import type { CamMethodName, ExplainOptions } from './settings.js';
 
 /**

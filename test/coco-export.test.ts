@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
 import { COCO_CLASSES } from '../src/model/coco.js';
 import { datasetCategories } from '../src/output/categories.js';
-import { fiftyOneSnippet } from '../src/output/fiftyone-sink.js';
+import { fiftyOneSnippet } from '../src/output/fiftyone.js';
 import { runExport } from '../src/pipeline/export.js';
 import { DEFAULT_RENDER } from '../src/settings.js';
 import type { ExplainedFrame } from '../src/types.js';

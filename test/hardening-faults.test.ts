@@ -1,4 +1,4 @@
-// Faults from outside (issue #7): ffmpeg killed mid-export (decoder or encoder), the disk filling up under the
+// Faults from outside: ffmpeg killed mid-export (decoder or encoder), the disk filling up under the
 // output, a TF.js backend that cannot start, and many dashboard clients of which some stop reading. Each ends
 // in one clear line and a documented exit code, and never leaves an output that looks whole but is not.
 import { spawn } from 'node:child_process';

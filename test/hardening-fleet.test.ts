@@ -1,4 +1,4 @@
-// Hostile and careless fleet inputs (issue #26, classes 6, 7 and 10), each on generated inputs and a real
+// Hostile and careless fleet inputs, each on generated inputs and a real
 // redis-server: jobs with wrong types or absurd segment counts in Redis, a FIFO and a bad drive among good ones,
 // Redis killed mid-add, symlinks inside the allowed output, a newline in an output folder's name, a bare model
 // name, stored XSS in job results, and Redis URLs whose password must never be printed.

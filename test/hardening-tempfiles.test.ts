@@ -1,17 +1,17 @@
-// Temp files (issue #26, class 8): every writer goes through the one atomic-target helper (src/video/atomic.ts),
-// whose temp names are random and created exclusively. Symlinks planted at every name the old scheme would
-// have used (`.<name>.partial-<pid>[-n]<ext>`) point at a victim file or folder: no writer may follow them, and
-// each output still appears whole.
+// Temp files: every writer goes through the one atomic-target helper (src/video/atomic.ts),
+// whose temp names are random and created exclusively. Symlinks planted at every predictable temp name
+// (`.<name>.partial-<pid>[-n]<ext>`, a pid-based scheme) point at a victim file or folder: no writer may follow
+// them, and each output still appears whole.
 import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { openFiftyOneOutput } from '../src/output/fiftyone-sink.js';
-import { openMcapOutput } from '../src/output/mcap-sink.js';
+import { openFiftyOneOutput } from '../src/output/fiftyone.js';
+import { openMcapOutput } from '../src/output/mcap.js';
 import { asWriteError, checkOutputPath, openAtomic, writeFileAtomic } from '../src/video/atomic.js';
 import { openEncoder } from '../src/video/encode.js';
 import type { SourceInfo } from '../src/video/probe.js';
-import { openSidecar } from '../src/video/sidecar.js';
+import { openSidecar } from '../src/output/sidecar.js';
 import { useTmpDir } from './helpers/clips.js';
 
 const tmp = useTmpDir('saliencam-tempfiles-');
@@ -87,7 +87,7 @@ describe('planted temp names are never followed', () => {
 
   it('the FiftyOne temp folder (mkdtemp)', async () => {
     const p = await planted('fiftyone', 'dataset', '');
-    const out = await openFiftyOneOutput(p.target, info);
+    const out = await openFiftyOneOutput(p.target, info, ['car', 'person']);
     await out.finish();
     expect((await readdir(p.target)).sort()).toEqual(['README.md', 'data', 'heatmaps', 'labels.json', 'saliency.json']);
     await p.untouched();
@@ -106,8 +106,8 @@ describe('a name the writer refuses is a one-line input error', () => {
     const dir = join(tmp.dir, 'dangling');
     await mkdir(dir);
     await symlink(join(dir, 'nowhere'), join(dir, 'dataset'));
-    await expect(openFiftyOneOutput(join(dir, 'dataset'), info)).rejects.toThrow(UserError);
-    await expect(openFiftyOneOutput(join(dir, 'dataset'), info)).rejects.toThrow(/already exists/);
+    await expect(openFiftyOneOutput(join(dir, 'dataset'), info, [])).rejects.toThrow(UserError);
+    await expect(openFiftyOneOutput(join(dir, 'dataset'), info, [])).rejects.toThrow(/already exists/);
     expect(await readdir(dir)).toEqual(['dataset']);
   });
 

@@ -3,7 +3,7 @@ import { colorAt, colorize, colormapLut } from '../src/render/colormap.js';
 import { classColor } from '../src/render/class-colors.js';
 import { combineMax } from '../src/render/combine.js';
 import { UserError } from '../src/errors.js';
-import { COLORMAPS } from '../src/types.js';
+import { COLORMAPS } from '../src/settings.js';
 import { cluster, subtract } from '../src/render/rects.js';
 import { flatMap, gaussMap } from './render-fixtures.js';
 

@@ -1,5 +1,4 @@
-// Issue #13, "No request can crash or stall the dashboard server": one test per finding of that review, each
-// against the real server (stub engine where the model is beside the point; the real CLI, model and sample
+// No request can crash or stall the dashboard server: each case against the real server (stub engine where the model is beside the point; the real CLI, model and sample
 // clip where the subject is the process: bind errors before the model loads, Ctrl-C while explaining).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -34,7 +33,7 @@ function expectSecurityHeaders(headers: Record<string, string>, what: string): v
   for (const h of SECURITY_HEADER_NAMES) expect(headers[h], `${h} on ${what}`).toBeTruthy();
 }
 
-describe('issue #13 findings (server with a stub engine)', () => {
+describe('dashboard server robustness (server with a stub engine)', () => {
   let server: RunningServer;
   let tokenServer: RunningServer;
 
@@ -48,7 +47,7 @@ describe('issue #13 findings (server with a stub engine)', () => {
     await tokenServer?.close();
   });
 
-  it('finding 1: an upgrade with an invalid target does not kill the server', async () => {
+  it('an upgrade with an invalid target does not kill the server', async () => {
     // Each of these made `new URL()` throw in the upgrade handler: an uncaught TypeError, exit 1.
     const targets = ['//[', '//:', '//a b', '/\\\\[', 'http://[x/ws', '*', '//evil.example/ws', 'ws'];
     for (const s of [server, tokenServer]) {
@@ -64,7 +63,7 @@ describe('issue #13 findings (server with a stub engine)', () => {
     for (const target of targets) expect([400, 404], target).toContain((await rawRequest(server.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)).status);
   });
 
-  it('finding 2: the stats reply measures how long the event loop kept callbacks waiting', async () => {
+  it('the stats reply measures how long the event loop kept callbacks waiting', async () => {
     const c = await TestClient.connect(wsUrl(server));
     try {
       await c.next('hello');
@@ -89,7 +88,7 @@ describe('issue #13 findings (server with a stub engine)', () => {
     }
   });
 
-  it('finding 3: an error reply never serialises client input whole (deep nesting, long values)', async () => {
+  it('an error reply never serialises client input whole (deep nesting, long values)', async () => {
     const c = await TestClient.connect(wsUrl(server));
     try {
       await c.next('hello');
@@ -120,7 +119,7 @@ describe('issue #13 findings (server with a stub engine)', () => {
     }
   });
 
-  it('finding 4: a port in use or an address not on this machine is refused before the engine loads', async () => {
+  it('a port in use or an address not on this machine is refused before the engine loads', async () => {
     let loads = 0;
     const engine = async () => {
       loads++;
@@ -160,7 +159,7 @@ describe('issue #13 findings (server with a stub engine)', () => {
     }
   });
 
-  describe('finding 5', () => {
+  describe('what is served, and the headers', () => {
     let web: RunningServer;
     let tmp: { dir: string; cleanup: () => Promise<void> };
 
@@ -185,7 +184,7 @@ describe('issue #13 findings (server with a stub engine)', () => {
       await tmp?.cleanup();
     });
 
-    it('finding 5: only the built app is served (no sources, tsconfig or source maps)', async () => {
+    it('only the built app is served (no sources, tsconfig or source maps)', async () => {
       for (const path of ['/', '/index.html', '/style.css', '/dist/app.js', '/dist/app.css']) {
         expect((await rawRequest(web.port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)).status, path).toBe(200);
       }
@@ -197,7 +196,7 @@ describe('issue #13 findings (server with a stub engine)', () => {
       }
     });
 
-    it("finding 5: Node's own 400 and 431 answers carry the security headers", async () => {
+    it("Node's own 400 and 431 answers carry the security headers", async () => {
       const bad = await rawRequest(web.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n');
       expect(bad.status).toBe(400);
       expectSecurityHeaders(bad.headers, '400');
@@ -210,7 +209,7 @@ describe('issue #13 findings (server with a stub engine)', () => {
       await freshClientServed(wsUrl(web));
     });
 
-    it('finding 5: Host is a host name or address and an optional port, nothing else', async () => {
+    it('Host is a host name or address and an optional port, nothing else', async () => {
       for (const host of ['localhost', 'LOCALHOST:8080', '127.0.0.1', '127.0.0.1:1', '[::1]', '[::1]:65535', 'a.localhost', 'laptop.lan:80']) {
         expect(parseHostHeader(host), host).toBeDefined();
       }
@@ -249,7 +248,7 @@ describe('issue #13 findings (server with a stub engine)', () => {
     });
   });
 
-  it('finding 5: a repeated token parameter is refused, not read as its first value', async () => {
+  it('a repeated token parameter is refused, not read as its first value', async () => {
     const port = tokenServer.port;
     for (const query of [`?token=${TOKEN}&token=${TOKEN}`, `?token=${TOKEN}&token=x`, `?token=x&token=${TOKEN}`]) {
       const r = await rawRequest(port, upgradeRequest(`/ws${query}`, port));
@@ -308,8 +307,8 @@ function gone(pid: number): boolean {
   }
 }
 
-describe('issue #13 findings (saliencam serve, real model)', () => {
-  it('finding 4: a port in use is a one-line error before the model loads', async () => {
+describe('dashboard server robustness (saliencam serve, real model)', () => {
+  it('a port in use is a one-line error before the model loads', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
@@ -326,7 +325,7 @@ describe('issue #13 findings (saliencam serve, real model)', () => {
     }
   }, 30_000);
 
-  it('finding 2: Ctrl-C stops a server that is explaining (or loading): exit 0, no ffmpeg left, within 2 s', async () => {
+  it('Ctrl-C stops a server that is explaining (or loading): exit 0, no ffmpeg left, within 2 s', async () => {
     if (!existsSync('/proc/self/task')) return; // the child-process check needs Linux /proc
     // During the model's loading.
     const early = serveCli([clipPath(TEST_VIDEO), '--port', '0']);
@@ -344,7 +343,7 @@ describe('issue #13 findings (saliencam serve, real model)', () => {
       const port = Number(new URL(url).port);
       const c = await TestClient.connect(`ws://127.0.0.1:${port}/ws`);
       await c.frame(() => true, { timeoutMs: 60_000 });
-      // Finding 1 end to end: the real process survives the request that used to kill it.
+      // End to end: the real process survives an upgrade with an invalid target.
       expect((await rawRequest(port, upgradeRequest('//[', port), 60_000)).status).toBe(400);
       // How long the server's event loop was held over one frame (explaining runs in worker threads; what is
       // left on the loop is rendering and sending), printed beside the exit time.

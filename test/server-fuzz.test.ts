@@ -1,4 +1,4 @@
-// Generative fuzzing of everything a client can send the dashboard server (issue #13): request targets,
+// Generative fuzzing of everything a client can send the dashboard server: request targets,
 // headers and WebSocket upgrade requests as raw bytes, and WebSocket messages. Every case must get an answer
 // with a documented status (README, "Security") or error code (README, "WebSocket protocol"), carrying the
 // security headers, never `internal`; and after each property a fresh client is still served. The server

@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CAM_METHODS } from '../src/types.js';
+import { CAM_METHODS } from '../src/settings.js';
 import { startServer, type RunningServer } from '../src/server/index.js';
 import { clipPath, TEST_VIDEO } from './helpers/clips.js';
 import { stubEngine, type StubEngine } from './helpers/stub-engine.js';

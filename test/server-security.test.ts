@@ -83,7 +83,7 @@ describe('static files', () => {
     }
     expect((await get(server.port, '/')).body).toContain('<title>t</title>');
     expect((await get(server.port, '/nope.js')).status).toBe(404);
-    expect((await get(server.port, '/dist/app.js.map')).status).toBe(404); // only the built app (issue #13)
+    expect((await get(server.port, '/dist/app.js.map')).status).toBe(404); // only the built app
     expect((await get(server.port, '/', {}, 'POST')).status).toBe(405);
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UserError } from '../src/errors.js';
 import { writeFileAtomic } from '../src/video/atomic.js';
 import { locateFfmpeg, resetFfmpegLocation } from '../src/video/ffmpeg-locate.js';
-import { openSidecar } from '../src/video/sidecar.js';
+import { openSidecar } from '../src/output/sidecar.js';
 import { useTmpDir } from './helpers/clips.js';
 
 const tmp = useTmpDir();

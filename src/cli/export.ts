@@ -1,7 +1,6 @@
 // `saliencam export <video> -o out.mp4 [--sidecar out.ndjson]`: an annotated copy of a drive.
 import { Command, Option } from 'commander';
 import { createExplainer } from '../explain/create.js';
-import { UserError } from '../errors.js';
 import { runExport } from '../pipeline/export.js';
 import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, instantNs, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
 import { createProgress } from './progress.js';
@@ -9,7 +8,7 @@ import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
 import { isRecordingInput } from '../recording/input-name.js';
 import { probeSource } from '../video/index.js';
-import type { OutputFormat } from '../output/index.js';
+import { checkOutputName, OUTPUT_FORMATS, OUTPUT_HELP, outputFormatOf, type OutputFormat } from '../output/index.js';
 import { terminalSafe } from '../terminal-text.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
@@ -29,10 +28,10 @@ interface Flags extends ExplainFlags, RenderFlags {
 
 export function exportCommand(): Command {
   const cmd = new Command('export')
-    .description('write an annotated copy of a drive (H.264 mp4, or an MCAP recording, or a FiftyOne/COCO dataset) and a per-frame NDJSON sidecar')
+    .description(`write an annotated copy of a drive (${OUTPUT_HELP.titles}) and a per-frame NDJSON sidecar`)
     .argument('<source>', 'video file, .mcap recording, image sequence (dir/*.jpg or frame_%04d.png), - for stdin, or a live URL/device')
-    .requiredOption('-o, --output <file.mp4|file.mcap|dir>', 'annotated video, MCAP recording (.mcap), or dataset folder (--format fiftyone) to write')
-    .addOption(new Option('--format <f>', 'output format (default: from the output name, .mcap → mcap, else mp4)').choices(['mp4', 'mcap', 'fiftyone']))
+    .requiredOption(`-o, --output <${OUTPUT_HELP.placeholder}>`, `${OUTPUT_HELP.output} to write`)
+    .addOption(new Option('--format <f>', OUTPUT_HELP.format).choices(OUTPUT_FORMATS))
     .option('--sidecar <file.ndjson>', 'one JSON record per frame')
     .option('--start <s>', 'start at this many seconds', numberIn('--start', 0, 1e7))
     .option('--start-time <time>', "log time of the source's time 0 in MCAP/FiftyOne output: ISO 8601 (2024-05-01T12:00:00Z) or seconds since 1970 (default: a recording's own clock, else the file's creation_time, else 1970)", instantNs('--start-time'))
@@ -46,9 +45,8 @@ export function exportCommand(): Command {
   addPipelineOptions(cmd);
   addWorkerOption(cmd);
   return cmd.action(async (source: string, flags: Flags) => {
-    const format = flags.format ?? (/\.mcap$/i.test(flags.output) ? 'mcap' : 'mp4');
-    if (format === 'mp4' && !/\.(mp4|m4v|mov)$/i.test(flags.output)) throw new UserError(`--output ${flags.output}: the annotated clip is H.264 in mp4; name it .mp4 (or .mcap, or use --format fiftyone with a folder)`);
-    if (format === 'mcap' && !/\.mcap$/i.test(flags.output)) throw new UserError(`--output ${flags.output}: an MCAP recording is named .mcap`);
+    const format = outputFormatOf(flags.output, flags.format);
+    checkOutputName(format, flags.output);
     const input = sourceWithTopic(source, flags.topic);
     // A recording's topic errors (none, several, unsupported) come before the model loads.
     if (isRecordingInput(input)) await probeSource(input);

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { EXIT, UserError } from '../errors.js';
 import { addDrives, RedisLostError, type AddResult } from '../fleet/add.js';
-import { checkAuditSettings } from '../fleet/adapter.js';
+import { checkAuditSettings } from '../fleet/calls.js';
 import { checkRedis } from '../fleet/connection.js';
 import { writeFleetReport } from '../fleet/report.js';
 import { isBuiltinModel } from '../fleet/paths.js';

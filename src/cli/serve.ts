@@ -1,6 +1,6 @@
 // `saliencam serve [source]`: the live dashboard. Binds the port first (a port in use is reported at once),
 // then loads and warms the model, prints the URL and runs until SIGINT/SIGTERM, then closes the decoder, the
-// server and the engine and exits 0 within 2 s of the signal being handled, whatever is running (issue #13).
+// server and the engine and exits 0 within 2 s of the signal being handled, whatever is running.
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { EXIT, oneLine, UserError } from '../errors.js';
-import { probeDrive } from './adapter.js';
+import { probeDrive } from './calls.js';
 import { connectionOptions, maskUrl } from './connection.js';
 import { driveDirName, driveJobId, hashFile, segmentJobId } from './ids.js';
 import { planSegments } from './segments.js';

@@ -11,7 +11,7 @@ import { UserError } from '../errors.js';
 import type { ExplainRecord } from '../types.js';
 import { locateFfmpeg } from '../video/index.js';
 import { openAtomic, writeFileAtomic, type AtomicKind, type AtomicTarget } from '../video/atomic.js';
-import { auditSummary, writeAuditJson, writeAuditReport, type AuditReportData, type AuditSummary } from './adapter.js';
+import { auditSummary, writeAuditJson, writeAuditReport, type AuditReportData, type AuditSummary } from './calls.js';
 import { MetricsCollector, type DriveMetrics } from './metrics.js';
 import { allowedPath, jobFolders, ownOutput, type DriveFiles } from './paths.js';
 import type { DriveJobData } from './settings.js';

@@ -5,7 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { serialize } from 'node:v8';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../video/atomic.js';
-import { auditSegment, exportSegment, openEngine, type FleetEngine } from './adapter.js';
+import { auditSegment, exportSegment, openEngine, type Engine } from './calls.js';
 import { hashFile, stableJson } from './ids.js';
 import { allowedModel, allowedPath, isOwnOutput, jobFolders } from './paths.js';
 import { segmentWindow } from './segments.js';
@@ -29,8 +29,8 @@ export interface SegmentContext {
 }
 
 /** One engine per process and settings: loading the model costs seconds, a segment often less. */
-let cached: { key: string; engine: Promise<FleetEngine> } | undefined;
-function engineFor(s: FleetSettings['explain']): Promise<FleetEngine> {
+let cached: { key: string; engine: Promise<Engine> } | undefined;
+function engineFor(s: FleetSettings['explain']): Promise<Engine> {
   const key = stableJson(s);
   if (cached?.key !== key) {
     void cached?.engine.then((e) => e.dispose(), () => undefined);

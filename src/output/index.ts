@@ -1,27 +1,57 @@
-// Export outputs other than the mp4: chosen by --format, else by the output's extension.
-import { existsSync } from 'node:fs';
+// The output table: one row per export format, keyed by its name. `--format`'s choices, the name a format
+// is chosen by, the checks on `--output`, the writer and the help all come from the rows, so a new format is
+// its own file (a FrameOutput and its OutputFormatRow) plus one row here. The first row is the default.
 import { UserError } from '../errors.js';
-import { checkOutputPath } from '../video/atomic.js';
-import type { SourceInfo } from '../video/probe.js';
-import { openFiftyOneOutput } from './fiftyone-sink.js';
-import { openMcapOutput } from './mcap-sink.js';
-import type { FrameOutput, OutputFormat } from './sink.js';
+import { fiftyOneOutput } from './fiftyone.js';
+import { mcapOutput } from './mcap.js';
+import { mp4Output } from './mp4.js';
+import type { OutputFormatRow } from './output.js';
 
-export type { FrameOutput, OutputFormat } from './sink.js';
+export type { FrameOutput, OutputContext, OutputFormatRow, OutputWriter } from './output.js';
+export { sidecarOutput } from './sidecar.js';
 
-/** The format an output path asks for: .mcap → mcap, anything else → mp4 (checked by the CLI). */
+const OUTPUTS = {
+  mp4: mp4Output,
+  mcap: mcapOutput,
+  fiftyone: fiftyOneOutput,
+} as const satisfies Record<string, OutputFormatRow>;
+
+export type OutputFormat = keyof typeof OUTPUTS;
+
+/** Every format name, in the table's order (the default first). */
+export const OUTPUT_FORMATS = Object.keys(OUTPUTS) as [OutputFormat, ...OutputFormat[]];
+
+export function outputFormat(format: OutputFormat): OutputFormatRow {
+  return OUTPUTS[format];
+}
+
+const extensionOf = (path: string): string => /\.[^./\\]*$/.exec(path)?.[0].toLowerCase() ?? '';
+
+/** The format an output path asks for: `format` when given, else the row whose extensions name it, else the first row. */
 export function outputFormatOf(path: string, format?: OutputFormat): OutputFormat {
   if (format) return format;
-  return /\.mcap$/i.test(path) ? 'mcap' : 'mp4';
+  const ext = extensionOf(path);
+  return OUTPUT_FORMATS.find((f) => outputFormat(f).extensions?.includes(ext)) ?? OUTPUT_FORMATS[0];
 }
 
-/** Fails fast, before any decoding, when the output cannot be created. */
-export async function checkOutput(format: OutputFormat, path: string): Promise<void> {
-  if (format === 'fiftyone' && existsSync(path)) throw new UserError(`--output ${path} already exists; give a new folder name for the FiftyOne dataset`);
-  await checkOutputPath(path);
+/** Refuses an output name the format does not take (an .mp4 named .avi, an MCAP recording not named .mcap). */
+export function checkOutputName(format: OutputFormat, path: string): void {
+  const row = outputFormat(format);
+  if (row.extensions && !row.extensions.includes(extensionOf(path))) throw new UserError(`--output ${path}: ${row.misnamed ?? `name it ${row.extensions.join(' or ')}`}`);
 }
 
-/** The non-mp4 outputs; the mp4 encoder stays in video/encode.ts. */
-export function openFrameOutput(format: Exclude<OutputFormat, 'mp4'>, path: string, info: SourceInfo, classNames: readonly string[]): Promise<FrameOutput> {
-  return format === 'mcap' ? openMcapOutput(path, info) : openFiftyOneOutput(path, info, classNames);
-}
+const either = (words: readonly string[]): string => (words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')}, or ${words.at(-1)}`);
+const rows = (): OutputFormatRow[] => OUTPUT_FORMATS.map(outputFormat);
+
+/** The help texts `saliencam export` is described with. */
+export const OUTPUT_HELP = {
+  /** "H.264 mp4, or an MCAP recording, or …" */
+  titles: rows().map((r) => r.title).join(', or '),
+  /** `--output`'s placeholder and help. */
+  placeholder: rows().map((r) => r.placeholder).join('|'),
+  output: either(rows().map((r) => r.help)),
+  /** `--format`'s help. */
+  format: `output format (default: from the output name, ${rows()
+    .flatMap((r, i) => (r.extensions ? [`${r.extensions.join('/')} → ${OUTPUT_FORMATS[i]}`] : []))
+    .join(', ')}, else ${OUTPUT_FORMATS[0]})`,
+};

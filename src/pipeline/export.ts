@@ -1,12 +1,11 @@
-// decode → explain → smooth → render → encode + sidecar, as one RxJS pipeline with end-to-end backpressure.
+// decode → explain → smooth → render → the outputs (the format's, and the sidecar), as one RxJS pipeline with
+// end-to-end backpressure. The outputs come from the output table (src/output/index.ts); this file knows none.
 import { concatMap, lastValueFrom, defaultIfEmpty } from 'rxjs';
-import { UserError, EXIT } from '../errors.js';
-import type { ShowOptions } from '../render/index.js';
-import type { ExplainOptions, Explainer, Frame, RenderedFrame, RenderOptions } from '../types.js';
-import { checkOutputPath, openDecoder, openEncoder, openSidecar, type Decoder, type Encoder, type SourceInfo } from '../video/index.js';
-import { removeQuietly } from '../video/atomic.js';
 import { rm } from 'node:fs/promises';
-import { checkOutput, openFrameOutput, outputFormatOf, type FrameOutput, type OutputFormat } from '../output/index.js';
+import { UserError, EXIT } from '../errors.js';
+import type { ExplainOptions, Explainer, Frame, RenderOptions } from '../types.js';
+import { openDecoder, type Decoder, type SourceInfo } from '../video/index.js';
+import { outputFormat, outputFormatOf, sidecarOutput, type FrameOutput, type OutputContext, type OutputFormat, type OutputWriter } from '../output/index.js';
 import { explainFrames, renderFrames, smoothMaps } from './operators.js';
 import { pullSource } from './pull.js';
 
@@ -21,7 +20,7 @@ export interface ExportOptions {
   /** Frames to use instead of decoding `input` (which then only names the source in the records). */
   frames?: FrameSource;
   output: string;
-  /** mp4 (default), mcap (also chosen by a .mcap output name) or fiftyone (a folder). */
+  /** A row of the output table (default: chosen by the output's name, see `outputFormatOf`). */
   format?: OutputFormat;
   sidecar?: string;
   start?: number;
@@ -34,7 +33,6 @@ export interface ExportOptions {
   live?: boolean;
   overrides?: Partial<ExplainOptions>;
   render: RenderOptions;
-  show?: ShowOptions;
   /** Aborting stops reading; frames in flight are finished and a valid file is written. */
   stop?: AbortSignal;
   onStart?(info: SourceInfo): void;
@@ -63,16 +61,28 @@ export interface ExportSummary {
 
 export async function runExport(explainer: Explainer, o: ExportOptions): Promise<ExportSummary> {
   const t0 = performance.now();
+  const targets: { path: string; writer: OutputWriter }[] = [
+    { path: o.output, writer: outputFormat(outputFormatOf(o.output, o.format)) },
+    ...(o.sidecar ? [{ path: o.sidecar, writer: sidecarOutput }] : []),
+  ];
   // Fail on an unwritable output before the slow part.
-  const format = outputFormatOf(o.output, o.format);
-  await checkOutput(format, o.output);
-  if (o.sidecar) await checkOutputPath(o.sidecar);
+  for (const t of targets) await t.writer.check(t.path);
   const decoder = o.frames ?? (await openDecoder(o.input, { start: o.start, duration: o.duration, live: o.live }));
   const info = decoder.info;
   o.onStart?.(info);
-  const sidecar = o.sidecar ? await openSidecar(o.sidecar) : undefined;
-  let encoder: Encoder | undefined;
-  const out: FrameOutput | undefined = format === 'mp4' ? undefined : await openFrameOutput(format, o.output, o.startTimeNs !== undefined ? { ...info, logStartNs: o.startTimeNs } : info, explainer.classNames);
+  const context: OutputContext = {
+    info: o.startTimeNs !== undefined ? { ...info, logStartNs: o.startTimeNs } : info,
+    classNames: explainer.classNames,
+    ...(o.audio && info.hasAudio ? { audioFrom: { input: o.input, start: o.start, duration: o.duration } } : {}),
+  };
+  const outputs: FrameOutput[] = [];
+  try {
+    for (const t of targets) outputs.push(await t.writer.open(t.path, context));
+  } catch (err) {
+    await Promise.allSettled([...outputs.map((out) => out.abort()), decoder.close()]);
+    throw err;
+  }
+  const abortAll = (): Promise<unknown> => Promise.allSettled(outputs.map((out) => out.abort()));
   const source = pullSource(decoder, PIPELINE_WINDOW);
   let interrupted = false;
   const onStop = () => {
@@ -82,28 +92,15 @@ export async function runExport(explainer: Explainer, o: ExportOptions): Promise
   if (o.stop?.aborted) onStop();
   o.stop?.addEventListener('abort', onStop, { once: true });
 
-  async function writeMp4(r: RenderedFrame): Promise<void> {
-    // Opened on the first frame: a stdin source only knows its size once ffmpeg has read its header.
-    encoder ??= await openEncoder(o.output, {
-      width: r.width,
-      height: r.height,
-      fps: info.fps > 0 ? info.fps : 25,
-      ...(o.audio && info.hasAudio ? { audioFrom: { input: o.input, start: o.start, duration: o.duration } } : {}),
-    });
-    await encoder.write(r.rgb);
-  }
-
   let written = 0;
   try {
     await lastValueFrom(
       source.items$.pipe(
         explainFrames(explainer, { overrides: o.overrides, every: o.every, source: o.input }),
         smoothMaps(o.smooth ?? 0),
-        renderFrames(o.render, o.show),
+        renderFrames(o.render),
         concatMap(async (r) => {
-          if (out) await out.write(r);
-          else await writeMp4(r);
-          await sidecar?.append(r.explained.record);
+          for (const out of outputs) await out.write(r);
           written++;
           source.ack();
           o.onFrame?.(written, info, { inFlight: source.inFlight, decoderBuffered: decoder.buffered });
@@ -112,35 +109,32 @@ export async function runExport(explainer: Explainer, o: ExportOptions): Promise
       ),
     );
   } catch (err) {
-    await Promise.allSettled([encoder?.abort(), out?.abort(), sidecar?.abort(), decoder.close()]);
+    await Promise.allSettled([abortAll(), decoder.close()]);
     throw err;
   } finally {
     o.stop?.removeEventListener('abort', onStop);
   }
   await decoder.close();
   const result = await decoder.done;
-  const sink = out ?? encoder;
-  if (!sink || written === 0) {
-    await Promise.allSettled([sidecar?.abort(), out?.abort()]);
+  if (written === 0) {
+    await abortAll();
     throw new UserError(`no frame of ${o.input} could be decoded${result.error ? `: ${result.error}` : ''}`);
   }
-  // Both outputs or neither: a sidecar that cannot be completed (disk full) takes the finished video with it,
+  // All outputs or none: a sidecar that cannot be completed (disk full) takes the finished video with it,
   // so a failed run never leaves a half set that looks whole.
-  let path: string | undefined;
-  let side: string | undefined;
+  const paths: string[] = [];
   try {
-    path = (await sink.finish()).path;
-    side = sidecar ? (await sidecar.finish()).path : undefined;
+    for (const out of outputs) paths.push((await out.finish()).path);
   } catch (err) {
     // rm, not unlink: a FiftyOne output is a folder.
-    await Promise.allSettled([sink.abort(), sidecar?.abort(), path !== undefined ? rm(path, { recursive: true, force: true }) : undefined]);
+    await Promise.allSettled([abortAll(), ...paths.map((p) => rm(p, { recursive: true, force: true }))]);
     throw err;
   }
   const truncated = !result.complete && !interrupted;
   return {
     frames: written,
-    path,
-    ...(side ? { sidecar: side } : {}),
+    path: paths[0]!,
+    ...(paths[1] !== undefined ? { sidecar: paths[1] } : {}),
     complete: result.complete,
     interrupted,
     ...(truncated ? { warning: `input ended early after ${written} frames${result.error ? ` (${result.error})` : ''}` } : {}),

@@ -1,7 +1,7 @@
 // Colour lookup tables for saliency maps and the colourisation of a map into RGBA.
 // Work here is per map pixel (low resolution); upsampling to the frame is left to sharp.
 
-import { COLORMAPS, type ColormapName } from '../types.js';
+import { COLORMAPS, type ColormapName } from '../settings.js';
 import { UserError } from '../errors.js';
 import { TURBO_HEX } from './turbo-table.js';
 

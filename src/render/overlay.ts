@@ -1,13 +1,7 @@
 // renderFrame: ExplainedFrame → RenderedFrame. The `blend` view lives here; `grid` is in grid.ts.
 
-import {
-  COLORMAPS,
-  type ExplainedFrame,
-  type Frame,
-  type RenderOptions,
-  type RenderedFrame,
-  type SaliencyMap,
-} from '../types.js';
+import type { ExplainedFrame, Frame, RenderOptions, RenderedFrame, SaliencyMap } from '../types.js';
+import { COLORMAPS } from '../settings.js';
 import { UserError } from '../errors.js';
 import { DISPLAY_FLOOR, OVERLAY_GAMMA, colorize } from './colormap.js';
 import { combineMax } from './combine.js';

@@ -1,10 +1,10 @@
-// Decodes a source into RGB24 frames, pulled one at a time by the consumer (see frame-sink.ts).
+// Decodes a source into RGB24 frames, pulled one at a time by the consumer (see frame-cutter.ts).
 import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { oneLine, UserError } from '../errors.js';
 import type { Frame } from '../types.js';
 import { HeaderReader, LOG_ARGS, isErrorLevel, parseLogLine, pickErrorLine, showinfoTime, type LogLine } from './ffmpeg-log.js';
-import { FrameSink } from './frame-sink.js';
+import { FrameCutter } from './frame-cutter.js';
 import { probeSource, type SourceInfo } from './probe.js';
 import { startFfmpeg, type FfmpegExit, type FfmpegRun } from './run-ffmpeg.js';
 import { classifySource } from './source.js';
@@ -67,7 +67,7 @@ export async function openDecoder(input: string, opts: DecodeOptions = {}): Prom
   const start = seekable && opts.start && opts.start > 0 ? opts.start : 0;
   const duration = info.kind !== 'image' && opts.duration && opts.duration > 0 ? opts.duration : undefined;
 
-  const sink = new FrameSink({ maxQueued: opts.maxQueued ?? 2, live });
+  const cutter = new FrameCutter({ maxQueued: opts.maxQueued ?? 2, live });
   const header = new HeaderReader();
   const errors: LogLine[] = [];
   // pts_time of each output frame, in order; ptsBase is the seq of times[0].
@@ -79,7 +79,7 @@ export async function openDecoder(input: string, opts: DecodeOptions = {}): Prom
   const notify = (): void => {
     for (const fn of [...wake]) fn();
   };
-  sink.onChange(notify);
+  cutter.onChange(notify);
   const changed = (): Promise<void> =>
     new Promise((resolve) => {
       const fn = (): void => {
@@ -104,7 +104,7 @@ export async function openDecoder(input: string, opts: DecodeOptions = {}): Prom
     if (header.push(line) && header.output) {
       info.width = header.output.width;
       info.height = header.output.height;
-      sink.setFrameSize(info.width * info.height * 3);
+      cutter.setFrameSize(info.width * info.height * 3);
     }
     if (info.kind === 'stdin' && header.input.codec && info.codec === 'unknown') {
       info.codec = header.input.codec;
@@ -134,13 +134,13 @@ export async function openDecoder(input: string, opts: DecodeOptions = {}): Prom
       ...(duration !== undefined ? ['-t', String(duration)] : []),
     ])
     .format('rawvideo')
-    .output(sink, { end: true });
+    .output(cutter, { end: true });
 
   let run: FfmpegRun;
   try {
     run = await startFfmpeg(command, onLine);
   } catch (err) {
-    sink.destroy();
+    cutter.destroy();
     throw new UserError(`${input}: cannot start ffmpeg (${oneLine(err)})`);
   }
   let exit: FfmpegExit | undefined;
@@ -148,7 +148,7 @@ export async function openDecoder(input: string, opts: DecodeOptions = {}): Prom
     exit = e;
     stderrDone = true;
     // No header (odd ffmpeg build, or it printed nothing): fall back to the probed size.
-    if (!sink.frameSize && info.width > 0) sink.setFrameSize(info.width * info.height * 3);
+    if (!cutter.frameSize && info.width > 0) cutter.setFrameSize(info.width * info.height * 3);
     notify();
   });
 
@@ -167,7 +167,7 @@ export async function openDecoder(input: string, opts: DecodeOptions = {}): Prom
       stdinSource.pause();
     }
     if (run.running) run.proc.kill('SIGKILL');
-    if (!sink.destroyed) sink.destroy();
+    if (!cutter.destroyed) cutter.destroy();
     notify();
   };
 
@@ -189,20 +189,20 @@ export async function openDecoder(input: string, opts: DecodeOptions = {}): Prom
     try {
       for (;;) {
         if (stopped) return;
-        const raw = sink.peek();
+        const raw = cutter.peek();
         if (raw) {
           const time = timeOf(raw.seq);
           if (time === undefined) {
             await changed();
             continue;
           }
-          sink.shift();
+          cutter.shift();
           indexOffset ??= start > 0 && info.fps > 0 ? Math.round(time * info.fps) - raw.seq : 0;
           delivered++;
           yield { index: raw.seq + indexOffset, time, width: info.width, height: info.height, rgb: raw.rgb };
           continue;
         }
-        if (sink.ended && stderrDone) break;
+        if (cutter.ended && stderrDone) break;
         await changed();
       }
       if (delivered === 0 && exit && (exit.code !== 0 || errors.some((e) => isErrorLevel(e.level)))) {
@@ -210,14 +210,14 @@ export async function openDecoder(input: string, opts: DecodeOptions = {}): Prom
       }
     } finally {
       // Leaving the loop early (break, throw in the body) is a close.
-      if (!(sink.ended && stderrDone)) stopped = true;
+      if (!(cutter.ended && stderrDone)) stopped = true;
       release();
       finishIteration();
     }
   }
 
   const done: Promise<DecodeResult> = Promise.all([run.exited, iterationOver]).then(([e]) =>
-    summarize(e, { delivered, dropped: sink.dropped, stopped, live, errors, leftover: sink.leftoverBytes, expected: expectedFrames() }),
+    summarize(e, { delivered, dropped: cutter.dropped, stopped, live, errors, leftover: cutter.leftoverBytes, expected: expectedFrames() }),
   );
 
   function expectedFrames(): { count: number; exact: boolean } | undefined {
@@ -229,20 +229,20 @@ export async function openDecoder(input: string, opts: DecodeOptions = {}): Prom
   return {
     info,
     get buffered() {
-      return sink.queued;
+      return cutter.queued;
     },
     get peakBuffered() {
-      return sink.peakQueued;
+      return cutter.peakQueued;
     },
     get dropped() {
-      return sink.dropped;
+      return cutter.dropped;
     },
     get pid() {
       return run.proc.pid;
     },
     done,
     async close() {
-      if (!(sink.ended && stderrDone)) stopped = true;
+      if (!(cutter.ended && stderrDone)) stopped = true;
       release();
       // A generator that was never started cannot run its finally; settle the iteration here.
       if (!iterating) finishIteration();

@@ -11,9 +11,22 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; onSpawn?: (child: ChildProcess) => void } = {}): Promise<CliResult> {
+/** The unprivileged user (nobody) a root test run drops to where root's rights would hide the behaviour tested. */
+export const NOBODY = { uid: 65534, gid: 65534 } as const;
+
+export interface RunCliOptions {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  onSpawn?: (child: ChildProcess) => void;
+  /** Run as this user (needs root and util-linux's `setpriv`; the built CLI must be readable by that user). */
+  as?: { uid: number; gid: number };
+}
+
+export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [process.execPath, BIN, ...args];
+    const [cmd, ...rest] = opts.as ? ['setpriv', `--reuid=${opts.as.uid}`, `--regid=${opts.as.gid}`, '--clear-groups', ...argv] : argv;
+    const child = spawn(cmd!, rest, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -1,5 +1,5 @@
-// The one place where fleet jobs call the export pipeline, the audit and the engine. Those are being reworked
-// on other branches; keeping every call here means a change of their signatures is fixed in this file only.
+// The one place where fleet jobs call the export pipeline, the audit and the engine: a change of their
+// signatures is fixed in this file only.
 import { aggregate } from '../audit/aggregate.js';
 import { auditRunOptions, resolveRunOptions, runAudit, type AuditRunOptions } from '../audit/run.js';
 import { DEFAULT_AUDIT } from '../settings.js';
@@ -11,14 +11,11 @@ import type { ExplainOptions, RenderOptions } from '../types.js';
 import { probeSource, type SourceInfo } from '../video/index.js';
 import type { FleetSettings } from './settings.js';
 
-export type { AuditReportData, AuditSummary, ExportSummary, SourceInfo };
+export type { AuditReportData, AuditSummary, Engine, ExportSummary, SourceInfo };
 export { probeSource as probeDrive, writeAuditJson, writeAuditReport };
 
-/** What a fleet job needs from an engine: explain frames (export) and be audited (audit); disposed at exit. */
-export type FleetEngine = Engine;
-
 /** The engine for a job's settings, in this thread: a fleet worker's parallelism is its sandboxed processes. */
-export function openEngine(s: FleetSettings['explain'], warn?: (msg: string) => void): Promise<FleetEngine> {
+export function openEngine(s: FleetSettings['explain'], warn?: (msg: string) => void): Promise<Engine> {
   const options: EngineOptions = {
     model: s.model,
     backend: s.backend as EngineOptions['backend'],
@@ -47,7 +44,7 @@ export interface SegmentExport {
   onFrame?(done: number): void;
 }
 
-export function exportSegment(engine: FleetEngine, o: SegmentExport): Promise<ExportSummary> {
+export function exportSegment(engine: Engine, o: SegmentExport): Promise<ExportSummary> {
   return runExport(engine, {
     input: o.input,
     output: o.output,
@@ -89,7 +86,7 @@ export interface SegmentAudit {
   onFrame?(done: number): void;
 }
 
-export async function auditSegment(engine: FleetEngine, o: SegmentAudit): Promise<{ data: AuditReportData; complete: boolean; decodeError?: string }> {
+export async function auditSegment(engine: Engine, o: SegmentAudit): Promise<{ data: AuditReportData; complete: boolean; decodeError?: string }> {
   const result = await runAudit(o.input, auditOptions(o.settings, o.explain, o.start, o.duration), engine, (p) => o.onFrame?.(p.framesDone), {
     ...(o.stop ? { signal: o.stop } : {}),
   });

@@ -10,10 +10,10 @@ import zstd from '@foxglove/wasm-zstd';
 import { compressedImageProtobuf, imageAnnotationsJson } from '../recording/foxglove-schemas.js';
 import { classColor, encodeImage } from '../render/index.js';
 import type { Detection, RenderedFrame } from '../types.js';
-import { asWriteError, openAtomic } from '../video/atomic.js';
 import type { SourceInfo } from '../video/probe.js';
 import { mapName, mapToPng } from './map-image.js';
-import { frameLogTime, type FrameOutput } from './sink.js';
+import { frameLogTime, type FrameOutput, type OutputFormatRow } from './output.js';
+import { asWriteError, checkOutputPath, openAtomic } from '../video/atomic.js';
 
 export const TOPICS = { overlay: '/saliency/overlay', detections: '/saliency/detections', record: '/saliency/record', mapPrefix: '/saliency/map/' } as const;
 const FRAME_ID = 'camera';
@@ -38,12 +38,21 @@ const RECORD_SCHEMA = {
   },
 };
 
-export interface McapOutputOptions {
-  /** JPEG quality of the overlay frames (default 90). */
-  quality?: number;
-}
+/** JPEG quality of the overlay frames. */
+const OVERLAY_QUALITY = 90;
 
-export async function openMcapOutput(path: string, info: SourceInfo, o: McapOutputOptions = {}): Promise<FrameOutput> {
+/** The output table's row (index.ts). */
+export const mcapOutput: OutputFormatRow = {
+  title: 'an MCAP recording',
+  help: 'MCAP recording (.mcap)',
+  placeholder: 'file.mcap',
+  extensions: ['.mcap'],
+  misnamed: 'an MCAP recording is named .mcap',
+  check: async (path) => void (await checkOutputPath(path)),
+  open: (path, ctx) => openMcapOutput(path, ctx.info),
+};
+
+export async function openMcapOutput(path: string, info: SourceInfo): Promise<FrameOutput> {
   const target = await openAtomic(path, 'file');
   const fh = target.fh;
   await zstd.isLoaded;
@@ -96,7 +105,7 @@ export async function openMcapOutput(path: string, info: SourceInfo, o: McapOutp
     const frame = r.explained.frame;
     const logTime = frameLogTime(info, frame.time);
     const timestamp = { sec: Number(logTime / 1_000_000_000n), nsec: Number(logTime % 1_000_000_000n) };
-    const jpeg = await encodeImage(r, 'jpeg', o.quality ?? 90);
+    const jpeg = await encodeImage(r, 'jpeg', OVERLAY_QUALITY);
     await add(ch.overlay, logTime, image.encode({ timestamp, frame_id: FRAME_ID, data: jpeg, format: 'jpeg' }));
     for (const map of r.explained.maps) {
       const name = mapName(map);

@@ -1,7 +1,21 @@
-// NDJSON sidecar (one JSON record per line), written to an atomic target (atomic.ts) and renamed on finish().
+// The sidecar: each frame's record as one JSON line (NDJSON), written to an atomic target (video/atomic.ts)
+// and renamed on finish(). An output beside the format's (`--sidecar`), of the same shape.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { asWriteError, openAtomic } from './atomic.js';
+import { asWriteError, checkOutputPath, openAtomic } from '../video/atomic.js';
+import type { OutputWriter } from './output.js';
+
+export const sidecarOutput: OutputWriter = {
+  check: async (path) => void (await checkOutputPath(path)),
+  async open(path) {
+    const sidecar = await openSidecar(path);
+    return {
+      write: (r) => sidecar.append(r.explained.record),
+      finish: () => sidecar.finish(),
+      abort: () => sidecar.abort(),
+    };
+  },
+};
 
 export interface Sidecar {
   /** Final path (absolute). */

@@ -1,6 +1,6 @@
 // Cuts ffmpeg's raw RGB stdout into whole frames and holds at most a couple of them.
 //
-// Backpressure: when the queue is full, the sink keeps the current chunk and does not call its write
+// Backpressure: when the queue is full, the cutter keeps the current chunk and does not call its write
 // callback. The stream machinery then stops reading ffmpeg's stdout, the OS pipe fills, and ffmpeg blocks
 // in write(): a slow consumer slows ffmpeg down instead of growing our memory.
 // Live mode never blocks: a new frame replaces the queued one (the consumer always gets the newest).
@@ -12,7 +12,7 @@ export interface RawFrame {
   rgb: Buffer;
 }
 
-export interface FrameSinkOptions {
+export interface FrameCutterOptions {
   /** Whole frames held before ffmpeg is made to wait (ignored in live mode, which holds one). */
   maxQueued: number;
   live: boolean;
@@ -24,7 +24,7 @@ interface Pending {
   callback: (err?: Error | null) => void;
 }
 
-export class FrameSink extends Writable {
+export class FrameCutter extends Writable {
   private frameBytes = 0;
   private current: Buffer | undefined;
   private filled = 0;
@@ -43,7 +43,7 @@ export class FrameSink extends Writable {
   /** stdout has ended and everything in it has been cut into frames. */
   ended = false;
 
-  constructor(options: FrameSinkOptions) {
+  constructor(options: FrameCutterOptions) {
     // emitClose off: fluent-ffmpeg kills ffmpeg 20 ms after its output stream emits 'close', which would
     // race ffmpeg's own clean exit at end of input. autoDestroy off: destroying after 'finish' would
     // discard the frames still queued for the consumer. A small highWaterMark keeps buffered bytes small.

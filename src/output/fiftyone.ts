@@ -8,16 +8,17 @@
 //   README.md                             the Python lines that load it all
 // The folder is built as an atomic target (video/atomic.ts: a new folder inside a private mkdtemp folder beside
 // the target) and renamed into place on finish.
+import { existsSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../errors.js';
 import type { RenderedFrame } from '../types.js';
-import { asWriteError, nameTaken, openAtomic } from '../video/atomic.js';
+import { asWriteError, checkOutputPath, nameTaken, openAtomic } from '../video/atomic.js';
 import type { SourceInfo } from '../video/probe.js';
 import { mapName, mapToPng } from './map-image.js';
 import { datasetCategories } from './categories.js';
-import { frameLogTime, type FrameOutput } from './sink.js';
+import { frameLogTime, type FrameOutput, type OutputFormatRow } from './output.js';
 
 export const FIFTYONE_FILES = { data: 'data', labels: 'labels.json', heatmaps: 'heatmaps', saliency: 'saliency.json', readme: 'README.md' } as const;
 
@@ -41,11 +42,25 @@ interface CocoAnnotation {
   score: number;
 }
 
+const taken = (dir: string): UserError => new UserError(`--output ${dir} already exists; give a new folder name for the FiftyOne dataset`);
+
+/** The output table's row (index.ts). */
+export const fiftyOneOutput: OutputFormatRow = {
+  title: 'a FiftyOne/COCO dataset',
+  help: 'dataset folder (--format fiftyone)',
+  placeholder: 'dir',
+  async check(dir) {
+    if (existsSync(dir)) throw taken(dir);
+    await checkOutputPath(dir);
+  },
+  open: (dir, ctx) => openFiftyOneOutput(dir, ctx.info, ctx.classNames),
+};
+
 /** `classNames`: every class of the model, all listed as categories (COCO's ids for COCO's classes). */
 export async function openFiftyOneOutput(dir: string, info: SourceInfo, classNames: readonly string[]): Promise<FrameOutput> {
   const target = resolve(dir);
   // lstat, not exists: a dangling symlink is a name in the way too.
-  if (await nameTaken(target)) throw new UserError(`--output ${dir} already exists; give a new folder name for the FiftyOne dataset`);
+  if (await nameTaken(target)) throw taken(dir);
   const atomic = await openAtomic(target, 'folder', { shown: dir });
   const temp = atomic.temp;
   try {
