@@ -11,6 +11,7 @@
 import { concatMap, from, type Observable, type Subscription } from 'rxjs';
 import { oneLine, UserError } from '../errors.js';
 import { encodeImage } from '../render/index.js';
+import type { PipelineSettings, StreamSettings } from '../settings.js';
 import type { ExplainedFrame, Explainer, Frame, RenderOptions } from '../types.js';
 import { openDecoder, type Decoder, type DecodeResult, type SourceInfo } from '../video/index.js';
 import type { Readable } from 'node:stream';
@@ -18,7 +19,8 @@ import { PIPELINE_WINDOW } from './export.js';
 import { explainFrames, renderFrames, smoothMaps } from './operators.js';
 import { pullSource } from './pull.js';
 
-export interface LiveOptions {
+/** Given whole, parsed settings (the session's): the pipeline has no defaults of its own. */
+export interface LiveOptions extends PipelineSettings, Omit<StreamSettings, 'maxFps'> {
   input: string;
   info: SourceInfo;
   /** A live source: never sought or looped, stale frames dropped by the decoder. */
@@ -28,11 +30,6 @@ export interface LiveOptions {
   render: () => RenderOptions;
   /** Name put in each record's `source`. */
   sourceName: string;
-  every?: number;
-  smooth?: number;
-  format?: 'jpeg' | 'webp';
-  quality?: number;
-  loop?: boolean;
   /** Most frames pulled per second while playing; 0 = as fast as the pipeline goes. */
   maxFps: number;
   /** Where `-` reads from (default process.stdin). */
@@ -86,7 +83,7 @@ export class LivePipeline {
   private readonly window: number;
 
   constructor(private readonly o: LiveOptions) {
-    this.loopOn = o.loop ?? false;
+    this.loopOn = o.loop;
     // A live source hands over its newest frame: no deeper queue than the explainer can work on.
     this.window = o.live ? Math.max(1, o.explainer.concurrency) : Math.max(PIPELINE_WINDOW, o.explainer.concurrency + 2);
   }
@@ -234,8 +231,8 @@ export class LivePipeline {
     const source = pullSource(this.frames(run, at), this.window);
     run.ack = () => source.ack();
     const explained$ = source.items$.pipe(
-      explainFrames(this.o.explainer, { every: this.o.every ?? 1, source: this.o.sourceName, signal: run.abort.signal }),
-      smoothMaps(this.o.smooth ?? 0),
+      explainFrames(this.o.explainer, { every: this.o.every, source: this.o.sourceName, signal: run.abort.signal }),
+      smoothMaps(this.o.smooth),
     );
     run.sub = this.sink(explained$, run).subscribe({
       error: (err: unknown) => this.failed(run, err),
@@ -248,7 +245,7 @@ export class LivePipeline {
     return explained$.pipe(
       renderFrames(this.o.render),
       concatMap(async (r) => {
-        const image = await encodeImage(r, this.o.format ?? 'jpeg', this.o.quality ?? 80);
+        const image = await encodeImage(r, this.o.format, this.o.quality);
         if (run.abort.signal.aborted || this.closed) return;
         const frame = r.explained.frame;
         this.shownFrame = frame;
