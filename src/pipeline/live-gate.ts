@@ -1,0 +1,57 @@
+// When the live pipeline may pull its next frame: while playing, at most `maxFps` a second; while paused, only
+// the steps asked for; otherwise it waits for the next command (`wake`).
+export class PullGate {
+  playing = false;
+  /** Frames to pull while paused (a step, or the first frame shown). */
+  steps = 0;
+  private lastPullAt = 0;
+  private waiters: (() => void)[] = [];
+
+  /** `maxFps`: most frames pulled per second while playing; 0 = as fast as the pipeline goes. */
+  constructor(private readonly maxFps: number) {}
+
+  /** Playing from now: the next pull is not held back by the last one. */
+  restartRate(): void {
+    this.lastPullAt = 0;
+  }
+
+  /** Waits until the next frame may be pulled; false as soon as `over()` says the run is over. */
+  async mayPull(over: () => boolean): Promise<boolean> {
+    for (;;) {
+      if (over()) return false;
+      if (this.playing) {
+        const wait = this.maxFps > 0 && this.lastPullAt > 0 ? this.lastPullAt + 1000 / this.maxFps - performance.now() : 0;
+        if (wait <= 1) {
+          this.lastPullAt = performance.now();
+          return true;
+        }
+        await this.waitForWake(wait);
+        continue;
+      }
+      if (this.steps > 0) {
+        this.steps--;
+        return true;
+      }
+      await this.waitForWake();
+    }
+  }
+
+  /** A command (or close) happened: every waiting pull looks again. */
+  wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Resolves on the next wake, or after `ms` when given. */
+  private waitForWake(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        if (timer) clearTimeout(timer);
+        const i = this.waiters.indexOf(done);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve();
+      };
+      const timer = ms !== undefined ? setTimeout(done, ms) : undefined;
+      this.waiters.push(done);
+    });
+  }
+}
