@@ -1,5 +1,26 @@
-// When the live pipeline may pull its next frame: while playing, at most `maxFps` a second; while paused, only
-// the steps asked for; otherwise it waits for the next command (`wake`).
+// How the live pipeline reads its source: the decoder opened at a frame, and when it may pull the next one
+// (while playing, at most `maxFps` a second; while paused, only the steps asked for; otherwise it waits for the
+// next command, `wake`).
+import type { Readable } from 'node:stream';
+import { openDecoder, type Decoder, type SourceInfo } from '../video/index.js';
+
+/**
+ * The source decoded from frame `at`. `shift` is added to each frame's time: ffmpeg is asked for a quarter frame
+ * early, so that it lands on `at` whatever the rounding of its timestamp; the decoder reports the first frame's
+ * time as the seek point itself (its pts count from there), so the quarter frame is added back to keep times on
+ * the grid.
+ */
+export async function openAtFrame(o: { input: string; info: SourceInfo; live: boolean; stdin?: Readable }, at: number, fps: number): Promise<{ decoder: Decoder; shift: number }> {
+  const start = at > 0 ? (at - 0.25) / fps : 0;
+  const shift = start > 0 ? at / fps - start : 0;
+  const decoder = await openDecoder(o.input, {
+    info: o.info,
+    live: o.live,
+    ...(start > 0 ? { start } : {}),
+    ...(o.stdin ? { stdin: o.stdin } : {}),
+  });
+  return { decoder, shift };
+}
 export class PullGate {
   playing = false;
   /** Frames to pull while paused (a step, or the first frame shown). */
