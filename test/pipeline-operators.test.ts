@@ -38,6 +38,15 @@ describe('pipeline operators keep state per subscription', () => {
     expect(explainer.calls).toEqual([0, 2, 0, 2]);
   });
 
+  it('explainFrames stamps each record with its source, frame and time (reused results too)', async () => {
+    const op = explainFrames(countingExplainer(), { every: 2, source: 'drive.mp4' });
+    const out = await lastValueFrom(from([0, 1].map(frame)).pipe(op, toArray()));
+    expect(out.map((e) => [e.record.source, e.record.frame, e.record.time, e.frame.index])).toEqual([
+      ['drive.mp4', 0, 0, 0],
+      ['drive.mp4', 1, 0.1, 1],
+    ]);
+  });
+
   it('smoothMaps starts each subscription without history', async () => {
     const map = (v: number): SaliencyMap => ({ label: 'car', width: 1, height: 1, data: new Float32Array([v]) }) as unknown as SaliencyMap;
     const explained = (v: number) => ({ frame: frame(0), detections: [], maps: [map(v)], record: {} }) as unknown as ExplainedFrame;

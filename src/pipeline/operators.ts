@@ -11,6 +11,7 @@ export interface ExplainStageOptions {
   overrides?: Partial<ExplainOptions>;
   /** Explain every n-th frame; frames in between reuse the last result (detections and maps). */
   every?: number;
+  /** Put in each record's `source`: the records' provenance (source, frame, time) is stamped here only. */
   source?: string;
   /** Aborting cancels the frames not yet explained (the live pipeline's seek). */
   signal?: AbortSignal;
@@ -22,6 +23,7 @@ export interface ExplainStageOptions {
  */
 export function explainFrames(explainer: Explainer, o: ExplainStageOptions = {}): OperatorFunction<Frame, ExplainedFrame> {
   const every = Math.max(1, o.every ?? 1);
+  const source = o.source ?? '';
   return (frames$) =>
     defer(() => {
       let last: Promise<ExplainedFrame> | undefined;
@@ -31,11 +33,11 @@ export function explainFrames(explainer: Explainer, o: ExplainStageOptions = {})
           const fresh = seen++ % every === 0;
           let result: Promise<ExplainedFrame>;
           if (fresh || !last) {
-            last = explainer.explain(frame, o.overrides, o.source ?? '', o.signal);
-            result = last.then((e) => withFrameInfo(e, frame));
+            last = explainer.explain(frame, o.overrides, undefined, o.signal);
+            result = last.then((e) => stamped(e, frame, source));
           } else {
             // Reused result: the detections and maps of the last explained frame, on this frame's pixels.
-            result = last.then((e) => withFrameInfo({ ...e, frame, record: { ...e.record, timing: { detectMs: 0, saliencyMs: 0, totalMs: 0 } } }, frame));
+            result = last.then((e) => stamped({ ...e, record: { ...e.record, timing: { detectMs: 0, saliencyMs: 0, totalMs: 0 } } }, frame, source));
           }
           // Queued promises are awaited in order by concatMap; until then a failure must not count as unhandled.
           result.catch(() => undefined);
@@ -46,8 +48,9 @@ export function explainFrames(explainer: Explainer, o: ExplainStageOptions = {})
     });
 }
 
-function withFrameInfo(e: ExplainedFrame, frame: Frame): ExplainedFrame {
-  return { ...e, frame, record: { ...e.record, frame: frame.index, time: round3(frame.time) } };
+/** The explanation on `frame`, its record stamped with where it comes from. */
+function stamped(e: ExplainedFrame, frame: Frame, source: string): ExplainedFrame {
+  return { ...e, frame, record: { ...e.record, source, frame: frame.index, time: round3(frame.time) } };
 }
 
 function round3(v: number): number {

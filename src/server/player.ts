@@ -269,7 +269,8 @@ export class Player implements Session {
     const s = this.snapshot();
     this.shownKeys = { explain: explainKey(s), render: renderKey(s) };
     const time = round(frame.time, 4);
-    const record = { ...explained.record, frame: frame.index, time };
+    // Its provenance (source, frame, time) was stamped once, by the explain stage (pipeline/operators.ts).
+    const record = explained.record;
     const entry = timelineEntry(record, frame.index, frame.time);
     this.timeline.add(entry);
     const now = performance.now();
