@@ -39,8 +39,6 @@ type StreamOptions = PipelineSettings & StreamSettings;
 
 export const DEFAULT_SETTINGS: Settings = DEFAULT_DASHBOARD;
 
-export type { CommandError };
-
 export interface PlayerEvents {
   frame?: (frame: OutgoingFrame) => void;
   state?: () => void;
