@@ -77,6 +77,23 @@ export const dashboardSchema = z.object({
   hiddenClasses: z.array(className).max(1000).default([]),
 });
 
+/** The stages between explain and render, for every command that runs the frame pipeline (export, serve, fleet). */
+export const pipelineSchema = z.object({
+  every: z.number().int().min(1).max(10000).default(1).describe('explain every n-th frame, reuse the last maps in between'),
+  smooth: z.number().min(0).max(0.99).default(0).describe('exponential smoothing of maps over time, 0 (off) .. 1'),
+});
+
+export const IMAGE_FORMATS = ['jpeg', 'webp'] as const;
+
+/** How the dashboard streams: the frames' encoding and the playback of the source (`serve`'s flags). */
+export const streamSchema = z.object({
+  format: z.enum(IMAGE_FORMATS).default('jpeg').describe('image format of the streamed frames'),
+  quality: z.number().int().min(1).max(100).default(80).describe('quality of the streamed frames, 1..100'),
+  loop: z.boolean().default(false).describe('start with looping on (recorded sources)'),
+  /** Left out: the source's own frame rate (a live source: no limit). */
+  maxFps: z.number().min(0).max(1000).optional().describe('process at most this many frames a second (default: the source frame rate; 0 = no limit)'),
+});
+
 /** Integrated Gradients: the pixel-level reference an audit may compare the CAMs with. */
 export const IG = 'ig';
 export type AuditMethod = CamMethodName | typeof IG;
@@ -131,6 +148,8 @@ export type ColormapName = (typeof COLORMAPS)[number];
 export type ExplainOptions = z.infer<typeof explainSchema>;
 export type RenderOptions = z.infer<typeof renderSchema>;
 export type DashboardSettings = z.infer<typeof dashboardSchema>;
+export type PipelineSettings = z.infer<typeof pipelineSchema>;
+export type StreamSettings = z.infer<typeof streamSchema>;
 
 export const DEFAULT_EXPLAIN: ExplainOptions = explainSchema.parse({});
 export const DEFAULT_RENDER: RenderOptions = renderSchema.parse({});

@@ -15,7 +15,7 @@ import type { AuditMethod } from '../audit/methods.js';
 import { auditSchema, parseSettings } from '../settings.js';
 import { terminalSafe } from '../terminal-text.js';
 import { checkOutputPath } from '../video/index.js';
-import { addExplainOptions, addRenderOptions, auditMethodList, methodParamsFromFlags, numberIn, renderOptions, schemaOption, type ExplainFlags, type RenderFlags } from './options.js';
+import { addExplainOptions, addRenderOptions, auditMethodList, everyOption, methodParamsFromFlags, numberIn, renderOptions, schemaOption, type ExplainFlags, type RenderFlags } from './options.js';
 
 const OUTPUT = { writeErr: (s: string) => process.stderr.write(s.startsWith('error:') ? `saliencam: ${s}` : s) };
 const redisOption = (cmd: Command): Command => cmd.requiredOption('--redis <url>', 'Redis URL, redis://[:password@]host:port[/db] (rediss:// for TLS)');
@@ -53,7 +53,7 @@ function addCommand(): Command {
     .option('--export', 'annotated clip + NDJSON sidecar per drive (the default when neither is given)')
     .option('--audit', 'faithfulness audit per drive (HTML + JSON)')
     .option('--segment <s>', 'seconds of drive per job', numberIn('--segment', 0.01, 86400), 60)
-    .option('--every <n>', 'export: explain every n-th frame, reuse the last maps in between', numberIn('--every', 1, 10000, true), 1);
+    .addOption(everyOption('export: explain every n-th frame, reuse the last maps in between'));
   addAuditOptions(cmd);
   addExplainOptions(cmd);
   addRenderOptions(cmd);

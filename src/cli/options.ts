@@ -3,7 +3,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BACKENDS, type BackendChoice } from '../model/backend.js';
 import { z } from 'zod';
-import { boundsOf, CAM_METHODS, innerOf, DEFAULT_EXPLAIN, DEFAULT_RENDER, COLORMAPS, explainSchema, flagName, METHOD_PARAM_SCHEMAS, regionSchema, type RegionTarget, methodParamFlag, methodParamsSchema, parseSettings, renderSchema, VIEWS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from '../settings.js';
+import { boundsOf, CAM_METHODS, innerOf, DEFAULT_EXPLAIN, DEFAULT_RENDER, COLORMAPS, explainSchema, flagName, METHOD_PARAM_SCHEMAS, regionSchema, type RegionTarget, methodParamFlag, methodParamsSchema, parseSettings, pipelineSchema, renderSchema, VIEWS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from '../settings.js';
 import { UserError } from '../errors.js';
 import { parseAuditMethods, type AuditMethod } from '../audit/methods.js';
 import type { EngineOptions } from '../engine.js';
@@ -165,9 +165,12 @@ export function addWorkerOption(cmd: Command): Command {
 
 /** For commands that run the frame pipeline (export, serve): the stages between explain and render. */
 export function addPipelineOptions(cmd: Command): Command {
-  return cmd
-    .option('--every <n>', 'explain every n-th frame, reuse the last maps in between', numberIn('--every', 1, 10000, true), 1)
-    .option('--smooth <a>', 'exponential smoothing of maps over time, 0 (off) .. 1', numberIn('--smooth', 0, 0.99), 0);
+  return cmd.addOption(everyOption()).addOption(schemaOption('smooth', pipelineSchema.shape.smooth));
+}
+
+/** `--every` alone (fleet, soak), with its own help where the command needs one. */
+export function everyOption(description?: string): Option {
+  return schemaOption('every', pipelineSchema.shape.every, description ? { description } : {});
 }
 
 export function addExplainOptions(cmd: Command): Command {

@@ -1,7 +1,7 @@
 // `saliencam serve [source]`: the live dashboard. Binds the port first (a port in use is reported at once),
 // then loads and warms the model, prints the URL and runs until SIGINT/SIGTERM, then closes the decoder, the
 // server and the engine and exits 0 within 2 s of the signal being handled, whatever is running.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -9,24 +9,20 @@ import { createExplainer } from '../explain/create.js';
 import { sampleClipsDir } from '../clips.js';
 import { UserError, oneLine } from '../errors.js';
 import { checkBind, defaultWebRoot, generateToken, isLoopbackHost, startServer } from '../server/index.js';
+import { streamSchema, type PipelineSettings, type StreamSettings } from '../settings.js';
 import type { Explainer } from '../types.js';
 import { probeSource } from '../video/index.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
-import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, methodParamsFromFlags, numberIn, type ExplainFlags, type RenderFlags } from './options.js';
+import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, methodParamsFromFlags, numberIn, schemaOption, type ExplainFlags, type RenderFlags } from './options.js';
 import { terminalSafe } from '../terminal-text.js';
 
-interface Flags extends ExplainFlags, RenderFlags {
+interface Flags extends ExplainFlags, RenderFlags, PipelineSettings, Omit<StreamSettings, 'loop'> {
   port: number;
   host: string;
   token?: string;
-  quality: number;
-  format: 'jpeg' | 'webp';
   loop?: boolean;
   paused?: boolean;
-  maxFps?: number;
-  every: number;
-  smooth: number;
   topic?: string;
 }
 
@@ -39,11 +35,12 @@ export function serveCommand(): Command {
     .option('--port <n>', 'port to listen on (0 = any free port)', numberIn('--port', 0, 65535, true), 8080)
     .option('--host <addr>', 'address to listen on; anything but loopback needs a token', '127.0.0.1')
     .option('--token <t>', 'access token for the page (generated and printed in the URL when --host is not loopback)')
-    .option('--quality <q>', 'quality of the streamed frames, 1..100', numberIn('--quality', 1, 100, true), 80)
-    .addOption(new Option('--format <f>', 'image format of the streamed frames').choices(['jpeg', 'webp']).default('jpeg'))
-    .option('--loop', 'start with looping on (recorded sources)')
+    // Choices, bounds, defaults and help come from the settings schema (src/settings.ts).
+    .addOption(schemaOption('quality', streamSchema.shape.quality))
+    .addOption(schemaOption('format', streamSchema.shape.format))
+    .addOption(schemaOption('loop', streamSchema.shape.loop))
     .option('--paused', 'start paused (press play in the page)')
-    .option('--max-fps <n>', 'process at most this many frames a second (default: the source frame rate; 0 = no limit)', numberIn('--max-fps', 0, 1000));
+    .addOption(schemaOption('maxFps', streamSchema.shape.maxFps));
   addTopicOption(cmd);
   addExplainOptions(cmd);
   addRenderOptions(cmd);

@@ -5,7 +5,7 @@ import { runSoak } from '../bench/soak.js';
 import { sampleClip } from '../clips.js';
 import { EXIT, UserError } from '../errors.js';
 import { writeFileAtomic } from '../video/index.js';
-import { addModelOptions, numberIn, type ModelFlags } from './options.js';
+import { addModelOptions, everyOption, numberIn, type ModelFlags } from './options.js';
 
 interface Flags extends ModelFlags {
   frames: number;
@@ -18,7 +18,7 @@ export function soakCommand(): Command {
   const cmd = new Command('soak')
     .description('run the whole pipeline on the sample clip looped for N frames; fail on tensor or memory growth')
     .option('--frames <n>', 'frames to process', numberIn('--frames', 1, 10_000_000, true), 10_000)
-    .option('--every <n>', 'explain every n-th frame (the rest render the last maps)', numberIn('--every', 1, 10000, true), 1)
+    .addOption(everyOption('explain every n-th frame (the rest render the last maps)'))
     .option('--clip <video>', 'clip to loop (default: test_video.mp4 in $SALIENCAM_CLIPS, else the bundled sample drive)')
     .option('--json <file>', 'write the result as JSON');
   addModelOptions(cmd);

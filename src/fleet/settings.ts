@@ -3,7 +3,7 @@
 // hashes, so the same drive with the same settings is the same job.
 import { z } from 'zod';
 import { BACKENDS } from '../model/backend.js';
-import { auditSchema as auditSettings, explainSchema as explainSettings, renderSchema as renderSettings, withoutDefaults } from '../settings.js';
+import { auditSchema as auditSettings, explainSchema as explainSettings, pipelineSchema, renderSchema as renderSettings, withoutDefaults } from '../settings.js';
 
 export const QUEUE_NAME = 'saliencam-fleet';
 export const SEGMENT_JOB = 'segment';
@@ -42,7 +42,7 @@ export const fleetSettingsSchema = z.strictObject({
   /** Seconds per segment job. */
   segment: z.number().positive(),
   /** Explain every n-th frame (export). */
-  every: z.number().int().min(1),
+  every: pipelineSchema.shape.every.unwrap(),
   explain: explainSchema,
   render: renderSchema,
 });

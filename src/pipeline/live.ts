@@ -11,14 +11,17 @@
 import { concatMap, from, type Observable, type Subscription } from 'rxjs';
 import { oneLine, UserError } from '../errors.js';
 import { encodeImage } from '../render/index.js';
+import type { PipelineSettings, StreamSettings } from '../settings.js';
 import type { ExplainedFrame, Explainer, Frame, RenderOptions } from '../types.js';
-import { openDecoder, type Decoder, type DecodeResult, type SourceInfo } from '../video/index.js';
+import type { Decoder, DecodeResult, SourceInfo } from '../video/index.js';
 import type { Readable } from 'node:stream';
 import { PIPELINE_WINDOW } from './export.js';
 import { explainFrames, renderFrames, smoothMaps } from './operators.js';
+import { openAtFrame, PullGate } from './live-source.js';
 import { pullSource } from './pull.js';
 
-export interface LiveOptions {
+/** Given whole, parsed settings (the session's): the pipeline has no defaults of its own. */
+export interface LiveOptions extends PipelineSettings, Omit<StreamSettings, 'maxFps'> {
   input: string;
   info: SourceInfo;
   /** A live source: never sought or looped, stale frames dropped by the decoder. */
@@ -28,11 +31,6 @@ export interface LiveOptions {
   render: () => RenderOptions;
   /** Name put in each record's `source`. */
   sourceName: string;
-  every?: number;
-  smooth?: number;
-  format?: 'jpeg' | 'webp';
-  quality?: number;
-  loop?: boolean;
   /** Most frames pulled per second while playing; 0 = as fast as the pipeline goes. */
   maxFps: number;
   /** Where `-` reads from (default process.stdin). */
@@ -69,30 +67,28 @@ interface Run {
 
 export class LivePipeline {
   events: LiveEvents = {};
-  private playingNow = false;
   private loopOn: boolean;
   private endedNow = false;
   private closed = false;
-  private steps = 0;
   private run: Run | undefined;
   /** A re-render of the shown frame (new settings while paused). */
   private still: Run | undefined;
   private stdinUsed = false;
-  private lastPullAt = 0;
   private shownFrame: Frame | undefined;
   private shownExplained: ExplainedFrame | undefined;
   private readonly pulledAt = new WeakMap<Frame, { at: number; playing: boolean }>();
-  private waiters: (() => void)[] = [];
   private readonly window: number;
+  private readonly gate: PullGate;
 
   constructor(private readonly o: LiveOptions) {
-    this.loopOn = o.loop ?? false;
+    this.loopOn = o.loop;
+    this.gate = new PullGate(o.maxFps);
     // A live source hands over its newest frame: no deeper queue than the explainer can work on.
     this.window = o.live ? Math.max(1, o.explainer.concurrency) : Math.max(PIPELINE_WINDOW, o.explainer.concurrency + 2);
   }
 
   get playing(): boolean {
-    return this.playingNow;
+    return this.gate.playing;
   }
   get loop(): boolean {
     return this.loopOn;
@@ -107,14 +103,14 @@ export class LivePipeline {
 
   /** Starts decoding; when paused, only the first frame is shown. */
   start(playing: boolean): void {
-    this.playingNow = playing;
-    if (!playing) this.steps = 1;
+    this.gate.playing = playing;
+    if (!playing) this.gate.steps = 1;
     this.startRun(0);
   }
 
   play(): void {
-    this.playingNow = true;
-    this.lastPullAt = 0;
+    this.gate.playing = true;
+    this.gate.restartRate();
     if (this.endedNow) {
       // From the start again.
       this.endedNow = false;
@@ -122,7 +118,7 @@ export class LivePipeline {
       this.startRun(0);
     }
     this.ensureRun();
-    this.wake();
+    this.gate.wake();
   }
 
   /**
@@ -130,17 +126,17 @@ export class LivePipeline {
    * the shown frame, in a new run); a live source lets them drain, its decoder cannot go back.
    */
   pause(): void {
-    this.playingNow = false;
+    this.gate.playing = false;
     if (this.seekable) this.cancelRun();
-    this.wake();
+    this.gate.wake();
   }
 
   /** One frame forward (the pipeline must not have ended). */
   step(): void {
-    this.playingNow = false;
-    this.steps = Math.min(this.steps + 1, 10);
+    this.gate.playing = false;
+    this.gate.steps = Math.min(this.gate.steps + 1, 10);
     this.ensureRun();
-    this.wake();
+    this.gate.wake();
   }
 
   /** Shows `frame` next (clamped to the source); frames in flight are dropped. */
@@ -148,7 +144,7 @@ export class LivePipeline {
     const last = this.lastIndex(frame);
     this.endedNow = false;
     this.cancel();
-    this.steps = this.playingNow ? 0 : 1;
+    this.gate.steps = this.gate.playing ? 0 : 1;
     this.startRun(Math.max(0, Math.min(frame, last)));
   }
 
@@ -158,10 +154,10 @@ export class LivePipeline {
    */
   restart(): void {
     const shown = this.shownFrame;
-    if (!this.playingNow || !this.run || !shown || !this.seekable) return;
+    if (!this.gate.playing || !this.run || !shown || !this.seekable) return;
     if (shown.index + 1 > this.lastIndex(shown.index + 1)) return; // at the end: what is left drains
     this.cancel();
-    this.steps = 0;
+    this.gate.steps = 0;
     this.startRun(shown.index + 1);
   }
 
@@ -198,7 +194,7 @@ export class LivePipeline {
     this.cancelStill();
     const d = this.run?.decoder;
     this.cancel();
-    this.wake();
+    this.gate.wake();
     await d?.close();
   }
 
@@ -234,8 +230,8 @@ export class LivePipeline {
     const source = pullSource(this.frames(run, at), this.window);
     run.ack = () => source.ack();
     const explained$ = source.items$.pipe(
-      explainFrames(this.o.explainer, { every: this.o.every ?? 1, source: this.o.sourceName, signal: run.abort.signal }),
-      smoothMaps(this.o.smooth ?? 0),
+      explainFrames(this.o.explainer, { every: this.o.every, source: this.o.sourceName, signal: run.abort.signal }),
+      smoothMaps(this.o.smooth),
     );
     run.sub = this.sink(explained$, run).subscribe({
       error: (err: unknown) => this.failed(run, err),
@@ -248,7 +244,7 @@ export class LivePipeline {
     return explained$.pipe(
       renderFrames(this.o.render),
       concatMap(async (r) => {
-        const image = await encodeImage(r, this.o.format ?? 'jpeg', this.o.quality ?? 80);
+        const image = await encodeImage(r, this.o.format, this.o.quality);
         if (run.abort.signal.aborted || this.closed) return;
         const frame = r.explained.frame;
         this.shownFrame = frame;
@@ -275,53 +271,21 @@ export class LivePipeline {
       if (this.stdinUsed) throw new UserError('the input stream (stdin) has ended');
       this.stdinUsed = true;
     }
-    const fps = this.fps;
-    // A quarter frame early: ffmpeg starts at the first frame at or after the time, so this lands on `at`
-    // whatever the rounding of its timestamp. The decoder reports the first frame's time as `start` itself
-    // (its pts count from the seek point), so the quarter frame is added back to keep times on the grid.
-    const start = at > 0 ? (at - 0.25) / fps : 0;
-    const shift = start > 0 ? at / fps - start : 0;
-    const decoder = await openDecoder(this.o.input, {
-      info: this.o.info,
-      live: this.o.live,
-      ...(start > 0 ? { start } : {}),
-      ...(this.o.stdin ? { stdin: this.o.stdin } : {}),
-    });
+    const { decoder, shift } = await openAtFrame(this.o, at, this.fps);
     run.decoder = decoder;
     const it = decoder[Symbol.asyncIterator]();
     try {
-      while (await this.mayPull(run)) {
+      while (await this.gate.mayPull(() => run.abort.signal.aborted || this.closed)) {
         const r = await it.next();
         if (r.done || run.abort.signal.aborted) break;
         run.produced++;
         const frame = shift ? { ...r.value, time: r.value.time + shift } : r.value;
-        this.pulledAt.set(frame, { at: performance.now(), playing: this.playingNow });
+        this.pulledAt.set(frame, { at: performance.now(), playing: this.gate.playing });
         yield frame;
       }
     } finally {
       await decoder.close();
       run.result = await decoder.done;
-    }
-  }
-
-  /** Waits until the transport lets the next frame be pulled; false when the run is over. */
-  private async mayPull(run: Run): Promise<boolean> {
-    for (;;) {
-      if (run.abort.signal.aborted || this.closed) return false;
-      if (this.playingNow) {
-        const wait = this.o.maxFps > 0 && this.lastPullAt > 0 ? this.lastPullAt + 1000 / this.o.maxFps - performance.now() : 0;
-        if (wait <= 1) {
-          this.lastPullAt = performance.now();
-          return true;
-        }
-        await this.waitForWake(wait);
-        continue;
-      }
-      if (this.steps > 0) {
-        this.steps--;
-        return true;
-      }
-      await this.waitForWake();
     }
   }
 
@@ -336,8 +300,8 @@ export class LivePipeline {
       return;
     }
     if (this.o.live) this.events.notice?.('info', 'the live source has ended');
-    this.playingNow = false;
-    this.steps = 0;
+    this.gate.playing = false;
+    this.gate.steps = 0;
     this.endedNow = true;
     this.events.state?.();
   }
@@ -350,8 +314,8 @@ export class LivePipeline {
       run.abort.abort();
       void run.decoder?.close();
     }
-    this.playingNow = false;
-    this.steps = 0;
+    this.gate.playing = false;
+    this.gate.steps = 0;
     this.events.notice?.('error', oneLine(err));
     this.events.state?.();
   }
@@ -371,7 +335,7 @@ export class LivePipeline {
     run.sub?.unsubscribe();
     // Closing the decoder also ends a pull that is waiting on ffmpeg.
     void run.decoder?.close();
-    this.wake();
+    this.gate.wake();
   }
 
   private cancelStill(): void {
@@ -379,23 +343,5 @@ export class LivePipeline {
     this.still = undefined;
     s?.abort.abort();
     s?.sub?.unsubscribe();
-  }
-
-  private wake(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
-  /** Resolves on the next command (or close), or after `ms` when given. */
-  private waitForWake(ms?: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        if (timer) clearTimeout(timer);
-        const i = this.waiters.indexOf(done);
-        if (i >= 0) this.waiters.splice(i, 1);
-        resolve();
-      };
-      const timer = ms !== undefined ? setTimeout(done, ms) : undefined;
-      this.waiters.push(done);
-    });
   }
 }

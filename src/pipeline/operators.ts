@@ -1,7 +1,9 @@
 // The pipeline's stages as small pipeable operators with typed values in and out:
 //   Frame ─explainFrames─► ExplainedFrame ─smoothMaps─► ExplainedFrame ─renderFrames─► RenderedFrame
 // Each stage works on one value at a time (concatMap), so stages overlap in time but none runs ahead.
-import { concatMap, map, type OperatorFunction } from 'rxjs';
+// A stage with state creates it inside `defer`, so every subscription (the live pipeline re-subscribes on each
+// seek and loop) starts with its own.
+import { concatMap, defer, map, type OperatorFunction } from 'rxjs';
 import { renderFrame, type ShowOptions } from '../render/index.js';
 import type { ExplainedFrame, ExplainOptions, Frame, Explainer, RenderedFrame, RenderOptions, SaliencyMap } from '../types.js';
 
@@ -9,6 +11,7 @@ export interface ExplainStageOptions {
   overrides?: Partial<ExplainOptions>;
   /** Explain every n-th frame; frames in between reuse the last result (detections and maps). */
   every?: number;
+  /** Put in each record's `source`: the records' provenance (source, frame, time) is stamped here only. */
   source?: string;
   /** Aborting cancels the frames not yet explained (the live pipeline's seek). */
   signal?: AbortSignal;
@@ -20,30 +23,34 @@ export interface ExplainStageOptions {
  */
 export function explainFrames(explainer: Explainer, o: ExplainStageOptions = {}): OperatorFunction<Frame, ExplainedFrame> {
   const every = Math.max(1, o.every ?? 1);
-  let last: Promise<ExplainedFrame> | undefined;
-  let seen = 0;
+  const source = o.source ?? '';
   return (frames$) =>
-    frames$.pipe(
-      map((frame) => {
-        const fresh = seen++ % every === 0;
-        let result: Promise<ExplainedFrame>;
-        if (fresh || !last) {
-          last = explainer.explain(frame, o.overrides, o.source ?? '', o.signal);
-          result = last.then((e) => withFrameInfo(e, frame));
-        } else {
-          // Reused result: the detections and maps of the last explained frame, on this frame's pixels.
-          result = last.then((e) => withFrameInfo({ ...e, frame, record: { ...e.record, timing: { detectMs: 0, saliencyMs: 0, totalMs: 0 } } }, frame));
-        }
-        // Queued promises are awaited in order by concatMap; until then a failure must not count as unhandled.
-        result.catch(() => undefined);
-        return result;
-      }),
-      concatMap((result) => result),
-    );
+    defer(() => {
+      let last: Promise<ExplainedFrame> | undefined;
+      let seen = 0;
+      return frames$.pipe(
+        map((frame) => {
+          const fresh = seen++ % every === 0;
+          let result: Promise<ExplainedFrame>;
+          if (fresh || !last) {
+            last = explainer.explain(frame, o.overrides, undefined, o.signal);
+            result = last.then((e) => stamped(e, frame, source));
+          } else {
+            // Reused result: the detections and maps of the last explained frame, on this frame's pixels.
+            result = last.then((e) => stamped({ ...e, record: { ...e.record, timing: { detectMs: 0, saliencyMs: 0, totalMs: 0 } } }, frame, source));
+          }
+          // Queued promises are awaited in order by concatMap; until then a failure must not count as unhandled.
+          result.catch(() => undefined);
+          return result;
+        }),
+        concatMap((result) => result),
+      );
+    });
 }
 
-function withFrameInfo(e: ExplainedFrame, frame: Frame): ExplainedFrame {
-  return { ...e, frame, record: { ...e.record, frame: frame.index, time: round3(frame.time) } };
+/** The explanation on `frame`, its record stamped with where it comes from. */
+function stamped(e: ExplainedFrame, frame: Frame, source: string): ExplainedFrame {
+  return { ...e, frame, record: { ...e.record, source, frame: frame.index, time: round3(frame.time) } };
 }
 
 function round3(v: number): number {
@@ -57,24 +64,29 @@ function round3(v: number): number {
  */
 export function smoothMaps(alpha: number): OperatorFunction<ExplainedFrame, ExplainedFrame> {
   if (!(alpha > 0)) return map((e) => e);
-  let history = new Map<string, SaliencyMap>();
-  return map((e) => {
-    const next = new Map<string, SaliencyMap>();
-    const maps = e.maps.map((m) => {
-      const key = `${m.label}#${m.detectionIndex ?? ''}#${m.region?.join(',') ?? ''}#${m.versus ?? ''}`;
-      const prev = history.get(key);
-      let out = m;
-      if (prev && prev.width === m.width && prev.height === m.height) {
-        const data = new Float32Array(m.data.length);
-        for (let i = 0; i < data.length; i++) data[i] = alpha * prev.data[i]! + (1 - alpha) * m.data[i]!;
-        out = { ...m, data };
-      }
-      next.set(key, out);
-      return out;
+  return (frames$) =>
+    defer(() => {
+      let history = new Map<string, SaliencyMap>();
+      return frames$.pipe(
+        map((e) => {
+          const next = new Map<string, SaliencyMap>();
+          const maps = e.maps.map((m) => {
+            const key = `${m.label}#${m.detectionIndex ?? ''}#${m.region?.join(',') ?? ''}#${m.versus ?? ''}`;
+            const prev = history.get(key);
+            let out = m;
+            if (prev && prev.width === m.width && prev.height === m.height) {
+              const data = new Float32Array(m.data.length);
+              for (let i = 0; i < data.length; i++) data[i] = alpha * prev.data[i]! + (1 - alpha) * m.data[i]!;
+              out = { ...m, data };
+            }
+            next.set(key, out);
+            return out;
+          });
+          history = next;
+          return { ...e, maps };
+        }),
+      );
     });
-    history = next;
-    return { ...e, maps };
-  });
 }
 
 /** `opts` may be a function, read once per frame (the dashboard changes colours while playing). */

@@ -1,7 +1,8 @@
 // The dashboard's settings in front of the explainer: each frame is explained with the settings of the moment
 // it enters the explain stage (method, per-detection, the classes not hidden). A setting this model cannot
 // do (e.g. a method it has no layers for) falls back to the last settings that worked, with a notice, and the
-// frame is explained again with those: one bad click never stops playback.
+// frame is explained again with those: one bad click never stops playback. Options given to `explain` apply
+// over the settings of the moment, as they apply over an engine's defaults.
 import { UserError, oneLine } from '../errors.js';
 import type { ExplainedFrame, ExplainOptions, Explainer, Frame } from '../types.js';
 import type { Settings } from './messages.js';
@@ -28,9 +29,9 @@ export function settingsExplainer(inner: Explainer, settings: SettingsHolder, al
     }
     return { method: s.method, methodParams: s.methodParams, perDetection: s.perDetection, classes, why: s.why, versus: s.versus };
   };
-  const run = (frame: Frame, s: Settings, source: string, signal?: AbortSignal): Promise<ExplainedFrame> => {
+  const run = (frame: Frame, s: Settings, over: Partial<ExplainOptions> | undefined, source: string, signal?: AbortSignal): Promise<ExplainedFrame> => {
     const o = optionsFor(s);
-    return o ? inner.explain(frame, o, source, signal) : Promise.resolve(nothingShown(frame, inner, s, source));
+    return o ? inner.explain(frame, { ...o, ...over }, source, signal) : Promise.resolve(nothingShown(frame, inner, s, source));
   };
   return {
     get backend() {
@@ -48,17 +49,17 @@ export function settingsExplainer(inner: Explainer, settings: SettingsHolder, al
     get concurrency() {
       return inner.concurrency;
     },
-    async explain(frame, _options, source = '', signal) {
+    async explain(frame, options, source = '', signal) {
       const s = settings.get();
       try {
-        const r = await run(frame, s, source, signal);
+        const r = await run(frame, s, options, source, signal);
         good = s;
         return r;
       } catch (err) {
         if (!(err instanceof UserError) || explainKey(s) === explainKey(good)) throw err;
         const back = good;
         settings.fellBack(back, oneLine(err));
-        return run(frame, back, source, signal);
+        return run(frame, back, options, source, signal);
       }
     },
     warmUp: () => inner.warmUp(),

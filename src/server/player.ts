@@ -1,20 +1,24 @@
-// The player: the transport commands (play, pause, step, seek, loop, set) of the one live pipeline every
-// client watches (src/pipeline/live.ts), the state and frame messages built from it, and the timeline.
-// Commands are checked here (a refused command changes nothing); the pipeline does the work.
+// The session: the transport commands (play, pause, step, seek, loop, set) of the one live pipeline every
+// client watches (src/pipeline/live.ts), the hello, state and frame messages built from it, and the timeline.
+// Commands are checked here (a refused command changes nothing); the pipeline does the work. The transport
+// (transport.ts) carries the messages and knows nothing of what they say.
 import type { Readable } from 'node:stream';
-import { basename } from 'node:path';
 import { UserError } from '../errors.js';
 import { LivePipeline, type LiveFrame } from '../pipeline/live.js';
 import { REALTIME_METHODS } from '../saliency/methods/index.js';
-import { DEFAULT_DASHBOARD } from '../settings.js';
+import { DEFAULT_DASHBOARD, parseSettings, pipelineSchema, streamSchema, type PipelineSettings, type StreamSettings } from '../settings.js';
 import type { CamMethodName, Explainer } from '../types.js';
 import { probeSource, type SourceInfo } from '../video/index.js';
 import type { OutgoingFrame } from './client.js';
+import { helloMessage } from './hello.js';
 import { explainKey, settingsExplainer } from './live-explainer.js';
-import type { Command, ErrorCode, Settings, SourceDescription, StateMessage } from './messages.js';
+import type { Settings, SourceDescription, StateMessage, ServerMessage } from './messages.js';
+import { describeSource } from './source.js';
 import { Timeline, timelineEntry } from './timeline.js';
+import type { CommandError, Session, SessionCommand } from './transport.js';
 
-export interface PlayerOptions {
+/** `every`, `smooth`, `format`, `quality`, `loop` and `maxFps` are the settings schema's (defaults there). */
+export interface PlayerOptions extends Partial<PipelineSettings>, Partial<StreamSettings> {
   source: string;
   /** In this thread or a worker pool (src/explain/create.ts). */
   engine: Explainer;
@@ -23,26 +27,17 @@ export interface PlayerOptions {
   classes?: string[];
   /** Draw the colour-scale legend into frames. */
   legend?: boolean;
-  format?: 'jpeg' | 'webp';
-  /** Encoder quality 1..100. */
-  quality?: number;
-  loop?: boolean;
   /** Start playing at once (default true). */
   autoplay?: boolean;
-  /** Most frames processed per second: default the source's own rate; 0 = as fast as the pipeline goes. */
-  maxFps?: number;
-  /** Explain every n-th frame, reuse the last maps in between (as `export --every`). */
-  every?: number;
-  /** Exponential smoothing of maps over time, 0..1 (as `export --smooth`). */
-  smooth?: number;
   timelineLimit?: number;
   /** Where `-` reads from (default process.stdin). */
   stdin?: Readable;
 }
 
-export const DEFAULT_SETTINGS: Settings = DEFAULT_DASHBOARD;
+const streamOptionsSchema = streamSchema.extend(pipelineSchema.shape);
+type StreamOptions = PipelineSettings & StreamSettings;
 
-export type CommandError = { code: ErrorCode; message: string };
+export const DEFAULT_SETTINGS: Settings = DEFAULT_DASHBOARD;
 
 export interface PlayerEvents {
   frame?: (frame: OutgoingFrame) => void;
@@ -54,7 +49,7 @@ const renderKey = (s: Settings): string => JSON.stringify([s.colormap, s.alpha, 
 
 const FPS_WINDOW = 10;
 
-export class Player {
+export class Player implements Session {
   readonly source: SourceDescription;
   readonly timeline: Timeline;
   events: PlayerEvents = {};
@@ -74,21 +69,10 @@ export class Player {
   private constructor(
     private readonly info: SourceInfo,
     private readonly opts: PlayerOptions,
+    private readonly stream: StreamOptions,
   ) {
-    const name = sourceName(opts.source, info.kind);
-    this.live = info.live || info.kind === 'stdin';
-    this.source = {
-      name,
-      kind: info.kind,
-      live: this.live,
-      seekable: info.kind === 'file' && !this.live,
-      loopable: (info.kind === 'file' || info.kind === 'sequence') && !this.live,
-      width: info.width,
-      height: info.height,
-      fps: info.fps,
-      ...(info.duration !== undefined ? { duration: info.duration } : {}),
-      ...(info.frameCount !== undefined ? { frameCount: info.frameCount } : {}),
-    };
+    this.source = describeSource(opts.source, info);
+    this.live = this.source.live;
     this.settings = { ...DEFAULT_SETTINGS, ...opts.settings, hiddenClasses: [...(opts.settings?.hiddenClasses ?? [])] };
     this.timeline = new Timeline(opts.timelineLimit ?? (this.live ? 5000 : 50_000));
     const explainer = settingsExplainer(
@@ -109,13 +93,14 @@ export class Player {
       live: this.live,
       explainer,
       render: () => ({ colormap: this.settings.colormap, alpha: this.settings.alpha, view: this.settings.view, boxes: this.settings.boxes, legend: opts.legend ?? true, ...(this.settings.normalise ? { normalise: this.settings.normalise } : {}) }),
-      sourceName: name,
-      ...(opts.every !== undefined ? { every: opts.every } : {}),
-      ...(opts.smooth !== undefined ? { smooth: opts.smooth } : {}),
-      format: opts.format ?? 'jpeg',
-      quality: opts.quality ?? 80,
-      loop: (opts.loop ?? false) && this.source.loopable,
-      maxFps: opts.maxFps ?? (this.live ? 0 : info.fps),
+      sourceName: this.source.name,
+      every: stream.every,
+      smooth: stream.smooth,
+      format: stream.format,
+      quality: stream.quality,
+      loop: stream.loop && this.source.loopable,
+      // Left out: the source's own rate (a live source is paced by itself).
+      maxFps: stream.maxFps ?? (this.live ? 0 : info.fps),
       ...(opts.stdin ? { stdin: opts.stdin } : {}),
     });
     this.pipeline.events = {
@@ -127,8 +112,10 @@ export class Player {
 
   /** Probes the source (bad input fails here, as a UserError) and checks the settings. */
   static async open(opts: PlayerOptions): Promise<Player> {
+    const { every, smooth, format, quality, loop, maxFps } = opts;
+    const stream = parseSettings(streamOptionsSchema, { every, smooth, format, quality, loop, maxFps }, (m) => new UserError(m));
     const info = await probeSource(opts.source);
-    const player = new Player(info, opts);
+    const player = new Player(info, opts, stream);
     const s = player.settings;
     const bad = player.checkClasses(s.hiddenClasses) ?? player.checkClasses(opts.classes ?? []) ?? player.checkClasses([...s.why.map((r) => r.label), ...(s.versus ? [s.versus] : [])]);
     if (bad) throw new UserError(bad.message);
@@ -161,6 +148,10 @@ export class Player {
     return this.opts.engine.methods;
   }
 
+  greeting(limits: Parameters<Session['greeting']>[0]): ServerMessage[] {
+    return [helloMessage(this.source, this.opts.engine, this.stream.format, limits), { v: 1, type: 'timeline', entries: this.timeline.list() }];
+  }
+
   state(clients: number): StateMessage {
     const shown = this.pipeline.shown;
     return {
@@ -176,7 +167,7 @@ export class Player {
   }
 
   /** Applies a validated command; returns why it cannot be done, if it cannot. */
-  command(cmd: Exclude<Command, { type: 'ping' }>): CommandError | undefined {
+  command(cmd: SessionCommand): CommandError | undefined {
     if (this.closed) return { code: 'not_available', message: 'the server is shutting down' };
     const err = this.apply(cmd);
     if (!err) this.events.state?.();
@@ -189,7 +180,7 @@ export class Player {
     await this.pipeline.close();
   }
 
-  private apply(cmd: Exclude<Command, { type: 'ping' }>): CommandError | undefined {
+  private apply(cmd: SessionCommand): CommandError | undefined {
     const p = this.pipeline;
     switch (cmd.type) {
       case 'play':
@@ -276,7 +267,8 @@ export class Player {
     const s = this.snapshot();
     this.shownKeys = { explain: explainKey(s), render: renderKey(s) };
     const time = round(frame.time, 4);
-    const record = { ...explained.record, frame: frame.index, time };
+    // Its provenance (source, frame, time) was stamped once, by the explain stage (pipeline/operators.ts).
+    const record = explained.record;
     const entry = timelineEntry(record, frame.index, frame.time);
     this.timeline.add(entry);
     const now = performance.now();
@@ -310,20 +302,6 @@ export class Player {
 
 function slowMethod(method: string): string {
   return `${method} is too slow for playback and explains paused frames only; play with one of ${REALTIME_METHODS.join(', ')}`;
-}
-
-/** What clients are told the source is: a file's name, never its folder; a URL without credentials or query. */
-export function sourceName(input: string, kind: SourceInfo['kind']): string {
-  if (kind === 'stdin') return 'stdin';
-  if (kind === 'url') {
-    try {
-      const u = new URL(input);
-      return `${u.protocol}//${u.host}${u.pathname}`;
-    } catch {
-      return 'stream';
-    }
-  }
-  return basename(input);
 }
 
 function round(v: number, digits: number): number {

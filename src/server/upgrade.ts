@@ -1,7 +1,11 @@
-// Reading what a client sends before anything else runs: the request target and the WebSocket handshake
-// headers. Every function here is total (undefined or a refusal, never a throw), because a throw in an
-// 'upgrade' or 'request' handler would take the whole process down (issue #13, finding 1).
-import type { IncomingMessage } from 'node:http';
+// Reading what a client sends before anything else runs (the request target), and the answers written
+// straight to a socket: refused upgrades, ws's handshake refusals and Node's parser errors, each with our
+// headers. Every function here is total (never a throw), because a throw in an 'upgrade' or 'request' handler
+// would take the whole process down.
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { SECURITY_HEADERS } from './static.js';
 
 export interface Target {
   path: string;
@@ -22,24 +26,38 @@ export function parseTarget(raw: string | undefined): Target | undefined {
   }
 }
 
+/** A refused upgrade: the status, a one-line text and any headers beyond ours. */
 export type Refusal = [status: 400 | 401 | 403 | 404 | 405 | 503, text: string, headers?: Record<string, string>];
 
-const WS_KEY = /^[+/0-9A-Za-z]{22}==$/; // ws's own test
+/** A whole HTTP response written straight to a socket (no ServerResponse exists for these), then closed. */
+export function answerSocket(socket: Duplex, code: number, text: string, extra: Record<string, string> = {}): void {
+  const body = `${text}\n`;
+  const headers = Object.entries({ ...SECURITY_HEADERS, ...extra, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  if (socket.writable) socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? 'Error'}\r\n${headers}\r\n${body}`);
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
 
 /**
- * The parts of the WebSocket handshake ws would refuse with its own bare responses: checked here so that the
- * refusal carries our headers like every other response. Undefined when ws will accept the handshake.
+ * ws's own handshake refusal (its 'wsClientError' hook), answered with our headers. ws refuses a method other
+ * than GET with 405 and anything else it checks with 400; each 400 names the versions it speaks (RFC 6455 §4.4).
  */
-export function handshakeRefusal(req: IncomingMessage): Refusal | undefined {
-  if (req.method !== 'GET') return [405, 'a WebSocket handshake is a GET', { Allow: 'GET' }];
-  const upgrade = req.headers.upgrade;
-  if (typeof upgrade !== 'string' || upgrade.toLowerCase() !== 'websocket') return [400, 'only WebSocket upgrades are accepted'];
-  const key = req.headers['sec-websocket-key'];
-  if (typeof key !== 'string' || !WS_KEY.test(key)) return [400, 'missing or malformed Sec-WebSocket-Key'];
-  const version = req.headers['sec-websocket-version'];
-  if (version !== '13' && version !== '8') return [400, 'unsupported WebSocket version (13 is)', { 'Sec-WebSocket-Version': '13, 8' }];
-  // The dashboard negotiates no subprotocol (ws would answer a malformed list with a bare 400); extensions
-  // are not negotiated either (perMessageDeflate is off), so ws ignores that header.
-  if (req.headers['sec-websocket-protocol'] !== undefined) return [400, 'no WebSocket subprotocol is offered'];
-  return undefined;
+export function handshakeError(err: Error, socket: Duplex, req: IncomingMessage): void {
+  socket.on('error', () => socket.destroy());
+  if (req.method !== 'GET') answerSocket(socket, 405, err.message, { Allow: 'GET' });
+  else answerSocket(socket, 400, err.message, { 'Sec-WebSocket-Version': '13, 8' });
+}
+
+/** Node's 'clientError' default, with our headers: 431 for headers too large, 408 for too slow, else 400. */
+export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // A response already on its way (keep-alive) cannot be followed by another; a reset peer reads nothing.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [code, text] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'request headers too large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request timed out'] : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? [413, 'chunk extensions too large'] : [400, 'bad request'];
+  answerSocket(socket, code, text);
 }
