@@ -1,4 +1,4 @@
-// Hostile and careless model folders (issue #26, classes 3 and 9): weight shards named outside the folder
+// Hostile and careless model folders: weight shards named outside the folder
 // (by `..`, by an absolute path, through a symlink), shards that are not regular files or larger than the
 // manifest declares, malformed manifests, and metadata.yaml as a FIFO, /dev/zero or 1e5 names. Each gives
 // one line and exit 2 (or, for metadata.yaml, is passed over), never a file's bytes, in bounded memory and time.

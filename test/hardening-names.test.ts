@@ -1,4 +1,4 @@
-// Names from the input reach the terminal escaped (issue #26, class 4): file names, topic names and class
+// Names from the input reach the terminal escaped: file names, topic names and class
 // names carrying ESC/OSC/CSI sequences, newlines and bidi overrides are printed as visible \uXXXX escapes on
 // stdout, in errors and in progress lines. And a printf-pattern image sequence of 200 000 frames is counted
 // without overflowing the call stack (class 5).

@@ -1,4 +1,4 @@
-// Hostile and broken MCAP recordings (issue #26, classes 1–2): lengths, offsets, declared chunk sizes and
+// Hostile and broken MCAP recordings: lengths, offsets, declared chunk sizes and
 // summary counts are claims of the file, checked before anything is allocated or planned. Each case is a
 // generated file, run through the CLI: its exit code, its one line, its peak RSS, and a bound on its time.
 import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';

@@ -4,7 +4,7 @@
 // A stage with state creates it inside `defer`, so every subscription (the live pipeline re-subscribes on each
 // seek and loop) starts with its own.
 import { concatMap, defer, map, type OperatorFunction } from 'rxjs';
-import { renderFrame, type ShowOptions } from '../render/index.js';
+import { renderFrame } from '../render/index.js';
 import type { ExplainedFrame, ExplainOptions, Frame, Explainer, RenderedFrame, RenderOptions, SaliencyMap } from '../types.js';
 
 export interface ExplainStageOptions {
@@ -90,6 +90,6 @@ export function smoothMaps(alpha: number): OperatorFunction<ExplainedFrame, Expl
 }
 
 /** `opts` may be a function, read once per frame (the dashboard changes colours while playing). */
-export function renderFrames(opts: RenderOptions | (() => RenderOptions), show?: ShowOptions): OperatorFunction<ExplainedFrame, RenderedFrame> {
-  return concatMap((e) => renderFrame(e, typeof opts === 'function' ? opts() : opts, show));
+export function renderFrames(opts: RenderOptions | (() => RenderOptions)): OperatorFunction<ExplainedFrame, RenderedFrame> {
+  return concatMap((e) => renderFrame(e, typeof opts === 'function' ? opts() : opts));
 }

@@ -6,7 +6,7 @@ import type { ExplainedFrame, RenderOptions, RenderedFrame } from '../types.js';
 import { UserError, oneLine } from '../errors.js';
 import { writeFileAtomic } from '../video/atomic.js';
 import { asBuffer } from './raster.js';
-import { renderFrame, type ShowOptions } from './overlay.js';
+import { renderFrame } from './overlay.js';
 
 export type ImageFormat = 'jpeg' | 'webp' | 'png';
 
@@ -55,6 +55,6 @@ export async function saveImage(rendered: RenderedFrame, path: string, quality?:
 }
 
 /** Render and encode as PNG in one call (tests, quick looks). */
-export async function renderToPng(explained: ExplainedFrame, opts: RenderOptions, show?: ShowOptions): Promise<Buffer> {
-  return encodeImage(await renderFrame(explained, opts, show), 'png');
+export async function renderToPng(explained: ExplainedFrame, opts: RenderOptions): Promise<Buffer> {
+  return encodeImage(await renderFrame(explained, opts), 'png');
 }

@@ -1,6 +1,6 @@
 // Public surface of the rendering layer.
 
-export { renderFrame, selectMaps, type ShowOptions } from './overlay.js';
+export { renderFrame } from './overlay.js';
 export { encodeImage, renderToPng, saveImage, imageFormatOf, type ImageFormat } from './encode.js';
 export { colorize, colormapLut, colorAt, OVERLAY_GAMMA, type Lut } from './colormap.js';
 export { classColor, type ClassColor } from './class-colors.js';

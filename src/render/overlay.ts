@@ -13,30 +13,17 @@ import { rasteriseSvg } from './svg-cache.js';
 import { renderGrid } from './grid.js';
 import { normaliseInBoxes, regionBoxes } from './box-normalise.js';
 
-/** Which maps to draw. */
-export interface ShowOptions {
-  /** Only maps with these labels; undefined or empty = all maps. Boxes are drawn for every detection regardless. */
-  labels?: string[];
-}
-
 export async function renderFrame(
   explained: ExplainedFrame,
   opts: RenderOptions,
-  show?: ShowOptions,
 ): Promise<RenderedFrame> {
   checkOptions(opts);
   const { frame } = explained;
   checkFrame(frame);
-  const chosen = selectMaps(explained.maps, show?.labels);
+  const chosen = explained.maps;
   const maps = opts.normalise === 'box' ? normaliseInBoxes(chosen, [...explained.detections, ...regionBoxes(explained)], frame.width, frame.height) : chosen;
   const rgb = opts.view === 'grid' ? await renderGrid(explained, maps, opts) : await renderBlend(explained, maps, opts);
   return { explained, width: frame.width, height: frame.height, rgb };
-}
-
-export function selectMaps(maps: readonly SaliencyMap[], labels?: readonly string[]): SaliencyMap[] {
-  if (!labels || labels.length === 0) return [...maps];
-  const wanted = new Set(labels);
-  return maps.filter((m) => wanted.has(m.label));
 }
 
 async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: RenderOptions): Promise<Uint8Array> {

@@ -5,22 +5,22 @@
 // over the settings of the moment, as they apply over an engine's defaults.
 import { UserError, oneLine } from '../errors.js';
 import type { ExplainedFrame, ExplainOptions, Explainer, Frame } from '../types.js';
-import type { Settings } from './messages.js';
+import type { DashboardSettings } from './messages.js';
 
 export interface SettingsHolder {
   /** The settings now (read once per frame). */
-  get(): Settings;
+  get(): DashboardSettings;
   /** Called when a setting failed and `good` replaced it. */
-  fellBack(good: Pick<Settings, 'method' | 'methodParams' | 'perDetection' | 'hiddenClasses' | 'why' | 'versus'>, why: string): void;
+  fellBack(good: Pick<DashboardSettings, 'method' | 'methodParams' | 'perDetection' | 'hiddenClasses' | 'why' | 'versus'>, why: string): void;
 }
 
 /** The parts of the settings that need the explainer to run again (the rest only re-render). */
-export const explainKey = (s: Settings): string =>
+export const explainKey = (s: DashboardSettings): string =>
   JSON.stringify([s.method, (s.methodParams as Record<string, unknown>)[s.method] ?? null, s.perDetection, [...s.hiddenClasses].sort(), s.why, s.versus]);
 
 export function settingsExplainer(inner: Explainer, settings: SettingsHolder, allowedClasses: readonly string[] = []): Explainer {
-  let good: Settings = settings.get();
-  const optionsFor = (s: Settings): Partial<ExplainOptions> | undefined => {
+  let good: DashboardSettings = settings.get();
+  const optionsFor = (s: DashboardSettings): Partial<ExplainOptions> | undefined => {
     const hidden = new Set(s.hiddenClasses);
     let classes = [...allowedClasses];
     if (hidden.size) {
@@ -29,7 +29,7 @@ export function settingsExplainer(inner: Explainer, settings: SettingsHolder, al
     }
     return { method: s.method, methodParams: s.methodParams, perDetection: s.perDetection, classes, why: s.why, versus: s.versus };
   };
-  const run = (frame: Frame, s: Settings, over: Partial<ExplainOptions> | undefined, source: string, signal?: AbortSignal): Promise<ExplainedFrame> => {
+  const run = (frame: Frame, s: DashboardSettings, over: Partial<ExplainOptions> | undefined, source: string, signal?: AbortSignal): Promise<ExplainedFrame> => {
     const o = optionsFor(s);
     return o ? inner.explain(frame, { ...o, ...over }, source, signal) : Promise.resolve(nothingShown(frame, inner, s, source));
   };
@@ -68,7 +68,7 @@ export function settingsExplainer(inner: Explainer, settings: SettingsHolder, al
 }
 
 /** Every class hidden: the frame as it is, no model run. */
-function nothingShown(frame: Frame, e: Explainer, s: Settings, source: string): ExplainedFrame {
+function nothingShown(frame: Frame, e: Explainer, s: DashboardSettings, source: string): ExplainedFrame {
   return {
     frame,
     detections: [],

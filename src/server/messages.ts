@@ -4,11 +4,11 @@
 import type { DashboardSettings, MethodParamInfo, MethodParams } from '../settings.js';
 import type { CamMethodName, ColormapName, ExplainRecord } from '../types.js';
 
+export type { DashboardSettings };
+
 /** What the source is (mirrors video/source.ts's SourceKind, which this file cannot import). */
 export type SourceKindName = 'file' | 'image' | 'sequence' | 'stdin' | 'url' | 'device';
 
-/** Settings a client may change (src/settings.ts's dashboard schema); they apply to the next frame processed (or re-process the paused one). */
-export type Settings = DashboardSettings;
 
 /** Per frame and class: how many detections, and the mean `energyInBoxes` of its maps (null: no map). */
 export interface TimelineEntry {
@@ -68,7 +68,7 @@ export interface StateMessage {
   ended: boolean;
   /** Frame shown last, or null before the first. */
   position: { frame: number; time: number } | null;
-  settings: Settings;
+  settings: DashboardSettings;
   clients: number;
 }
 

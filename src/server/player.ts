@@ -12,7 +12,7 @@ import { probeSource, type SourceInfo } from '../video/index.js';
 import type { OutgoingFrame } from './client.js';
 import { helloMessage } from './hello.js';
 import { explainKey, settingsExplainer } from './live-explainer.js';
-import type { Settings, SourceDescription, StateMessage, ServerMessage } from './messages.js';
+import type { DashboardSettings, SourceDescription, StateMessage, ServerMessage } from './messages.js';
 import { describeSource } from './source.js';
 import { Timeline, timelineEntry } from './timeline.js';
 import type { CommandError, Session, SessionCommand } from './transport.js';
@@ -22,7 +22,7 @@ export interface PlayerOptions extends Partial<PipelineSettings>, Partial<Stream
   source: string;
   /** In this thread or a worker pool (src/explain/create.ts). */
   engine: Explainer;
-  settings?: Partial<Settings>;
+  settings?: Partial<DashboardSettings>;
   /** Classes the engine may explain at all (`--classes`); empty = every class. */
   classes?: string[];
   /** Draw the colour-scale legend into frames. */
@@ -37,15 +37,13 @@ export interface PlayerOptions extends Partial<PipelineSettings>, Partial<Stream
 const streamOptionsSchema = streamSchema.extend(pipelineSchema.shape);
 type StreamOptions = PipelineSettings & StreamSettings;
 
-export const DEFAULT_SETTINGS: Settings = DEFAULT_DASHBOARD;
-
 export interface PlayerEvents {
   frame?: (frame: OutgoingFrame) => void;
   state?: () => void;
   notice?: (level: 'info' | 'warning' | 'error', message: string) => void;
 }
 
-const renderKey = (s: Settings): string => JSON.stringify([s.colormap, s.alpha, s.view, s.boxes, s.normalise ?? 'global']);
+const renderKey = (s: DashboardSettings): string => JSON.stringify([s.colormap, s.alpha, s.view, s.boxes, s.normalise ?? 'global']);
 
 const FPS_WINDOW = 10;
 
@@ -54,7 +52,7 @@ export class Player implements Session {
   readonly timeline: Timeline;
   events: PlayerEvents = {};
 
-  private settings: Settings;
+  private settings: DashboardSettings;
   private closed = false;
   private started = false;
   private seq = 0;
@@ -73,7 +71,7 @@ export class Player implements Session {
   ) {
     this.source = describeSource(opts.source, info);
     this.live = this.source.live;
-    this.settings = { ...DEFAULT_SETTINGS, ...opts.settings, hiddenClasses: [...(opts.settings?.hiddenClasses ?? [])] };
+    this.settings = { ...DEFAULT_DASHBOARD, ...opts.settings, hiddenClasses: [...(opts.settings?.hiddenClasses ?? [])] };
     this.timeline = new Timeline(opts.timelineLimit ?? (this.live ? 5000 : 50_000));
     const explainer = settingsExplainer(
       opts.engine,
@@ -249,7 +247,7 @@ export class Player implements Session {
     }
   }
 
-  private snapshot(): Settings {
+  private snapshot(): DashboardSettings {
     return { ...this.settings, hiddenClasses: [...this.settings.hiddenClasses] };
   }
 

@@ -40,7 +40,7 @@ export function parseCommand(data: Buffer | string, isBinary: boolean): ParseRes
 }
 
 // Error replies quote what the client sent, but never more than a few dozen characters of it, and never by
-// serialising it whole (a deeply nested value would overflow the stack: issue #13, finding 3).
+// serialising it whole (a deeply nested value would overflow the stack).
 function shorten(s: string, max = 40): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }

@@ -68,11 +68,6 @@ export function parseHostHeader(hostHeader: string | undefined): HostHeader | un
   return { name, port };
 }
 
-/** Host header's name part (no port, no brackets), lower-case; undefined when missing or malformed. */
-export function hostName(hostHeader: string | undefined): string | undefined {
-  return parseHostHeader(hostHeader)?.name;
-}
-
 /** An upgrade from a browser must come from a page of this very server (same host and port). */
 export function originAllowed(origin: string | undefined, hostHeader: string | undefined): boolean {
   if (origin === undefined) return true; // not a browser: nothing to forge on its behalf

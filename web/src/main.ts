@@ -1,6 +1,6 @@
 // The dashboard page: connects to the server, draws the frames, and turns the controls into commands.
 // Every control reflects the server's `state` message, so several open pages stay in step.
-import type { FrameMessage, HelloMessage, ServerMessage, Settings, StateMessage } from '../../src/server/messages.js';
+import type { FrameMessage, HelloMessage, ServerMessage, DashboardSettings, StateMessage } from '../../src/server/messages.js';
 import { colorOf as paletteColor } from './colors.js';
 import { Connection, type OutgoingCommand } from './connection.js';
 import { byId, seconds, throttle } from './dom.js';
@@ -156,10 +156,10 @@ function applyState(s: StateMessage): void {
   ui.play.title = s.playing ? 'Pause (space)' : s.ended ? 'Play again from the start (space)' : 'Play (space)';
   ui.play.classList.toggle('playing', s.playing);
   ui.loop.checked = s.loop;
-  const set: Settings = s.settings;
+  const set: DashboardSettings = s.settings;
   ui.method.value = set.method;
   // A slow method (PolyCAM) explains a paused frame only: offered while paused.
-  for (const o of ui.method.options) o.disabled = s.playing && !(hello?.realtimeMethods ?? []).includes(o.value as Settings['method']);
+  for (const o of ui.method.options) o.disabled = s.playing && !(hello?.realtimeMethods ?? []).includes(o.value as DashboardSettings['method']);
   showMethodParams(set);
   ui.colormap.value = set.colormap;
   if (document.activeElement !== ui.alpha) ui.alpha.value = String(set.alpha);
@@ -197,7 +197,7 @@ function buildMethodParams(h: HelloMessage): void {
           const value = input instanceof HTMLInputElement ? Number(input.value) : input.value;
           // The method's other parameters as they are now: a method's parameters are set together.
           const now = (state?.settings.methodParams as Record<string, object> | undefined)?.[method] ?? {};
-          send({ type: 'set', methodParams: { [method]: { ...now, [name]: value } } as Settings['methodParams'] });
+          send({ type: 'set', methodParams: { [method]: { ...now, [name]: value } } as DashboardSettings['methodParams'] });
         });
         field.append(label, input);
         group.append(field);
@@ -208,7 +208,7 @@ function buildMethodParams(h: HelloMessage): void {
 }
 
 /** Shows the current method's parameters (the others' are kept, hidden) with their values now. */
-function showMethodParams(set: Settings): void {
+function showMethodParams(set: DashboardSettings): void {
   for (const group of ui.methodParams.querySelectorAll<HTMLElement>('[data-method]')) {
     const method = group.dataset['method'] ?? '';
     group.hidden = method !== set.method;
@@ -283,8 +283,8 @@ ui.seek.addEventListener('change', () => {
   seeking = false;
   send({ type: 'seek', time: Number(ui.seek.value) });
 });
-ui.method.addEventListener('change', () => send({ type: 'set', method: ui.method.value as Settings['method'] }));
-ui.colormap.addEventListener('change', () => send({ type: 'set', colormap: ui.colormap.value as Settings['colormap'] }));
+ui.method.addEventListener('change', () => send({ type: 'set', method: ui.method.value as DashboardSettings['method'] }));
+ui.colormap.addEventListener('change', () => send({ type: 'set', colormap: ui.colormap.value as DashboardSettings['colormap'] }));
 const sendAlpha = throttle((a: number) => send({ type: 'set', alpha: a }), 250);
 ui.alpha.addEventListener('input', () => {
   ui.alphaValue.textContent = `${Math.round(Number(ui.alpha.value) * 100)}%`;
@@ -292,7 +292,7 @@ ui.alpha.addEventListener('input', () => {
 });
 ui.perClass.addEventListener('change', () => send({ type: 'set', perDetection: false }));
 ui.perDetection.addEventListener('change', () => send({ type: 'set', perDetection: true }));
-ui.view.addEventListener('change', () => send({ type: 'set', view: ui.view.value as Settings['view'] }));
+ui.view.addEventListener('change', () => send({ type: 'set', view: ui.view.value as DashboardSettings['view'] }));
 ui.boxes.addEventListener('change', () => send({ type: 'set', boxes: ui.boxes.checked }));
 ui.normaliseBox.addEventListener('change', () => send({ type: 'set', normalise: ui.normaliseBox.checked ? 'box' : 'global' }));
 
