@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from './errors.js';
 import { initBackend, type BackendChoice } from './model/backend.js';
 import type { DetectedObject, Detector } from './model/detector.js';
+import { resizedFrame } from './model/frame-input.js';
 import { loadDetector } from './model/registry.js';
 import { DEFAULT_EXPLAIN, explainSchema, settingsIssue } from './settings.js';
 import { camMethod, methodsFor } from './saliency/methods/index.js';
@@ -229,6 +230,37 @@ export class Engine implements AuditableExplainer {
     } finally {
       tf.dispose(outs);
     }
+  }
+
+  /**
+   * The audit's perturbation space: the frame as the model sees it (RGB 0-255 floats, NHWC) at the model's input
+   * size where the model takes a stretched resize (perturbing 512² instead of 720p frames), else the frame itself.
+   */
+  auditInput(frame: Frame): { width: number; height: number; data: Float32Array } {
+    const d = this.detector;
+    if (d.inputResize === undefined) return { width: frame.width, height: frame.height, data: Float32Array.from(frame.rgb) };
+    const { width, height } = d.inputSize;
+    const t = resizedFrame(frame, width, height, d.inputResize.halfPixelCenters);
+    try {
+      return { width, height, data: Float32Array.from(t.dataSync()) };
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /** detectBatch for `auditInput`-space images (perturbed copies): boxes in frame pixels of frameWidth × frameHeight. */
+  async detectInputs(images: Float32Array[], width: number, height: number, frameWidth: number, frameHeight: number, minScore = 0.05): Promise<DetectedObject[][]> {
+    const d = this.detector;
+    const result: DetectedObject[][] = [];
+    for (const img of images) {
+      const outs = tf.tidy(() => d.graph.model.execute({ [d.inputName]: d.normalise(tf.tensor4d(img, [1, height, width, 3])) }, [...d.decodeNodes]) as tf.Tensor[]);
+      try {
+        result.push(await d.decode(outs, frameWidth, frameHeight, minScore));
+      } finally {
+        tf.dispose(outs);
+      }
+    }
+    return result;
   }
 
   /**

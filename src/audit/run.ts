@@ -5,18 +5,19 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { auditSchema, DEFAULT_AUDIT, DEFAULT_EXPLAIN, explainSchema, methodParamKey, parseSettings, withoutDefaults, type AuditOptions } from '../settings.js';
-import type { AuditableExplainer, Detection, ExplainOptions, Frame, SaliencyMap, ScoredDetection } from '../types.js';
+import type { AuditableExplainer, CamMethodName, Detection, ExplainOptions, Frame, SaliencyMap, ScoredDetection } from '../types.js';
 import { openDecoder, type SourceInfo } from '../video/index.js';
-import { auditDetection } from './detection.js';
-import { AuditAborted, checkpoint, detectionExplainer, engineDetectBatch, igMap, matchDetection } from './engine-bridge.js';
+import { AuditAborted, checkpoint, engineDetectBatch, igMap, matchDetection } from './engine-bridge.js';
+import { measureFrame } from './frame.js';
+import type { FrameCurveStats } from './frame-curves.js';
+import { camMethod } from '../saliency/methods/index.js';
 import { prepareAuditImage, resolveBlurSigma } from './image.js';
 import { IG, SLOW_METHODS, isCamMethod, type AuditMethod } from './methods.js';
-import { detectionScorer } from './scorer.js';
 import { resolveAuditSettings } from './settings.js';
 import { TemporalCollector } from './temporal.js';
 import { detectionThumbnail } from './thumbnail.js';
 import { IouTracker } from './tracker.js';
-import type { AuditReportData, AuditSettings, DetectionAudit, Explain, GalleryItem, MapGrid } from './types.js';
+import type { AuditReportData, AuditSettings, DetectionAudit, GalleryItem } from './types.js';
 import { WorstKeeper } from './worst.js';
 
 export interface AuditRunOptions {
@@ -111,6 +112,8 @@ export interface AuditRunControl {
   warn?: (msg: string) => void;
   /** The source's probe result, when the caller already has it. */
   info?: SourceInfo;
+  /** Counts the detector runs on perturbed copies (bench:audit). */
+  stats?: FrameCurveStats;
 }
 
 export interface AuditRunResult {
@@ -201,7 +204,6 @@ export async function runAudit(
   const framesTotal = expectedSampledFrames(decoder.info, o);
   const detectForFrame = engineDetectBatch(engine, o.minScore, signal);
   const rescoreThreshold = Math.min(o.rescoreThreshold, o.minScore);
-  const detectPerturbed = engineDetectBatch(engine, rescoreThreshold, signal);
   const tracker = new IouTracker(s.trackIou);
   const keeper = new WorstKeeper<GalleryItem>(o.gallerySize);
   const audits: DetectionAudit[] = [];
@@ -253,64 +255,63 @@ export async function runAudit(
       }
     }
     const mapSize = [...camMaps.values()].flat().find((m) => m !== undefined);
+    const maps = new Map<string, (SaliencyMap | undefined)[]>();
+    const msPerMap = new Map<string, (number | undefined)[]>();
+    for (const m of methods) {
+      if (m !== IG) {
+        maps.set(m, camMaps.get(m) ?? []);
+        msPerMap.set(m, found.map(() => camMs.get(m)));
+        continue;
+      }
+      const igMaps: SaliencyMap[] = [];
+      const igMs: number[] = [];
+      for (const obj of found) {
+        await checkpoint(signal);
+        const t0 = performance.now();
+        const { map } = await igMap(engine, frame, obj, {
+          steps: o.igSteps,
+          baseline: o.igBaseline,
+          blurSigma: resolveBlurSigma(s.blurSigma, W, H),
+          ...(mapSize ? { width: mapSize.width, height: mapSize.height } : {}),
+          ...(signal ? { signal } : {}),
+        });
+        igMs.push(performance.now() - t0);
+        igMaps.push(map);
+        if (!warnedSlow && !camMethods.includes('polycam')) {
+          warnedSlow = true;
+          warn(`ig took ${(igMs[0]! / 1000).toFixed(0)} s for one detection (${o.igSteps} gradient steps); every detection costs about as much`);
+        }
+      }
+      maps.set(m, igMaps);
+      msPerMap.set(m, igMs);
+    }
     const image = await prepareAuditImage(frame.rgb, W, H, s.blurSigma);
     temporal ??= TemporalCollector.fromSettings(W, H, s);
+    report(frame, found.length, 0);
+    const frameAudits = await measureFrame({
+      engine,
+      frame,
+      image,
+      detections: found,
+      trackIds,
+      maps,
+      msPerMap,
+      classAgnostic: (m) => isCamMethod(m as AuditMethod) && camMethod(m as CamMethodName, o.methodParams).classAgnostic,
+      sensitivity: camMethods.filter(sensitivityFor),
+      explain: { minScore: o.minScore, methodParams: o.methodParams },
+      rescoreThreshold,
+      settings: s,
+      ...(signal ? { signal } : {}),
+      ...(control.stats ? { stats: control.stats } : {}),
+    });
     const worst = new Map<string, { energy: number; det: Detection; index: number; map: SaliencyMap }>();
-
-    for (const [i, obj] of found.entries()) {
-      await checkpoint(signal);
-      report(frame, found.length, i);
-      const detection: Detection = { label: obj.label, classId: obj.classId, score: Math.round(obj.score * 1e4) / 1e4, box: obj.box };
-      const maps: Record<string, SaliencyMap> = {};
-      const msPerMap: Record<string, number> = {};
-      for (const m of methods) {
-        if (m === IG) {
-          const t0 = performance.now();
-          const { map } = await igMap(engine, frame, obj, {
-            steps: o.igSteps,
-            baseline: o.igBaseline,
-            blurSigma: resolveBlurSigma(s.blurSigma, W, H),
-            ...(mapSize ? { width: mapSize.width, height: mapSize.height } : {}),
-            ...(signal ? { signal } : {}),
-          });
-          msPerMap[m] = performance.now() - t0;
-          maps[m] = map;
-          if (!warnedSlow && !camMethods.includes('polycam')) {
-            warnedSlow = true;
-            warn(`ig took ${(msPerMap[m]! / 1000).toFixed(0)} s for one detection (${o.igSteps} gradient steps); every detection costs about as much`);
-          }
-          continue;
-        }
-        const map = camMaps.get(m)?.[i];
-        if (!map) continue; // explain did not find this box (should not happen: same forward pass)
-        maps[m] = map;
-        const ms = camMs.get(m);
-        if (ms !== undefined) msPerMap[m] = ms;
-      }
-      if (Object.keys(maps).length === 0) continue;
-      const explainers: Record<string, Explain> = {};
-      for (const m of camMethods) {
-        const map = maps[m];
-        if (map && sensitivityFor(m)) explainers[m] = detectionExplainer(engine, m, detection, o, map, frame, signal);
-      }
-      const audit = await auditDetection(
-        {
-          image,
-          detection,
-          detectionIndex: i,
-          frame: frame.index,
-          time: frame.time,
-          trackId: trackIds[i]!,
-          maps: maps as Record<string, MapGrid>,
-          scoreBatch: detectionScorer(detectPerturbed, detection),
-          explainers,
-          msPerMap,
-        },
-        s,
-      );
+    for (const audit of frameAudits) {
       audits.push(audit);
       detectionsDone++;
-      for (const [m, map] of Object.entries(maps)) {
+      const i = audit.detectionIndex;
+      const detection: Detection = { label: audit.label, classId: audit.classId, score: audit.score, box: audit.box };
+      for (const m of Object.keys(audit.methods)) {
+        const map = maps.get(m)![i]!;
         temporal.add(m, trackIds[i]!, { frame: frame.index, label: detection.label, classId: detection.classId, box: detection.box, map });
         const e = audit.methods[m]?.energyInBoxes;
         const have = worst.get(m);
