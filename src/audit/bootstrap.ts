@@ -10,6 +10,8 @@ export interface Interval {
   ci95: [number, number];
   /** Values used (finite ones). */
   n: number;
+  /** Clusters (frames) they came from. */
+  clusters: number;
 }
 
 export interface BootstrapOptions {
@@ -42,7 +44,7 @@ export function clusterBootstrap(observations: readonly Observation[], options: 
     c.weight += w;
     byCluster.set(o.cluster, c);
   }
-  if (n === 0) return { mean: NaN, ci95: [NaN, NaN], n: 0 };
+  if (n === 0) return { mean: NaN, ci95: [NaN, NaN], n: 0, clusters: 0 };
   const clusters = [...byCluster.values()];
   const k = clusters.length;
   const mean = clusters.reduce((a, c) => a + c.sum, 0) / clusters.reduce((a, c) => a + c.weight, 0);
@@ -59,7 +61,7 @@ export function clusterBootstrap(observations: readonly Observation[], options: 
     means[r] = sum / weight;
   }
   means.sort();
-  return { mean, ci95: [quantile(means, 0.025), quantile(means, 0.975)], n };
+  return { mean, ci95: [quantile(means, 0.025), quantile(means, 0.975)], n, clusters: k };
 }
 
 /** The smallest sample value whose empirical CDF reaches p (the inverse of the step CDF). */
@@ -75,12 +77,13 @@ export interface Difference extends Interval {
 
 /**
  * Paired difference a − b over the items both have finite values for (same detection, two methods), with
- * its cluster-bootstrap interval; significant when the interval excludes 0.
+ * its cluster-bootstrap interval; significant when the interval excludes 0 and comes from 2 frames or more
+ * (one frame's resamples are all the same: a zero-width interval that is no evidence).
  */
 export function pairedDifference(pairs: readonly { a: number; b: number; cluster: number }[], options: BootstrapOptions = {}): Difference {
   const d = clusterBootstrap(
     pairs.filter((p) => Number.isFinite(p.a) && Number.isFinite(p.b)).map((p) => ({ value: p.a - p.b, cluster: p.cluster })),
     options,
   );
-  return { ...d, significant: d.n > 0 && (d.ci95[0] > 0 || d.ci95[1] < 0) };
+  return { ...d, significant: d.clusters >= 2 && (d.ci95[0] > 0 || d.ci95[1] < 0) };
 }

@@ -147,6 +147,26 @@ export interface Spread {
   mean: number;
   std: number;
   n: number;
+  /** 95 % cluster-bootstrap interval of the mean (detections resampled by frame; temporal: by track). */
+  ci95?: [number, number];
+}
+
+/** A paired difference a − b of one metric over the detections both have (b may be RANDOM). */
+export interface Comparison {
+  metric: ScalarMetric | 'temporalChange';
+  a: string;
+  b: string;
+  /** Per class comparisons carry their class. */
+  label?: string;
+  mean: number;
+  ci95: [number, number];
+  n: number;
+  /** Frames the detections came from (the bootstrap's clusters). */
+  frames: number;
+  /** The interval excludes 0 (and comes from 2 frames or more). */
+  significant: boolean;
+  /** Significant and in the metric's good direction for a. */
+  aBetter: boolean;
 }
 
 /** One row of the summary table. */
@@ -171,6 +191,22 @@ export interface AuditSummary {
   overall: SummaryRow[];
   /** Per class (sorted by label): one row per method, then RANDOM. */
   perClass: SummaryRow[];
+  /** Overall: each method against random, then each pair of methods, per metric. */
+  comparisons: Comparison[];
+}
+
+/** A metric's entry in the JSON summary. */
+export interface IntervalJson {
+  mean: number;
+  ci95: [number, number];
+  n: number;
+}
+
+/** The JSON summary: `overall.<method>.<metric>` and `perClass.<label>.<method>.<metric>`, plus the comparisons. */
+export interface AuditSummaryJson {
+  overall: Record<string, Record<string, IntervalJson>>;
+  perClass: Record<string, Record<string, Record<string, IntervalJson>>>;
+  comparisons: Comparison[];
 }
 
 /** A worst-frame thumbnail: the caller renders the overlay and encodes it as JPEG. */
@@ -209,5 +245,5 @@ export interface AuditReportData {
 /** The JSON result: the report data minus images, plus the aggregated table. NaN is written as null. */
 export interface AuditReportJson extends Omit<AuditReportData, 'gallery'> {
   gallery: GalleryItemJson[];
-  summary: AuditSummary;
+  summary: AuditSummaryJson;
 }
