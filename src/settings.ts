@@ -79,6 +79,7 @@ export const auditSchema = z.object({
   start: z.number().min(0).max(1e7).optional().describe('seconds into the source to start at'),
   duration: z.number().min(0.001).max(1e7).optional().describe('seconds to audit from the start'),
   maxFrames: z.number().int().min(1).max(1e7).optional().describe('stop after N sampled frames'),
+  budget: z.number().min(1).max(1e7).optional().describe('seconds to spend: frames spread over the whole drive, stop when spent'),
   methods: z
     .array(z.enum(AUDIT_METHODS))
     .min(1, 'the audit needs at least one method')

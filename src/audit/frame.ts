@@ -19,7 +19,6 @@ export interface FrameMeasureInput {
   /** The frame with its blurred copy (prepareAuditImage). */
   image: AuditImage;
   detections: readonly ScoredDetection[];
-  trackIds: readonly number[];
   /** Per method (report order), the map explaining each detection (undefined: none). */
   maps: ReadonlyMap<string, readonly (MapGrid | undefined)[]>;
   /** Per method, the time each detection's map took (ms). */
@@ -126,7 +125,6 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
         detectionIndex: i,
         frame: frame.index,
         time: frame.time,
-        trackId: input.trackIds[i]!,
         maps: Object.fromEntries(own.map((m) => [m, maps.get(m)![i]!])),
         msPerMap: ms,
         width: W,

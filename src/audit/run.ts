@@ -5,18 +5,16 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { auditSchema, DEFAULT_AUDIT, DEFAULT_EXPLAIN, explainSchema, methodParamKey, parseSettings, withoutDefaults, type AuditOptions } from '../settings.js';
-import type { AuditableExplainer, CamMethodName, Detection, ExplainOptions, Frame, SaliencyMap, ScoredDetection } from '../types.js';
-import { openDecoder, type SourceInfo } from '../video/index.js';
-import { AuditAborted, checkpoint, engineDetectBatch, igMap, matchDetection } from './engine-bridge.js';
-import { measureFrame } from './frame.js';
+import type { AuditableExplainer, ExplainOptions, Frame } from '../types.js';
+import { probeSource, type SourceInfo } from '../video/index.js';
+import { clusterBootstrap } from './bootstrap.js';
+import { AuditAborted } from './engine-bridge.js';
+import { auditFrame, galleryItems, type FrameAudit } from './frame-audit.js';
 import type { FrameCurveStats } from './frame-curves.js';
-import { camMethod } from '../saliency/methods/index.js';
-import { prepareAuditImage, resolveBlurSigma } from './image.js';
+import { driveOrder, spreadFrames, type FrameSampler } from './frames.js';
 import { IG, SLOW_METHODS, isCamMethod, type AuditMethod } from './methods.js';
 import { resolveAuditSettings } from './settings.js';
-import { TemporalCollector } from './temporal.js';
-import { detectionThumbnail } from './thumbnail.js';
-import { IouTracker } from './tracker.js';
+import { TrackCollector } from './tracks.js';
 import type { AuditReportData, AuditSettings, DetectionAudit, GalleryItem } from './types.js';
 import { WorstKeeper } from './worst.js';
 
@@ -30,6 +28,8 @@ export interface AuditRunOptions {
   duration?: number;
   /** Stop after this many sampled frames. */
   maxFrames?: number;
+  /** Seconds to spend: frames are then visited spread over the drive, and the run stops when it is spent. */
+  budget?: number;
   /** Classes to audit; empty = all. */
   classes: string[];
   /** Detections below this score are not audited. */
@@ -78,6 +78,7 @@ const runOptionsSchema = z.object({
   start: a.start,
   duration: a.duration,
   maxFrames: a.maxFrames,
+  budget: a.budget,
   igSteps: a.igSteps,
   igBaseline: a.igBaseline,
   // Named as its flag is (`--gallery`), so a bad value reads the same from the API as from the command line.
@@ -103,6 +104,10 @@ export interface AuditProgress {
   detectionsDone: number;
   /** framesDone plus the share of the current frame done: a smooth value for a progress bar. */
   value: number;
+  /** With --budget: seconds spent and allowed. */
+  budget?: { spentS: number; totalS: number };
+  /** Per method, the current width of its deletion AUC's 95 % interval (from 2 detections on). */
+  intervalWidths?: Record<string, number>;
 }
 
 export interface AuditRunControl {
@@ -125,8 +130,10 @@ export interface AuditRunResult {
   interrupted: boolean;
 }
 
+export type ResolvedRunOptions = AuditRunOptions & { settings: AuditSettings };
+
 /** Checks every option up front, so a bad value fails before anything is decoded. */
-export function resolveRunOptions(partial: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'>): AuditRunOptions & { settings: AuditSettings } {
+export function resolveRunOptions(partial: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'>): ResolvedRunOptions {
   const o = { ...DEFAULT_RUN_OPTIONS, ...partial };
   const { gallery, ...checked } = parseSettings(runOptionsSchema, { ...o, gallery: o.gallerySize }, (m) => new UserError(m));
   return { ...o, ...checked, gallerySize: gallery, settings: resolveAuditSettings(o.settings) } as AuditRunOptions & { settings: AuditSettings };
@@ -148,6 +155,7 @@ export function auditRunOptions(a: AuditOptions): Partial<AuditRunOptions> & Pic
     ...(a.start !== undefined ? { start: a.start } : {}),
     ...(a.duration !== undefined ? { duration: a.duration } : {}),
     ...(a.maxFrames !== undefined ? { maxFrames: a.maxFrames } : {}),
+    ...(a.budget !== undefined ? { budget: a.budget } : {}),
     sensitivity: a.samples > 0,
     igSteps: a.igSteps,
     igBaseline: a.igBaseline,
@@ -196,148 +204,69 @@ export async function runAudit(
   const skipped = methods.filter((m) => o.sensitivity && !sensitivityFor(m));
   if (skipped.length) warn(`max-sensitivity is not computed for ${skipped.join(', ')}: it would recompute each of their slow maps ${s.sensitivitySamples + 1} times`);
 
-  const decoder = await openDecoder(source, {
-    ...(control.info ? { info: control.info } : {}),
-    ...(o.start !== undefined ? { start: o.start } : {}),
-    ...(o.duration !== undefined ? { duration: o.duration } : {}),
-  });
-  const framesTotal = expectedSampledFrames(decoder.info, o);
-  const detectForFrame = engineDetectBatch(engine, o.minScore, signal);
+  const startedAt = performance.now();
+  const sampler = await openSampler(source, o, control, warn);
+  const framesTotal = o.budget !== undefined ? undefined : sampler.candidates !== undefined && o.maxFrames !== undefined ? Math.min(sampler.candidates, o.maxFrames) : (sampler.candidates ?? o.maxFrames);
   const rescoreThreshold = Math.min(o.rescoreThreshold, o.minScore);
-  const tracker = new IouTracker(s.trackIou);
+  const tracks = new TrackCollector(s);
   const keeper = new WorstKeeper<GalleryItem>(o.gallerySize);
   const audits: DetectionAudit[] = [];
-  let temporal: TemporalCollector | undefined;
-  let framesDone = 0;
-  let detectionsDone = 0;
+  const state = { framesDone: 0, detectionsDone: 0, warnedSlow: false };
   let interrupted = false;
   let stoppedEarly = false;
-  let warnedSlow = false;
+  // The budget: frames are not started when the mean frame so far would overrun it, and a frame still running
+  // when it is spent is dropped (its partial work discarded); the outputs cover the frames done.
+  const budgetMs = o.budget !== undefined ? o.budget * 1000 : undefined;
+  const budgetStop = new AbortController();
+  const budgetTimer = budgetMs !== undefined ? setTimeout(() => budgetStop.abort(), Math.max(0, budgetMs - (performance.now() - startedAt))) : undefined;
+  const frameSignal = signal ? AbortSignal.any([signal, budgetStop.signal]) : budgetStop.signal;
 
   const report = (frame: Frame | undefined, inFrame: number, doneInFrame: number): void =>
     onProgress({
-      framesDone,
+      framesDone: state.framesDone,
       ...(framesTotal !== undefined ? { framesTotal } : {}),
       ...(frame ? { frame: frame.index, time: frame.time } : {}),
       detectionsInFrame: inFrame,
       detectionsDoneInFrame: doneInFrame,
-      detectionsDone,
-      value: framesDone + (inFrame > 0 ? doneInFrame / inFrame : 0),
+      detectionsDone: state.detectionsDone,
+      value: state.framesDone + (inFrame > 0 ? doneInFrame / inFrame : 0),
+      ...(budgetMs !== undefined ? { budget: { spentS: (performance.now() - startedAt) / 1000, totalS: budgetMs / 1000 } } : {}),
+      intervalWidths: intervalWidths(audits, methods),
     });
 
-  async function auditFrame(decoded: Frame): Promise<void> {
-    // The decoder hands out Node Buffers, whose slice() is a view, not a copy: the perturbation code copies
-    // images with slice(), so it must get a plain Uint8Array or it would paint over the frame itself.
-    const frame: Frame = { ...decoded, rgb: new Uint8Array(decoded.rgb.buffer, decoded.rgb.byteOffset, decoded.rgb.byteLength) };
-    const { width: W, height: H } = frame;
-    report(frame, 0, 0);
-    // One forward pass for the detections with their score indices (IG needs them); explain decodes the
-    // same heads, so its per-detection maps are matched to these by class and box.
-    let found: ScoredDetection[] = (await detectForFrame([frame.rgb], W, H))[0] ?? [];
-    if (o.classes.length) found = found.filter((d) => o.classes.includes(d.label));
-    // Updated on empty frames too: a track that misses a sampled frame ends.
-    const trackIds = tracker.update(found);
-    if (found.length === 0) return;
-
-    const camMaps = new Map<AuditMethod, (SaliencyMap | undefined)[]>();
-    const camMs = new Map<AuditMethod, number>();
-    for (const m of camMethods) {
-      await checkpoint(signal);
-      const t0 = performance.now();
-      const ex = await engine.explain(frame, { method: m, perDetection: true, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams });
-      const ms = performance.now() - t0;
-      camMaps.set(m, found.map((d) => ex.maps.find((map) => map.detectionIndex === matchDetection(ex.detections, d))));
-      if (ex.maps.length) camMs.set(m, ms / ex.maps.length);
-      if (m === 'polycam' && !warnedSlow) {
-        warnedSlow = true;
-        const left = framesTotal !== undefined ? framesTotal - framesDone - 1 : undefined;
-        warn(`polycam took ${(ms / 1000).toFixed(0)} s on this frame${left ? `; roughly ${((left * ms) / 60000).toFixed(0)} min more for the other ${left} sampled frames` : ''}`);
-      }
-    }
-    const mapSize = [...camMaps.values()].flat().find((m) => m !== undefined);
-    const maps = new Map<string, (SaliencyMap | undefined)[]>();
-    const msPerMap = new Map<string, (number | undefined)[]>();
-    for (const m of methods) {
-      if (m !== IG) {
-        maps.set(m, camMaps.get(m) ?? []);
-        msPerMap.set(m, found.map(() => camMs.get(m)));
-        continue;
-      }
-      const igMaps: SaliencyMap[] = [];
-      const igMs: number[] = [];
-      for (const obj of found) {
-        await checkpoint(signal);
-        const t0 = performance.now();
-        const { map } = await igMap(engine, frame, obj, {
-          steps: o.igSteps,
-          baseline: o.igBaseline,
-          blurSigma: resolveBlurSigma(s.blurSigma, W, H),
-          ...(mapSize ? { width: mapSize.width, height: mapSize.height } : {}),
-          ...(signal ? { signal } : {}),
-        });
-        igMs.push(performance.now() - t0);
-        igMaps.push(map);
-        if (!warnedSlow && !camMethods.includes('polycam')) {
-          warnedSlow = true;
-          warn(`ig took ${(igMs[0]! / 1000).toFixed(0)} s for one detection (${o.igSteps} gradient steps); every detection costs about as much`);
-        }
-      }
-      maps.set(m, igMaps);
-      msPerMap.set(m, igMs);
-    }
-    const image = await prepareAuditImage(frame.rgb, W, H, s.blurSigma);
-    temporal ??= TemporalCollector.fromSettings(W, H, s);
-    report(frame, found.length, 0);
-    const frameAudits = await measureFrame({
-      engine,
-      frame,
-      image,
-      detections: found,
-      trackIds,
-      maps,
-      msPerMap,
-      classAgnostic: (m) => isCamMethod(m as AuditMethod) && camMethod(m as CamMethodName, o.methodParams).classAgnostic,
-      sensitivity: camMethods.filter(sensitivityFor),
-      explain: { minScore: o.minScore, methodParams: o.methodParams },
-      rescoreThreshold,
-      settings: s,
-      ...(signal ? { signal } : {}),
-      ...(control.stats ? { stats: control.stats } : {}),
-    });
-    const worst = new Map<string, { energy: number; det: Detection; index: number; map: SaliencyMap }>();
-    for (const audit of frameAudits) {
-      audits.push(audit);
-      detectionsDone++;
-      const i = audit.detectionIndex;
-      const detection: Detection = { label: audit.label, classId: audit.classId, score: audit.score, box: audit.box };
-      for (const m of Object.keys(audit.methods)) {
-        const map = maps.get(m)![i]!;
-        temporal.add(m, trackIds[i]!, { frame: frame.index, label: detection.label, classId: detection.classId, box: detection.box, map });
-        const e = audit.methods[m]?.energyInBoxes;
-        const have = worst.get(m);
-        if (e !== undefined && Number.isFinite(e) && (!have || e < have.energy)) worst.set(m, { energy: e, det: detection, index: i, map });
-      }
-    }
-    // One thumbnail per (frame, method) at most, rendered only when it would enter the gallery.
-    for (const [method, w] of worst) {
-      if (!keeper.wouldKeep(w.energy)) continue;
-      const jpeg = await detectionThumbnail(frame, w.det, w.map, engine.model, engine.backend, { width: o.thumbnailWidth, quality: 75 });
-      keeper.offer(w.energy, { frame: frame.index, time: frame.time, method, label: w.det.label, detectionIndex: w.index, energyInBoxes: w.energy, jpeg });
-    }
-  }
-
-  let ordinal = 0;
   try {
-    for await (const frame of decoder) {
-      if (ordinal++ % o.every !== 0) continue;
+    for await (const { frame: decoded, ordinal } of sampler.frames) {
       if (signal?.aborted) {
         interrupted = true;
         break;
       }
-      await auditFrame(frame);
-      framesDone++;
+      if (budgetMs !== undefined) {
+        const spent = performance.now() - startedAt;
+        const perFrame = state.framesDone > 0 ? spent / state.framesDone : 0;
+        if (budgetStop.signal.aborted || spent + perFrame > budgetMs) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+      // The decoder hands out Node Buffers, whose slice() is a view, not a copy: keep a plain Uint8Array.
+      const frame: Frame = { ...decoded, rgb: new Uint8Array(decoded.rgb.buffer, decoded.rgb.byteOffset, decoded.rgb.byteLength) };
+      let got: FrameAudit;
+      try {
+        got = await auditFrame(frame, { engine, o, methods, camMethods, sensitivityFor, rescoreThreshold, framesTotal, warn, report, state, signal: frameSignal, ...(control.stats ? { stats: control.stats } : {}) });
+      } catch (err) {
+        if (err instanceof AuditAborted && budgetStop.signal.aborted && !signal?.aborted) {
+          stoppedEarly = true;
+          break;
+        }
+        throw err;
+      }
+      audits.push(...got.audits);
+      tracks.add(frame, { ordinal, found: got.found, audits: got.audits, maps: got.maps });
+      for (const item of await galleryItems(frame, got, keeper, engine, o.thumbnailWidth)) keeper.offer(item.energyInBoxes, item);
+      state.framesDone++;
+      state.detectionsDone += got.audits.length;
       report(undefined, 0, 0);
-      if (o.maxFrames !== undefined && framesDone >= o.maxFrames) {
+      if (o.maxFrames !== undefined && state.framesDone >= o.maxFrames) {
         stoppedEarly = true;
         break;
       }
@@ -346,9 +275,12 @@ export async function runAudit(
     if (!(err instanceof AuditAborted)) throw err;
     interrupted = true;
   } finally {
-    await decoder.close();
+    if (budgetTimer) clearTimeout(budgetTimer);
   }
-  const decoded = await decoder.done;
+  const decoded = await sampler.close();
+  // Frames were visited out of drive order with a budget: the report lists them in drive order.
+  audits.sort((a, b) => a.frame - b.frame || a.detectionIndex - b.detectionIndex);
+  const temporal = tracks.results();
 
   const extra: Record<string, string | number | boolean> = {
     model: engine.model,
@@ -358,6 +290,7 @@ export async function runAudit(
     ...(o.start !== undefined ? { start: o.start } : {}),
     ...(o.duration !== undefined ? { duration: o.duration } : {}),
     ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}),
+    ...(o.budget !== undefined ? { budget: o.budget, frameOrder: sampler.candidates !== undefined ? 'spread' : 'drive' } : {}),
     classes: o.classes.length ? o.classes.join(', ') : 'all',
     minScore: o.minScore,
     rescoreThreshold,
@@ -375,16 +308,42 @@ export async function runAudit(
     createdAt: new Date().toISOString(),
     methods,
     settings: { ...s, extra },
-    framesSampled: framesDone,
+    framesSampled: state.framesDone,
     detections: audits,
-    temporal: temporal?.results() ?? [],
+    temporal,
     gallery: keeper.items().map((k) => k.item),
   };
   return {
     data,
-    // Stopping at --max-frames is what was asked for; only a source that broke off is incomplete.
+    // Stopping at --max-frames or the budget is what was asked for; only a source that broke off is incomplete.
     complete: interrupted ? false : stoppedEarly || decoded.complete,
     ...(decoded.error && !stoppedEarly && !interrupted ? { decodeError: decoded.error } : {}),
     interrupted,
   };
+}
+
+/** Frames in drive order, or spread over the drive when there is a budget and the source can seek. */
+async function openSampler(source: string, o: ResolvedRunOptions, control: AuditRunControl, warn: (m: string) => void): Promise<FrameSampler> {
+  const opts = { every: o.every, ...(o.start !== undefined ? { start: o.start } : {}), ...(o.duration !== undefined ? { duration: o.duration } : {}) };
+  if (o.budget !== undefined) {
+    const info = control.info ?? (await probeSource(source));
+    const spread = source.toLowerCase().endsWith('.mcap') ? undefined : spreadFrames(source, info, opts);
+    if (spread) return spread;
+    warn('--budget: this source cannot seek or does not say how long it is; frames are audited in drive order until the budget is spent');
+    return driveOrder(source, { ...opts, info });
+  }
+  const d = await driveOrder(source, { ...opts, ...(control.info ? { info: control.info } : {}) });
+  const candidates = expectedSampledFrames(d.info, { ...opts, ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}) });
+  return { ...d, ...(candidates !== undefined ? { candidates } : {}) };
+}
+
+/** Current 95 % interval width of each method's deletion AUC (what the progress bar shows). */
+function intervalWidths(audits: readonly DetectionAudit[], methods: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (audits.length < 2) return out;
+  for (const m of methods) {
+    const ci = clusterBootstrap(audits.map((a) => ({ value: a.methods[m]?.deletionAuc ?? NaN, cluster: a.frame })), { resamples: 200 }).ci95;
+    if (Number.isFinite(ci[0]) && Number.isFinite(ci[1])) out[m] = ci[1] - ci[0];
+  }
+  return out;
 }

@@ -127,5 +127,17 @@ function auditProgressUpdate(p: AuditProgress): ProgressUpdate {
     p.frame !== undefined
       ? `at frame ${p.frame}${p.detectionsInFrame ? ` (detection ${p.detectionsDoneInFrame + 1}/${p.detectionsInFrame})` : ''}`
       : undefined;
-  return { done: p.framesDone, total: p.framesTotal, value: p.value, details: [`${p.detectionsDone} detections`, ...(where ? [where] : [])] };
+  const widths = Object.entries(p.intervalWidths ?? {});
+  return {
+    done: p.framesDone,
+    total: p.framesTotal,
+    value: p.value,
+    details: [
+      `${p.detectionsDone} detections`,
+      ...(p.budget ? [`${p.budget.spentS.toFixed(0)}/${p.budget.totalS} s of the budget`] : []),
+      // How far the numbers are from settled: the width of each method's deletion AUC interval.
+      ...(widths.length ? [`95% CI width (deletion) ${widths.map(([m, w]) => `${m} ${w.toFixed(2)}`).join(', ')}`] : []),
+      ...(where ? [where] : []),
+    ],
+  };
 }
