@@ -340,7 +340,8 @@ async function openSampler(source: string, o: ResolvedRunOptions, control: Audit
 /** Current 95 % interval width of each method's deletion AUC (what the progress bar shows). */
 function intervalWidths(audits: readonly DetectionAudit[], methods: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
-  if (audits.length < 2) return out;
+  // One frame's resamples are all alike: no width to show yet.
+  if (new Set(audits.map((a) => a.frame)).size < 2) return out;
   for (const m of methods) {
     const ci = clusterBootstrap(audits.map((a) => ({ value: a.methods[m]?.deletionAuc ?? NaN, cluster: a.frame })), { resamples: 200 }).ci95;
     if (Number.isFinite(ci[0]) && Number.isFinite(ci[1])) out[m] = ci[1] - ci[0];

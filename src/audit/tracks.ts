@@ -20,6 +20,9 @@ export class TrackCollector {
   private next = 0;
   private tracker: IouTracker;
   private temporal: TemporalCollector | undefined;
+  /** Track ids stay unique across trackers: a new tracker's ids start past every id given so far. */
+  private idBase = 0;
+  private idEnd = 0;
 
   constructor(private readonly settings: AuditSettings) {
     this.tracker = new IouTracker(settings.trackIou);
@@ -39,10 +42,14 @@ export class TrackCollector {
   }
 
   private take(v: Visited, afterGap: boolean): void {
-    if (afterGap) this.tracker = new IouTracker(this.settings.trackIou);
+    if (afterGap) {
+      this.tracker = new IouTracker(this.settings.trackIou);
+      this.idBase = this.idEnd;
+    }
     this.pending.delete(v.ordinal);
     this.next = v.ordinal + 1;
-    const ids = this.tracker.update(v.found);
+    const ids = this.tracker.update(v.found).map((id) => id + this.idBase);
+    this.idEnd = Math.max(this.idEnd, ...ids.map((id) => id + 1));
     for (const a of v.audits) {
       const trackId = ids[a.detectionIndex]!;
       a.trackId = trackId;
