@@ -67,7 +67,7 @@ export type AuditMethod = CamMethodName | typeof IG;
 export const AUDIT_METHODS = [...CAM_METHODS, IG] as [AuditMethod, ...AuditMethod[]];
 /** What an audit compares when no methods are given: the methods cheap enough for a whole drive. */
 const DEFAULT_AUDIT_METHOD_LIST: AuditMethod[] = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'xpolycam'];
-export const PERTURB_BASELINES = ['blur', 'mean', 'black'] as const;
+export const PERTURB_BASELINES = ['blur', 'mean', 'black', 'road'] as const;
 export const IG_BASELINES = ['blur', 'black'] as const;
 
 /**

@@ -7,6 +7,8 @@ import { matchedScore } from './box.js';
 import { checkMap } from './image.js';
 import { saliencyPixelOrder } from './order.js';
 import { trapezoidAuc } from './perturbation.js';
+import { roadImpute } from './road.js';
+import { mixSeed } from './rng.js';
 import type { Detection } from '../types.js';
 import type { Curve, MapGrid, PerturbationResult } from './types.js';
 
@@ -16,10 +18,10 @@ export interface InputImage {
   height: number;
   /** Unperturbed; what deletion removes / insertion reveals. */
   data: Float32Array;
-  /** What deleted pixels become (fully perturbed image). */
-  deletionBase: Float32Array;
-  /** What insertion starts from. */
-  insertionBase: Float32Array;
+  /** What deleted pixels become (fully perturbed image), or 'road': imputed from the pixels kept (road.ts). */
+  deletionBase: Float32Array | 'road';
+  /** What insertion starts from, or 'road'. */
+  insertionBase: Float32Array | 'road';
 }
 
 /** Detector on perturbation-space images: the detections of each (boxes in the frame's pixels). */
@@ -53,22 +55,36 @@ export async function frameCurves(
   const { width, height, data, deletionBase, insertionBase } = image;
   const { steps } = options;
   const nPix = width * height;
-  if (data.length !== nPix * 3 || deletionBase.length !== data.length || insertionBase.length !== data.length) throw new Error('audit: input images differ in size');
+  const sizeOk = (b: Float32Array | 'road'): boolean => b === 'road' || b.length === data.length;
+  if (data.length !== nPix * 3 || !sizeOk(deletionBase) || !sizeOk(insertionBase)) throw new Error('audit: input images differ in size');
   jobs.forEach((j, i) => checkMap(j.map, `map ${i}`));
+  // ROAD imputes from the pixels kept, so each step's image is solved for its own mask.
+  const nothingKept = new Uint8Array(nPix);
+  const full = (b: Float32Array | 'road', seed: number): Float32Array => (b === 'road' ? roadImpute(data, nothingKept, width, height, { seed }) : b);
   const sameBase = deletionBase === insertionBase;
-  const shared = sameBase ? [data, deletionBase] : [data, deletionBase, insertionBase];
+  const shared = sameBase ? [data, full(deletionBase, 1)] : [data, full(deletionBase, 1), full(insertionBase, 2)];
   const insStart = sameBase ? 1 : 2;
   const perMap = 2 * (steps - 1);
   const pixelsAt = (k: number): number => Math.round((k / steps) * nPix);
 
   function* images(): Generator<Float32Array> {
     yield* shared;
-    for (const job of jobs) {
+    for (const [j, job] of jobs.entries()) {
       const order = saliencyPixelOrder(job.map, width, height);
-      for (const [from, onto] of [
-        [deletionBase, data],
-        [data, insertionBase],
+      for (const [curve, from, onto] of [
+        [0, deletionBase, data],
+        [1, data, insertionBase],
       ] as const) {
+        if (from === 'road' || onto === 'road') {
+          // Kept: deletion keeps all but the first pixels of the order; insertion keeps the first ones.
+          const known = new Uint8Array(nPix).fill(curve === 0 ? 1 : 0);
+          let done = 0;
+          for (let k = 1; k < steps; k++) {
+            for (const upTo = pixelsAt(k); done < upTo; done++) known[order[done]!] = curve === 0 ? 0 : 1;
+            yield roadImpute(data, known, width, height, { seed: mixSeed(j, curve, k) });
+          }
+          continue;
+        }
         const work = new Float32Array(onto);
         let done = 0;
         for (let k = 1; k < steps; k++) {

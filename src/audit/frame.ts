@@ -45,8 +45,8 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
   const firstMap = methods.map((m) => maps.get(m)!.find((x) => x)).find((x) => x)!;
 
   const space = engine.auditInput(frame);
-  const toSpace = async (kind: AuditSettings['deletionBaseline']): Promise<Float32Array> =>
-    engine.auditInput({ ...frame, rgb: await baselineImage(image, kind, s.blurSigma) }).data;
+  const toSpace = async (kind: AuditSettings['deletionBaseline']): Promise<Float32Array | 'road'> =>
+    kind === 'road' ? 'road' : engine.auditInput({ ...frame, rgb: await baselineImage(image, kind, s.blurSigma) }).data;
   const deletionBase = await toSpace(s.deletionBaseline);
   const insertionBase = s.insertionBaseline === s.deletionBaseline ? deletionBase : await toSpace(s.insertionBaseline);
 

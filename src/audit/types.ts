@@ -31,7 +31,8 @@ export interface AuditImage {
 }
 
 /** What removed pixels are replaced with (deletion) or what insertion starts from. */
-export type PerturbBaseline = 'blur' | 'mean' | 'black';
+/** 'road': removed pixels imputed from their neighbours with noise (ROAD, Rong et al. 2022; road.ts). */
+export type PerturbBaseline = 'blur' | 'mean' | 'black' | 'road';
 
 export type TemporalMeasure = 'l1' | 'corr';
 export type TemporalRegion = 'frame' | 'box';
