@@ -127,9 +127,16 @@ export class Engine implements AuditableExplainer {
     return run;
   }
 
+  /** Maps for given detections instead of the frame's own (the audit's sanity check: same targets, changed weights). */
+  explainDetections(frame: Frame, given: DetectedObject[], overrides: Partial<ExplainOptions> = {}): Promise<ExplainedFrame> {
+    const run = this.queue.then(() => this.explainNow(frame, overrides, '', given));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   private queue: Promise<unknown> = Promise.resolve();
 
-  private async explainNow(frame: Frame, overrides: Partial<ExplainOptions>, source: string): Promise<ExplainedFrame> {
+  private async explainNow(frame: Frame, overrides: Partial<ExplainOptions>, source: string, given?: DetectedObject[]): Promise<ExplainedFrame> {
     if (this.disposed) throw new Error('engine disposed');
     const o: ExplainOptions = { ...this.defaults, ...overrides };
     if (overrides !== this.defaults) checkExplainOptions(o, this.detector);
@@ -147,7 +154,7 @@ export class Engine implements AuditableExplainer {
     const fetchedList = d.graph.model.execute({ [d.inputName]: input }, fetchNames) as tf.Tensor[];
     const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));
     try {
-      let found = await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore, o.classes);
+      let found = given ?? (await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore, o.classes));
       if (o.classes.length) found = found.filter((x) => o.classes.includes(x.label));
       const t1 = performance.now();
 

@@ -84,7 +84,12 @@ ${curveCharts(data)}
 ${gallery(data.gallery)}
 </section>
 
-<section id="settings">
+${data.sanity ? `<section id="sanity">
+<h2>Sanity check (model-parameter randomisation)</h2>
+${sanitySection(data.sanity)}
+</section>
+
+` : ''}<section id="settings">
 <h2>Settings</h2>
 ${settingsTable(data)}
 </section>
@@ -153,6 +158,30 @@ function summaryTable(rows: readonly SummaryRow[], perClass: boolean, comparison
     });
   }
   return `<div class="scroll"><table><thead>${head}</thead><tbody>${body.join('\n')}</tbody></table></div>`;
+}
+
+/** Per method: its similarity with the layers after the CAM layer randomised, verdict in words, the cascade. */
+function sanitySection(sanity: NonNullable<AuditReportData['sanity']>): string {
+  const entries = Object.entries(sanity);
+  const sentences = entries.map(([m, r]) =>
+    r.passed
+      ? `<li><b>${escapeHtml(m)} passes</b>: with the ${r.perLayer.length} layers after the CAM layer randomised, its maps keep a rank correlation of ${fmt(r.similarity, 2)} with the original ones; they depend on what the detector's head computes.</li>`
+      : `<li class="worse"><b>${escapeHtml(m)} fails</b>: with the ${r.perLayer.length} layers after the CAM layer randomised, its maps keep a rank correlation of ${fmt(r.similarity, 2)} with the original ones; they do not show what the detector's head does with the features, whatever the head is.</li>`,
+  );
+  const classes = [...new Set(entries.flatMap(([, r]) => Object.keys(r.perClass)))].sort();
+  const head = `<tr><th>Method</th><th>Detections</th><th>Similarity (all randomised)</th>${classes.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}<th>Verdict</th></tr>`;
+  const rows = entries.map(
+    ([m, r]) =>
+      `<tr data-method="${escapeHtml(m)}"><th scope="row">${escapeHtml(m)}</th><td>${r.detections}</td><td>${fmt(r.similarity, 3)}</td>${classes.map((c) => `<td>${fmt(r.perClass[c], 3)}</td>`).join('')}<td>${r.passed ? 'passes' : '<b>fails</b>'}</td></tr>`,
+  );
+  const layers = entries[0]?.[1].perLayer.map((l) => l.layer) ?? [];
+  const cascade = `<tr><th>Randomised down to</th>${entries.map(([m]) => `<th>${escapeHtml(m)}</th>`).join('')}</tr>${layers
+    .map((layer, k) => `<tr><th scope="row">${escapeHtml(layer)}</th>${entries.map(([, r]) => `<td>${fmt(r.perLayer[k]?.similarity, 3)}</td>`).join('')}</tr>`)
+    .join('\n')}`;
+  return `<ul>${sentences.join('')}</ul>
+<div class="scroll"><table><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table></div>
+<p class="note">Adebayo et al. 2018: the weights of the layers between the CAM layer and the class output are re-initialised one after the other, from the output back (cascading); each method's maps of the same detections are recomputed and compared with the original maps (Spearman rank correlation, 1 = same ranking). A method passes when the similarity with every one of those layers randomised is below 0.5.</p>
+<div class="scroll"><table><thead>${cascade.slice(0, cascade.indexOf('</tr>') + 5)}</thead><tbody>${cascade.slice(cascade.indexOf('</tr>') + 5)}</tbody></table></div>`;
 }
 
 /** Paired differences a − b with their 95 % intervals; only those whose interval excludes 0 are marked. */

@@ -5,7 +5,9 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { auditSchema, DEFAULT_AUDIT, DEFAULT_EXPLAIN, explainSchema, methodParamKey, parseSettings, withoutDefaults, type AuditOptions } from '../settings.js';
-import type { AuditableExplainer, ExplainOptions, Frame } from '../types.js';
+import type { Engine } from '../engine.js';
+import type { AuditableExplainer, ExplainOptions, Frame, ScoredDetection } from '../types.js';
+import { runSanity } from './sanity-run.js';
 import { probeSource, type SourceInfo } from '../video/index.js';
 import { clusterBootstrap } from './bootstrap.js';
 import { AuditAborted } from './engine-bridge.js';
@@ -30,6 +32,8 @@ export interface AuditRunOptions {
   maxFrames?: number;
   /** Seconds to spend: frames are then visited spread over the drive, and the run stops when it is spent. */
   budget?: number;
+  /** Run the model-parameter randomisation test on the first audited frames (needs control.createEngine). */
+  sanity?: boolean;
   /** Classes to audit; empty = all. */
   classes: string[];
   /** Detections below this score are not audited. */
@@ -119,6 +123,8 @@ export interface AuditRunControl {
   info?: SourceInfo;
   /** Counts the detector runs on perturbed copies (bench:audit). */
   stats?: FrameCurveStats;
+  /** A fresh engine like the audited one, for --sanity (each randomisation step loads its own). */
+  createEngine?: () => Promise<Engine>;
 }
 
 export interface AuditRunResult {
@@ -129,6 +135,9 @@ export interface AuditRunResult {
   /** The signal fired before the end. */
   interrupted: boolean;
 }
+
+/** Frames (with detections) the sanity check explains again at every step of its cascade. */
+const SANITY_FRAMES = 2;
 
 export type ResolvedRunOptions = AuditRunOptions & { settings: AuditSettings };
 
@@ -156,6 +165,7 @@ export function auditRunOptions(a: AuditOptions): Partial<AuditRunOptions> & Pic
     ...(a.duration !== undefined ? { duration: a.duration } : {}),
     ...(a.maxFrames !== undefined ? { maxFrames: a.maxFrames } : {}),
     ...(a.budget !== undefined ? { budget: a.budget } : {}),
+    sanity: a.sanity,
     sensitivity: a.samples > 0,
     igSteps: a.igSteps,
     igBaseline: a.igBaseline,
@@ -204,6 +214,8 @@ export async function runAudit(
   const skipped = methods.filter((m) => o.sensitivity && !sensitivityFor(m));
   if (skipped.length) warn(`max-sensitivity is not computed for ${skipped.join(', ')}: it would recompute each of their slow maps ${s.sensitivitySamples + 1} times`);
 
+  if (o.sanity && !control.createEngine) warn('--sanity is not run here: it needs to load fresh copies of the model');
+  const sanityFrames: { frame: Frame; found: ScoredDetection[] }[] = [];
   const startedAt = performance.now();
   const sampler = await openSampler(source, o, control, warn);
   const framesTotal = o.budget !== undefined ? undefined : sampler.candidates !== undefined && o.maxFrames !== undefined ? Math.min(sampler.candidates, o.maxFrames) : (sampler.candidates ?? o.maxFrames);
@@ -261,6 +273,7 @@ export async function runAudit(
         throw err;
       }
       audits.push(...got.audits);
+      if (o.sanity && got.found.length && sanityFrames.length < SANITY_FRAMES) sanityFrames.push({ frame, found: got.found });
       tracks.add(frame, { ordinal, found: got.found, audits: got.audits, maps: got.maps });
       for (const item of await galleryItems(frame, got, keeper, engine, o.thumbnailWidth)) keeper.offer(item.energyInBoxes, item);
       state.framesDone++;
@@ -281,6 +294,10 @@ export async function runAudit(
   // Frames were visited out of drive order with a budget: the report lists them in drive order.
   audits.sort((a, b) => a.frame - b.frame || a.detectionIndex - b.detectionIndex);
   const temporal = tracks.results();
+  const sanity =
+    o.sanity && !interrupted && control.createEngine && sanityFrames.length
+      ? await runSanity({ createEngine: control.createEngine, frames: sanityFrames, methods: camMethods, methodParams: o.methodParams })
+      : undefined;
 
   const extra: Record<string, string | number | boolean> = {
     model: engine.model,
@@ -291,6 +308,7 @@ export async function runAudit(
     ...(o.duration !== undefined ? { duration: o.duration } : {}),
     ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}),
     ...(o.budget !== undefined ? { budget: o.budget, frameOrder: sampler.candidates !== undefined ? 'spread' : 'drive' } : {}),
+    ...(sanity ? { sanityFrames: sanityFrames.length, sanityLayers: sanity.layers.length, sanityThreshold: sanity.threshold } : {}),
     classes: o.classes.length ? o.classes.join(', ') : 'all',
     minScore: o.minScore,
     rescoreThreshold,
@@ -312,6 +330,7 @@ export async function runAudit(
     detections: audits,
     temporal,
     gallery: keeper.items().map((k) => k.item),
+    ...(sanity ? { sanity: sanity.methods } : {}),
   };
   return {
     data,

@@ -1,6 +1,7 @@
 // Types of the faithfulness audit: what the metrics take (small function types, so any engine plugs in)
 // and what they produce (per-detection results, the aggregated table, the report's data).
 import type { Box } from '../types.js';
+import type { SanityMethodResult } from './sanity.js';
 
 /**
  * Scores a batch of perturbed copies of one image for ONE tracked detection. The caller runs the detector,
@@ -241,6 +242,8 @@ export interface AuditReportData {
   detections: DetectionAudit[];
   temporal: TemporalResult[];
   gallery: GalleryItem[];
+  /** `--sanity`: per method, how similar its maps stay when the layers after the CAM layer are randomised. */
+  sanity?: Record<string, SanityMethodResult>;
 }
 
 /** The JSON result: the report data minus images, plus the aggregated table. NaN is written as null. */

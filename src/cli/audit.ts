@@ -85,7 +85,8 @@ export function auditCommand(): Command {
     const engine = await Engine.create({ ...engineOptions(flags), warn });
     let result;
     try {
-      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info });
+      const createEngine = (): Promise<Engine> => Engine.create({ ...engineOptions(flags), warn });
+      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine });
     } finally {
       progress.stop();
       release();
@@ -94,6 +95,7 @@ export function auditCommand(): Command {
     if (flags.report) await writeAuditReport(flags.report, result.data);
     if (flags.json) await writeAuditJson(flags.json, result.data);
     if (!flags.quiet) process.stdout.write(summaryText(result.data, [flags.report, flags.json].filter((f): f is string => !!f)));
+    if (!flags.quiet && result.data.sanity) process.stdout.write(sanityText(result.data));
     if (result.interrupted) {
       process.stderr.write(`saliencam: interrupted; the report covers the ${result.data.framesSampled} sampled frames audited\n`);
       process.exitCode = EXIT.interrupted;
@@ -119,6 +121,13 @@ export function summaryText(data: AuditReportData, written: string[]): string {
     ...written.map((w) => `wrote ${w}`),
     '',
   ].join('\n');
+}
+
+/** The sanity check's verdicts in plain words. */
+export function sanityText(data: AuditReportData): string {
+  return `${Object.entries(data.sanity ?? {})
+    .map(([m, r]) => `sanity ${m}: similarity ${Number.isFinite(r.similarity) ? r.similarity.toFixed(2) : '—'} with the layers after the CAM layer randomised: ${r.passed ? 'passes (its maps depend on them)' : 'FAILS (its maps do not depend on them)'}`)
+    .join('\n')}\n`;
 }
 
 /** An audit's progress for the progress helper: sampled frames, detections, and where it is. */
