@@ -94,6 +94,7 @@ export const auditSchema = z.object({
   igSteps: z.number().int().min(1).max(1000).default(50).describe('Integrated Gradients path steps (method ig)'),
   igBaseline: z.enum(IG_BASELINES).default('blur').describe('Integrated Gradients baseline image'),
   gallery: z.number().int().min(0).max(200).default(12).describe('worst-frame thumbnails in the report'),
+  maps: z.enum(['class', 'detection']).default('class').describe('audit each class map (what explain shows by default; one perturbation serves the whole class) or each detection map'),
   sanity: z.boolean().default(false).describe('model-parameter randomisation test: randomise the layers after the CAM layer, compare the maps'),
 });
 

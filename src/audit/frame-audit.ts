@@ -51,9 +51,10 @@ export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<Fr
   for (const m of c.camMethods) {
     await checkpoint(signal);
     const t0 = performance.now();
-    const ex = await engine.explain(frame, { method: m, perDetection: true, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams });
+    const perDetection = o.maps === 'detection';
+    const ex = await engine.explain(frame, { method: m, perDetection, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams });
     const ms = performance.now() - t0;
-    maps.set(m, found.map((d) => ex.maps.find((map) => map.detectionIndex === matchDetection(ex.detections, d))));
+    maps.set(m, found.map((d) => (perDetection ? ex.maps.find((map) => map.detectionIndex === matchDetection(ex.detections, d)) : ex.maps.find((map) => map.classId === d.classId))));
     msPerMap.set(m, found.map(() => (ex.maps.length ? ms / ex.maps.length : undefined)));
     if (m === 'polycam' && !c.state.warnedSlow) {
       c.state.warnedSlow = true;
@@ -100,6 +101,7 @@ export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<Fr
     classAgnostic: (m) => isCamMethod(m as AuditMethod) && camMethod(m as CamMethodName, o.methodParams).classAgnostic,
     sensitivity: c.camMethods.filter(c.sensitivityFor),
     explain: { minScore: o.minScore, methodParams: o.methodParams },
+    perDetection: o.maps === 'detection',
     rescoreThreshold: c.rescoreThreshold,
     settings: s,
     ...(signal ? { signal } : {}),

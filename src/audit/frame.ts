@@ -28,6 +28,8 @@ export interface FrameMeasureInput {
   /** CAM methods that get max-sensitivity. */
   sensitivity: readonly CamMethodName[];
   explain: Pick<ExplainOptions, 'minScore' | 'methodParams'>;
+  /** Per-detection maps (else class maps: one per class, serving each detection of the class). */
+  perDetection: boolean;
   /** Threshold of the detector runs on perturbed copies. */
   rescoreThreshold: number;
   settings: AuditSettings;
@@ -57,14 +59,17 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
     const per = maps.get(m)!;
     const have = audited.filter((i) => per[i]);
     const index: number[] = [];
-    if (input.classAgnostic(m) && have.length) {
-      jobs.push({ map: per[have[0]!]!, targets: have });
-      for (const i of have) index[i] = jobs.length - 1;
-    } else {
-      for (const i of have) {
-        jobs.push({ map: per[i]!, targets: [i] });
-        index[i] = jobs.length - 1;
+    // One job per distinct map: a class map serves every detection of its class, a class-agnostic map all.
+    const jobOfMap = new Map<MapGrid, number>();
+    for (const i of have) {
+      const map = input.classAgnostic(m) ? per[have[0]!]! : per[i]!;
+      let j = jobOfMap.get(map);
+      if (j === undefined) {
+        j = jobs.push({ map, targets: [] }) - 1;
+        jobOfMap.set(map, j);
       }
+      (jobs[j]!.targets as number[]).push(i);
+      index[i] = j;
     }
     jobOf.set(m, index);
   }
@@ -100,10 +105,11 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
       H,
       async (noisy) => {
         await checkpoint(signal);
-        const ex = await engine.explain({ ...frame, rgb: noisy }, { method: m, perDetection: true, classes: labels, minScore, methodParams: input.explain.methodParams });
+        const ex = await engine.explain({ ...frame, rgb: noisy }, { method: m, perDetection: input.perDetection, classes: labels, minScore, methodParams: input.explain.methodParams });
         return have.map((i) => {
           const j = matchDetection(ex.detections, detections[i]!);
-          return ex.maps.find((x) => x.detectionIndex === j && j >= 0)?.data;
+          if (j < 0) return undefined;
+          return (input.perDetection ? ex.maps.find((x) => x.detectionIndex === j) : ex.maps.find((x) => x.classId === detections[i]!.classId))?.data;
         });
       },
       have.map((i) => per[i]!.data),

@@ -32,6 +32,8 @@ export interface AuditRunOptions {
   maxFrames?: number;
   /** Seconds to spend: frames are then visited spread over the drive, and the run stops when it is spent. */
   budget?: number;
+  /** Which maps are audited: each class's map (what explain shows by default) or each detection's own. */
+  maps: AuditOptions['maps'];
   /** Run the model-parameter randomisation test on the first audited frames (needs control.createEngine). */
   sanity?: boolean;
   /** Classes to audit; empty = all. */
@@ -62,6 +64,7 @@ export interface AuditRunOptions {
 // Defaults and bounds of what the audit's flags set are the settings schema's (auditSchema, explainSchema).
 export const DEFAULT_RUN_OPTIONS: Readonly<Omit<AuditRunOptions, 'methods'>> = Object.freeze({
   every: DEFAULT_AUDIT.every,
+  maps: DEFAULT_AUDIT.maps,
   classes: [],
   minScore: DEFAULT_EXPLAIN.minScore,
   methodParams: DEFAULT_EXPLAIN.methodParams,
@@ -83,6 +86,7 @@ const runOptionsSchema = z.object({
   duration: a.duration,
   maxFrames: a.maxFrames,
   budget: a.budget,
+  maps: a.maps,
   igSteps: a.igSteps,
   igBaseline: a.igBaseline,
   // Named as its flag is (`--gallery`), so a bad value reads the same from the API as from the command line.
@@ -166,6 +170,7 @@ export function auditRunOptions(a: AuditOptions): Partial<AuditRunOptions> & Pic
     ...(a.maxFrames !== undefined ? { maxFrames: a.maxFrames } : {}),
     ...(a.budget !== undefined ? { budget: a.budget } : {}),
     sanity: a.sanity,
+    maps: a.maps,
     sensitivity: a.samples > 0,
     igSteps: a.igSteps,
     igBaseline: a.igBaseline,
@@ -309,6 +314,7 @@ export async function runAudit(
     ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}),
     ...(o.budget !== undefined ? { budget: o.budget, frameOrder: sampler.candidates !== undefined ? 'spread' : 'drive' } : {}),
     ...(sanity ? { sanityFrames: sanityFrames.length, sanityLayers: sanity.layers.length, sanityThreshold: sanity.threshold } : {}),
+    maps: o.maps,
     classes: o.classes.length ? o.classes.join(', ') : 'all',
     minScore: o.minScore,
     rescoreThreshold,
