@@ -6,7 +6,7 @@ import { checkpoint, engineDetectBatch, igMap, matchDetection } from './engine-b
 import { measureFrame } from './frame.js';
 import type { FrameCurveStats } from './frame-curves.js';
 import { prepareAuditImage, resolveBlurSigma } from './image.js';
-import { IG, isCamMethod, type AuditMethod } from './methods.js';
+import { IG, isCamMethod, isSlowMethod, type AuditMethod } from './methods.js';
 import type { ResolvedRunOptions } from './run.js';
 import { detectionThumbnail } from './thumbnail.js';
 import type { DetectionAudit, GalleryItem } from './types.js';
@@ -56,10 +56,10 @@ export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<Fr
     const ms = performance.now() - t0;
     maps.set(m, found.map((d) => (perDetection ? ex.maps.find((map) => map.detectionIndex === matchDetection(ex.detections, d)) : ex.maps.find((map) => map.classId === d.classId))));
     msPerMap.set(m, found.map(() => (ex.maps.length ? ms / ex.maps.length : undefined)));
-    if (m === 'polycam' && !c.state.warnedSlow) {
+    if (isSlowMethod(m, o.methodParams) && !c.state.warnedSlow) {
       c.state.warnedSlow = true;
       const left = c.framesTotal !== undefined ? c.framesTotal - c.state.framesDone - 1 : undefined;
-      c.warn(`polycam took ${(ms / 1000).toFixed(0)} s on this frame${left ? `; roughly ${((left * ms) / 60000).toFixed(0)} min more for the other ${left} sampled frames` : ''}`);
+      c.warn(`${m} took ${(ms / 1000).toFixed(0)} s on this frame${left ? `; roughly ${((left * ms) / 60000).toFixed(0)} min more for the other ${left} sampled frames` : ''}`);
     }
   }
   if (c.methods.includes(IG)) {
@@ -78,7 +78,7 @@ export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<Fr
       });
       igMs.push(performance.now() - t0);
       igMaps.push(map);
-      if (!c.state.warnedSlow && !c.camMethods.includes('polycam')) {
+      if (!c.state.warnedSlow) {
         c.state.warnedSlow = true;
         c.warn(`ig took ${(igMs[0]! / 1000).toFixed(0)} s for one detection (${o.igSteps} gradient steps); every detection costs about as much`);
       }

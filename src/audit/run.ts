@@ -14,7 +14,7 @@ import { AuditAborted } from './engine-bridge.js';
 import { auditFrame, galleryItems, type FrameAudit } from './frame-audit.js';
 import type { FrameCurveStats } from './frame-curves.js';
 import { driveOrder, spreadFrames, type FrameSampler } from './frames.js';
-import { IG, SLOW_METHODS, isCamMethod, type AuditMethod } from './methods.js';
+import { IG, isCamMethod, isSlowMethod, scoresBatches, type AuditMethod } from './methods.js';
 import { resolveAuditSettings } from './settings.js';
 import { TrackCollector } from './tracks.js';
 import type { AuditReportData, AuditSettings, DetectionAudit, GalleryItem } from './types.js';
@@ -47,7 +47,7 @@ export interface AuditRunOptions {
    * dropping off a cliff at --min-score (never above minScore).
    */
   rescoreThreshold: number;
-  /** Compute max-sensitivity (settings.sensitivitySamples re-explanations per map; skipped for SLOW_METHODS). */
+  /** Compute max-sensitivity (settings.sensitivitySamples re-explanations per map; skipped for slow methods: isSlowMethod). */
   sensitivity: boolean;
   igSteps: number;
   igBaseline: AuditOptions['igBaseline'];
@@ -212,10 +212,11 @@ export async function runAudit(
   const firstCam = camMethods[0];
   // Same checks as explain (class names against the model), before any frame is decoded.
   engine.checkOptions({ ...engine.defaults, method: firstCam ?? 'xgradcam', classes: o.classes, minScore: o.minScore, perDetection: true, methodParams: o.methodParams });
-  if (methods.includes('polycam') && engine.batchLimit === 1) {
-    throw new UserError(`polycam cannot run on model ${engine.model}: its graph takes one image per forward pass and PolyCAM scores batches of masked inputs`);
+  const batching = methods.find((m) => scoresBatches(m, o.methodParams));
+  if (batching && engine.batchLimit === 1) {
+    throw new UserError(`${batching} cannot run on model ${engine.model}: its graph takes one image per forward pass and ${batching} scores batches of masked inputs`);
   }
-  const sensitivityFor = (m: AuditMethod): boolean => o.sensitivity && isCamMethod(m) && !SLOW_METHODS.includes(m);
+  const sensitivityFor = (m: AuditMethod): boolean => o.sensitivity && !isSlowMethod(m, o.methodParams);
   const skipped = methods.filter((m) => o.sensitivity && !sensitivityFor(m));
   if (skipped.length) warn(`max-sensitivity is not computed for ${skipped.join(', ')}: it would recompute each of their slow maps ${s.sensitivitySamples + 1} times`);
 
