@@ -59,6 +59,29 @@ describe('frameCurves', () => {
   });
 });
 
+describe('frameCurves with the road baseline', () => {
+  it('imputes each step from the pixels kept: the box map removes the red first, random does not', async () => {
+    const rgb = new Uint8Array(W * H * 3).fill(40);
+    for (const [x0, y0, x1, y1] of boxes) for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) rgb[(y * W + x) * 3] = 230;
+    const truth = { width: W / 4, height: H / 4, data: new Float32Array((W / 4) * (H / 4)) };
+    for (let y = 0; y < H / 4; y++) for (let x = 0; x < W / 4; x++) truth.data[y * (W / 4) + x] = x * 4 >= 4 && x * 4 < 20 && y * 4 >= 4 && y * 4 < 20 ? 1 : 0;
+    const stats = { runs: 0, detectMs: 0 };
+    const got = await frameCurves(
+      { width: W, height: H, data: Float32Array.from(rgb), deletionBase: 'road', insertionBase: 'road' },
+      dets,
+      [{ map: truth, targets: [0] }, { map: randomMap(W / 4, H / 4, 5), targets: [0] }],
+      async (imgs) => imgs.map(detect),
+      { steps: 6, batchSize: 4 },
+      stats,
+    );
+    expect(stats.runs).toBe(2 + 2 * 5 * 2);
+    const [t, r] = [got[0]![0]!, got[1]![0]!];
+    expect(t.deletion.y[0]).toBe(1);
+    expect(t.deletion.auc).toBeLessThan(r.deletion.auc);
+    expect(t.insertion.auc).toBeGreaterThan(r.insertion.auc);
+  });
+});
+
 describe('spreadOrder', () => {
   it('visits every candidate once, halves first', () => {
     expect(spreadOrder(5)).toEqual([0, 4, 2, 1, 3]);
