@@ -94,7 +94,9 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
   // Max-sensitivity: each noisy copy explained once per method, read for every detection.
   const sensitivity = new Map<string, number[]>();
   const labels = [...new Set(audited.map((i) => detections[i]!.label))];
-  const minScore = Math.max(0.05, 0.5 * input.explain.minScore);
+  // A detection's own map is found again under noise with a lower threshold (a slightly weaker detection keeps
+  // its map); a class map is made of the class's detections above the threshold, so it keeps the threshold.
+  const minScore = input.perDetection ? Math.max(0.05, 0.5 * input.explain.minScore) : input.explain.minScore;
   for (const m of input.sensitivity) {
     const per = maps.get(m);
     if (!per) continue;
