@@ -47,7 +47,10 @@ try {
   timed('detectBatch', (a) => a[0].length);
   const methods = opt.methods ? opt.methods.split(',') : DEFAULT_AUDIT.methods;
   const auditStart = performance.now();
-  const r = await runAudit(CLIP, { methods, every: Number(opt.every) }, engine);
+  let shown = -1;
+  const r = await runAudit(CLIP, { methods, every: Number(opt.every) }, engine, (p) => {
+    if (p.framesDone !== shown) process.stderr.write(`bench:audit: ${(shown = p.framesDone)}/${p.framesTotal ?? '?'} frames, ${p.detectionsDone} detections, ${((performance.now() - auditStart) / 1000).toFixed(0)} s\n`);
+  });
   const loopMs = performance.now() - auditStart;
   await writeAuditReport(join(dir, 'a.html'), r.data);
   await writeAuditJson(join(dir, 'a.json'), r.data);
