@@ -7,7 +7,7 @@ import { measureFrame } from './frame.js';
 import type { FrameCurveStats } from './frame-curves.js';
 import { prepareAuditImage, resolveBlurSigma } from './image.js';
 import { IG, isCamMethod, isSlowMethod, type AuditMethod } from './methods.js';
-import type { ResolvedRunOptions } from './run.js';
+import type { ResolvedRunOptions } from './run-options.js';
 import { detectionThumbnail } from './thumbnail.js';
 import type { DetectionAudit, GalleryItem } from './types.js';
 import type { WorstKeeper } from './worst.js';
