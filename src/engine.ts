@@ -11,7 +11,9 @@ import { camMethod, methodsFor } from './saliency/methods/index.js';
 import { DetectorGraph, GraphCamContext, type GradientPath, type TargetBatching } from './saliency/graph-context.js';
 import { minMaxPerMap } from './saliency/normalise.js';
 import { mapStats } from './saliency/stats.js';
-import { classTargets, detectionTargets, gatheredScore } from './saliency/targets.js';
+import { gatheredScore, type CamTarget } from './saliency/targets.js';
+import type { CamMethod } from './saliency/method.js';
+import { checkFailureOptions, detectionTargetsFor, REGION_METHOD, regionTargetsFor, whyStats } from './saliency/failure-targets.js';
 import {
   type CamMethodName,
   type Detection,
@@ -25,6 +27,8 @@ import {
 export interface EngineOptions {
   model?: string;
   adapter?: string;
+  /** A file of class names for the model (`--names`), one per line or a YAML/JSON list. */
+  names?: string;
   backend?: BackendChoice;
   /** Override the detector's CAM layer (single-layer methods). */
   layer?: string;
@@ -53,6 +57,7 @@ export function checkExplainOptions(o: ExplainOptions, detector: Detector): void
   for (const c of o.classes) {
     if (!detector.classNames.includes(c)) throw new UserError(`unknown class "${c}" for model ${detector.name} (e.g. ${detector.classNames.slice(0, 8).join(', ')}, …)`);
   }
+  checkFailureOptions(o, detector);
 }
 
 export class Engine implements AuditableExplainer {
@@ -74,7 +79,7 @@ export class Engine implements AuditableExplainer {
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const backend = await initBackend(options.backend ?? 'auto', options.warn);
-    const detector = await loadDetector(options.model ?? 'centernet', options.adapter);
+    const detector = await loadDetector(options.model ?? 'centernet', options.adapter, options.names);
     const defaults = { ...DEFAULT_EXPLAIN, ...options.defaults };
     checkExplainOptions(defaults, detector);
     if (options.layer && !detector.graph.nodes.some((n) => n.name === options.layer)) {
@@ -90,7 +95,8 @@ export class Engine implements AuditableExplainer {
     const t0 = performance.now();
     const rgb = new Uint8Array(width * height * 3).fill(96);
     // minScore 0 on one class: a featureless frame still yields peaks, so the CAM kernels compile too.
-    await this.explain({ index: 0, time: 0, width, height, rgb }, { minScore: 0, classes: [this.detector.classNames[0]!] });
+    // No region or contrastive targets: the defaults' boxes are in the real source's pixels, not this frame's.
+    await this.explain({ index: 0, time: 0, width, height, rgb }, { minScore: 0, classes: [this.detector.classNames[0]!], why: [], versus: null });
     return performance.now() - t0;
   }
 
@@ -148,23 +154,33 @@ export class Engine implements AuditableExplainer {
 
     const input = d.preprocess(frame);
     // maxTargets 0 (detection only): the forward fetches the decode nodes alone, nothing kept for saliency.
-    const explaining = o.maxTargets !== 0;
+    const explaining = o.maxTargets !== 0 || o.why.length > 0;
     const gradientFeeds = explaining && method.needsGradients ? this.graph.gradientFetches(this.graph.feedLayer(layers)) : [];
-    const fetchNames = [...new Set([...d.decodeNodes, ...(explaining ? layers : []), ...gradientFeeds])];
-    const fetchedList = d.graph.model.execute({ [d.inputName]: input }, fetchNames) as tf.Tensor[];
+    // Region targets are explained element-wise at the single CAM layer (failure-targets.ts says why).
+    const regionLayer = this.layersFor(false);
+    const regionFeeds = o.why.length ? [...regionLayer, ...this.graph.frontierOf(regionLayer[0]!)] : [];
+    const fetchNames = [...new Set([...d.decodeNodes, ...(explaining ? layers : []), ...gradientFeeds, ...regionFeeds])];
+    // TF.js returns a bare tensor, not a list, when one node is fetched (a single-output model, detection only).
+    const executed = d.graph.model.execute({ [d.inputName]: input }, fetchNames);
+    const fetchedList = Array.isArray(executed) ? executed : [executed];
     const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));
     try {
       let found = given ?? (await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore, o.classes));
       if (o.classes.length) found = found.filter((x) => o.classes.includes(x.label));
       const t1 = performance.now();
 
-      let targets = o.perDetection ? detectionTargets(found) : classTargets(found);
+      let targets = detectionTargetsFor(found, o, d);
       if (o.maxTargets !== undefined) targets = targets.slice(0, o.maxTargets);
-      let maps: SaliencyMap[] = [];
-      if (targets.length) {
-        const probed = method.needsGradients && method.multiLayer ? await this.graph.probedModel(layers.filter((l) => l !== this.graph.feedLayer(layers))) : undefined;
+      // Region targets ("why not here") come after the detections' and are never cut.
+      const regions = o.why.length ? await regionTargetsFor(d, d.decodeNodes.map((n) => fetched.get(n)!), o, frame.width, frame.height) : undefined;
+      const groups: [CamMethod, string[], CamTarget[]][] = [[method, layers, targets]];
+      if (regions) groups.push([REGION_METHOD, regionLayer, regions.targets]);
+      const maps: SaliencyMap[] = [];
+      for (const [m, mLayers, mTargets] of groups) {
+        if (!mTargets.length) continue;
+        const probed = m.needsGradients && m.multiLayer ? await this.graph.probedModel(mLayers.filter((l) => l !== this.graph.feedLayer(mLayers))) : undefined;
         const ctx = new GraphCamContext(this.graph, input, fetched, this.options.batching as TargetBatching, probed);
-        const raw = await method.compute(ctx, layers, targets);
+        const raw = await m.compute(ctx, mLayers, mTargets);
         const [k, h, w] = raw.shape;
         let data: Float32Array;
         try {
@@ -172,16 +188,21 @@ export class Engine implements AuditableExplainer {
         } finally {
           raw.dispose();
         }
+        if (k !== mTargets.length) throw new Error(`method ${m.name} returned ${k} maps for ${mTargets.length} targets`);
         const normed = minMaxPerMap(data, k, h * w);
-        maps = targets.map((t, i) => ({
-          label: t.label,
-          classId: t.classId,
-          ...(t.detectionIndex !== undefined ? { detectionIndex: t.detectionIndex } : {}),
-          width: w,
-          height: h,
-          data: normed[i]!,
-        }));
-        if (k !== targets.length) throw new Error(`method ${o.method} returned ${k} maps for ${targets.length} targets`);
+        mTargets.forEach((t, i) =>
+          maps.push({
+            label: t.label,
+            classId: t.classId,
+            ...(t.detectionIndex !== undefined ? { detectionIndex: t.detectionIndex } : {}),
+            ...(t.region ? { region: t.region } : {}),
+            ...(t.versus ? { versus: t.versus } : {}),
+            width: w,
+            height: h,
+            data: normed[i]!,
+            raw: data.slice(i * h * w, (i + 1) * h * w),
+          }),
+        );
       }
       const t2 = performance.now();
       const detections: Detection[] = found.map(({ label, classId, score, box }) => ({ label, classId, score: round(score, 4), box }));
@@ -199,11 +220,15 @@ export class Engine implements AuditableExplainer {
           // A method's own parameters go on record beside it (only a method that has some).
           ...(o.method in o.methodParams ? { methodParams: (o.methodParams as Record<string, Record<string, string | number | boolean>>)[o.method] } : {}),
           detections,
-          saliency: maps.map((m) => ({
-            label: m.label,
-            ...(m.detectionIndex !== undefined ? { detectionIndex: m.detectionIndex } : {}),
-            ...roundStats(mapStats(m, boxesFor(m, found), frame.width, frame.height)),
-          })),
+          saliency: maps
+            .filter((m) => !m.region)
+            .map((m) => ({
+              label: m.label,
+              ...(m.detectionIndex !== undefined ? { detectionIndex: m.detectionIndex } : {}),
+              ...(m.versus ? { versus: m.versus } : {}),
+              ...roundStats(mapStats(m, boxesFor(m, found), frame.width, frame.height)),
+            })),
+          ...(regions ? { why: maps.filter((m) => m.region).map((m, i) => whyStats(m, regions.best[i]!, frame.width, frame.height)) } : {}),
           timing: { detectMs: round(t1 - t0, 1), saliencyMs: round(t2 - t1, 1), totalMs: round(t2 - t0, 1) },
         },
       };
@@ -221,7 +246,8 @@ export class Engine implements AuditableExplainer {
     const d = this.detector;
     const outs = tf.tidy(() => {
       const batch = tf.stack(images.map((rgb) => tf.tensor3d(rgb, [height, width, 3], 'int32'))) as tf.Tensor4D;
-      return d.graph.model.execute({ [d.inputName]: d.normalise(batch) }, [...d.decodeNodes]) as tf.Tensor[];
+      const executed = d.graph.model.execute({ [d.inputName]: d.normalise(batch) }, [...d.decodeNodes]);
+      return Array.isArray(executed) ? executed : [executed];
     });
     try {
       const result: DetectedObject[][] = [];

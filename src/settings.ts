@@ -9,6 +9,7 @@ import { CAM_METHODS, METHOD_PARAM_SCHEMAS, type CamMethodName, type MethodParam
 export { CAM_METHODS, METHOD_PARAM_SCHEMAS, type CamMethodName, type MethodParams };
 export const COLORMAPS = ['turbo', 'jet', 'viridis', 'inferno'] as const;
 export const VIEWS = ['blend', 'grid'] as const;
+export const NORMALISE = ['global', 'box'] as const;
 
 type MethodParamsShape = { [N in keyof MethodParamSchemas]: z.ZodDefault<MethodParamSchemas[N]> };
 type MethodParamChangesShape = { [N in keyof MethodParamSchemas]: z.ZodOptional<MethodParamSchemas[N]> };
@@ -27,6 +28,15 @@ export const methodParamChangesSchema = z.strictObject(
 /** A class label (checked against the model's list where the model is known). */
 const className = z.string().min(1).max(64);
 
+/** A box in source pixels, [x1, y1, x2, y2], x2 > x1 and y2 > y1. */
+export const boxSchema = z
+  .tuple([z.number().min(0).max(1e6), z.number().min(0).max(1e6), z.number().min(0).max(1e6), z.number().min(0).max(1e6)])
+  .refine(([x1, y1, x2, y2]) => x2 > x1 && y2 > y1, { message: 'a box is x1,y1,x2,y2 with x2 > x1 and y2 > y1' });
+
+/** A region target: a class and a box where the detector may have reported nothing. */
+export const regionSchema = z.strictObject({ label: className, box: boxSchema });
+export type RegionTarget = z.infer<typeof regionSchema>;
+
 export const explainSchema = z.object({
   method: z.enum(CAM_METHODS).default('xgradcam'),
   /** Class labels to explain; empty = every detected class. */
@@ -39,6 +49,10 @@ export const explainSchema = z.object({
   methodParams: methodParamsSchema.default(() => methodParamsSchema.parse({})),
   /** Explain at most this many targets, highest-scoring first (benchmarks; default unlimited). */
   maxTargets: z.number().int().min(0).optional(),
+  /** Region targets ("why not here"): each class's best score cell in each box, before the threshold. */
+  why: z.array(regionSchema).max(16).default([]),
+  /** Contrastive per-detection maps: score(detected class) − score(this class) at each detection's cells. */
+  versus: className.nullable().default(null),
 });
 
 export const renderSchema = z.object({
@@ -51,12 +65,14 @@ export const renderSchema = z.object({
   boxes: z.boolean().default(true),
   /** Draw the colour-scale legend. */
   legend: z.boolean().default(true),
+  /** global (when left out): each map scaled by its own maximum; box: each detection's heat scaled within its own box. */
+  normalise: z.enum(NORMALISE).optional(),
 });
 
 /** What a dashboard viewer may change (the `set` command); applies to the next frame or the paused one. */
 export const dashboardSchema = z.object({
-  ...explainSchema.pick({ method: true, methodParams: true, perDetection: true }).shape,
-  ...renderSchema.pick({ colormap: true, alpha: true, view: true, boxes: true }).shape,
+  ...explainSchema.pick({ method: true, methodParams: true, perDetection: true, why: true, versus: true }).shape,
+  ...renderSchema.pick({ colormap: true, alpha: true, view: true, boxes: true, normalise: true }).shape,
   /** Classes neither shown nor explained (empty = every class). */
   hiddenClasses: z.array(className).max(1000).default([]),
 });

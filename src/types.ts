@@ -40,16 +40,24 @@ export interface SaliencyMap {
   classId: number;
   /** Set when the map explains one detection (index into the frame's detections) instead of a whole class. */
   detectionIndex?: number;
+  /** Set for a region ("why not") map: the box whose best cell of the class it explains. */
+  region?: Box;
+  /** Set for a contrastive map: score(label) − score(versus) at the detection's cells. */
+  versus?: string;
   width: number;
   height: number;
   /** width * height values in [0, 1], row-major. */
   data: Float32Array;
+  /** The method's map before min-max normalisation (the engine's maps carry it; derived maps may not). */
+  raw?: Float32Array;
 }
 
 /** Per-map statistics, as in the JSON result's `saliency` array. */
 export interface SaliencyStats {
   label: string;
   detectionIndex?: number;
+  /** The class subtracted (contrastive map). */
+  versus?: string;
   /** Share of the map's mass inside the explained boxes (energy-based pointing game). */
   energyInBoxes: number;
   /** Share of the image the explained boxes cover (what a uniform random map scores). */
@@ -80,7 +88,27 @@ export interface ExplainRecord {
   methodParams?: Record<string, string | number | boolean>;
   detections: Detection[];
   saliency: SaliencyStats[];
+  /** Region ("why not") targets, in the order asked. */
+  why?: WhyStats[];
   timing: Timing;
+}
+
+/** A region target's answer: the class's best score in the box (before the threshold) and where its map looks. */
+export interface WhyStats {
+  label: string;
+  box: Box;
+  /** The class's best score (probability) among the score cells centred in the box. */
+  bestScore: number;
+  /** How many score cells are centred in the box (0: the box is smaller than a cell; the nearest was taken). */
+  cells: number;
+  /** The method of its map (region maps are element-wise: HiResCAM). */
+  method: string;
+  /** Share of the map's mass inside the box, and the box's share of the image. */
+  energyInBox: number;
+  areaInBox: number;
+  peak: [number, number];
+  /** Whether the map's peak falls inside the box. */
+  pointingHit: boolean;
 }
 
 /** A frame after detection and explanation: the record plus the maps themselves. */

@@ -206,7 +206,7 @@ describe('fleet run on a real Redis', () => {
     for (const d of rep.drives.filter((x) => x.clip)) expect((await stat(resolve(dirname(report), d.clip!))).size).toBeGreaterThan(0);
     const html = await readFile(report, 'utf8');
     expect(html).toContain('drive-a.mp4');
-    expect(html).toContain('href="out/');
+    expect(html).toContain('href="./out/');
 
     for (const w of [w2, w3]) w.proc.kill('SIGTERM');
     expect(await w2.exited).toBe(0);

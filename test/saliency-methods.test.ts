@@ -66,7 +66,7 @@ function toyContext(head: Head, sequential = false): CamContext {
   };
 }
 
-async function camOf(name: 'xgradcam' | 'gradcam' | 'gradcam++' | 'eigencam', head: Head, sequential = false): Promise<Float32Array> {
+async function camOf(name: 'xgradcam' | 'gradcam' | 'gradcam++' | 'eigencam' | 'hirescam', head: Head, sequential = false): Promise<Float32Array> {
   const out = await camMethod(name).compute(toyContext(head, sequential), ['toy'], targets);
   const data = (await out.data()) as Float32Array;
   out.dispose();
@@ -104,6 +104,18 @@ describe('gradient CAMs on a linear head (closed form: ∂S_k/∂A = W_k)', () =
       })),
     );
     expect(Math.max(...want)).toBeGreaterThan(0); // the case is not degenerate
+    expectClose(got, want);
+  });
+
+  it('HiResCAM: map = ReLU(Σ_c A ⊙ ∂S/∂A), no channel pooling', async () => {
+    const got = await camOf('hirescam', linearHead);
+    const want = [0, 1].flatMap((k) => {
+      const m: number[] = [];
+      for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) m.push(Math.max(0, [0, 1, 2].reduce((s, c) => s + A[at(i, j, c)]! * grad(k, i, j, c), 0)));
+      return m;
+    });
+    expect(Math.max(...want)).toBeGreaterThan(0);
+    expect(Math.min(...want)).toBe(0); // some cells negative before the ReLU: not degenerate
     expectClose(got, want);
   });
 
@@ -215,7 +227,7 @@ describe('the registry is the one list of methods', () => {
   it("settings' method enum (CLI, `set`, engine) is the registry's keys, and each row's method bears its key", () => {
     expect(explainSchema.shape.method.unwrap().options).toEqual(CAM_METHODS);
     expect(dashboardSchema.shape.method.unwrap().options).toEqual(CAM_METHODS);
-    expect(CAM_METHODS).toEqual(['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'polycam', 'xpolycam', 'cam']);
+    expect(CAM_METHODS).toEqual(['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'polycam', 'xpolycam', 'cam', 'hirescam']);
     for (const name of CAM_METHODS) expect(camMethod(name).name).toBe(name);
     expect(explainSchema.safeParse({ method: 'toycam' }).success).toBe(false);
   });

@@ -92,6 +92,17 @@ describe('YOLO export adapter', () => {
     expect(byLabel['red']!.score).toBeCloseTo(red, 4);
   });
 
+  it('region targets: the best anchor centred in the box, above any threshold, and a map on it', async () => {
+    const white = sigmoid(toyYoloLogits([1, 1, 1], 0)[0]);
+    const r = await engine.explain(plantedFrame(), { minScore: 0.999, why: [{ label: 'white', box: [32, 32, 64, 64] }, { label: 'white', box: [0, 0, 24, 24] }] });
+    expect(r.detections).toHaveLength(0);
+    const [on, off] = r.record.why!;
+    expect(on!.bestScore).toBeCloseTo(white, 3);
+    expect(on!.cells).toBeGreaterThan(0);
+    expect(on!.pointingHit).toBe(true);
+    expect(off!.bestScore).toBeLessThan(on!.bestScore - 0.1);
+  });
+
   it('NMS is per class, at IoU 0.7, best first', () => {
     // Three anchors: two heavy overlaps of class 0 (IoU 0.78) and one of class 1 on the same spot.
     const n = 3;

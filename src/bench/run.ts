@@ -12,6 +12,7 @@ import type { ExplainOptions, Frame, RenderOptions } from '../types.js';
 import { openDecoder, openEncoder, probeSource } from '../video/index.js';
 import { loopedClip } from '../pipeline/looped-clip.js';
 import { serveRate } from './serve-rate.js';
+import { FAILURE_ROWS, failureTargetVariants } from './failure-rows.js';
 import { median, medianRatio, ratesInterleaved, round, timeInterleaved, timeRuns, type Rate } from './stats.js';
 
 export interface BenchOptions {
@@ -119,6 +120,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       K8sequential: () => seq.explain(frame, k(8)),
       K1full: () => full.explain(frame, k(1)),
       K8full: () => full.explain(frame, k(8)),
+      ...failureTargetVariants(engine, frame),
     },
     o.repeats,
   );
@@ -130,8 +132,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   log(`detector alone (engine, saliency off: forward on the decode nodes + decode + record): ${round(detectorMs)} ms`);
   log(`bare forward + decode: decode nodes only ${forwardMs.plain} ms, with the saliency fetches ${forwardMs.withFetches} ms (what keeping them costs)`);
   const saliencyMs: Record<string, number> = {};
-  for (const key of ['K1', 'K4', 'K8', 'K8sequential', 'K1full', 'K8full']) {
+  for (const key of ['K1', 'K4', 'K8', 'K8sequential', 'K1full', 'K8full', ...FAILURE_ROWS]) {
     saliencyMs[key] = median(runs[key]!) - detectorMs;
+    if (key === 'why1') log(`why1 (one region target, HiResCAM through the full backward pass): ${round(median(runs[key]!))} ms (x${round(median(runs[key]!) / detectorMs, 2)} the detector alone)`);
+    if (key === 'versusK1') log(`versusK1 (first detection at minScore 0 against bus, fast sums): ${round(median(runs[key]!))} ms (x${round(median(runs[key]!) / detectorMs, 2)} the detector alone)`);
+    if ((FAILURE_ROWS as readonly string[]).includes(key)) continue;
     const path = key.endsWith('full') ? 'full backward pass (old path)' : key.endsWith('sequential') ? 'fast sums, sequential engine' : 'fast sums';
     log(`${key} (${path}): forward with the saliency fetches + decode + XGrad-CAM maps of the first K detections at minScore 0 + normalise + download + map stats + record: ${round(median(runs[key]!))} ms (x${round(median(runs[key]!) / detectorMs, 2)} the detector alone)`);
   }
@@ -220,7 +225,8 @@ function forwardOnly(engine: Engine, frame: Frame): { plain: () => Promise<void>
   const withSaliency = [...new Set([...d.decodeNodes, layer, ...graph.gradientFetches(layer)])];
   const run = async (names: string[]) => {
     const input = d.preprocess(frame);
-    const outs = d.graph.model.execute({ [d.inputName]: input }, names) as tf.Tensor[];
+    const executed = d.graph.model.execute({ [d.inputName]: input }, names);
+    const outs = Array.isArray(executed) ? executed : [executed];
     try {
       await d.decode(outs.slice(0, d.decodeNodes.length), frame.width, frame.height, engine.defaults.minScore);
     } finally {

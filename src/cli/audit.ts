@@ -15,6 +15,7 @@ import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
 import { auditSchema, explainSchema, parseSettings, type AuditOptions } from '../settings.js';
 import { addMethodParamOptions, addModelOptions, auditMethodList, classList, engineOptions, methodParamsFromFlags, schemaOption, type ModelFlags } from './options.js';
+import { terminalSafe, terminalSafeLines } from '../terminal-text.js';
 
 interface Flags extends ModelFlags, Partial<AuditOptions> {
   report?: string;
@@ -50,7 +51,7 @@ export function auditCommand(): Command {
     .option('--title <text>', 'report title')
     .option('-q, --quiet', 'no progress and no summary; warnings and errors only')
     // A subcommand does not inherit the program's output settings: keep flag errors to one 'saliencam:' line.
-    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `saliencam: ${s}` : s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(terminalSafeLines(s.startsWith('error:') ? `saliencam: ${s}` : s)) });
   addTopicOption(cmd);
   addModelOptions(cmd);
   return cmd.action(async (sourceArg: string, flags: Flags) => {
@@ -94,13 +95,13 @@ export function auditCommand(): Command {
     }
     if (flags.report) await writeAuditReport(flags.report, result.data);
     if (flags.json) await writeAuditJson(flags.json, result.data);
-    if (!flags.quiet) process.stdout.write(summaryText(result.data, [flags.report, flags.json].filter((f): f is string => !!f)));
-    if (!flags.quiet && result.data.sanity) process.stdout.write(sanityText(result.data));
+    if (!flags.quiet) process.stdout.write(terminalSafeLines(summaryText(result.data, [flags.report, flags.json].filter((f): f is string => !!f))));
+    if (!flags.quiet && result.data.sanity) process.stdout.write(terminalSafeLines(sanityText(result.data)));
     if (result.interrupted) {
       process.stderr.write(`saliencam: interrupted; the report covers the ${result.data.framesSampled} sampled frames audited\n`);
       process.exitCode = EXIT.interrupted;
     } else if (!result.complete) {
-      process.stderr.write(`saliencam: the source ended early (${result.decodeError ?? 'incomplete'}); the report covers what decoded\n`);
+      process.stderr.write(`saliencam: the source ended early (${terminalSafe(result.decodeError ?? 'incomplete')}); the report covers what decoded\n`);
       process.exitCode = EXIT.partial;
     }
   });

@@ -35,7 +35,7 @@ export function benchCommand(): Command {
     });
     const result = await runBench({
       clip,
-      engine: { model: flags.model, ...(flags.adapter ? { adapter: flags.adapter } : {}), backend: flags.backend, ...(flags.layer ? { layer: flags.layer } : {}), batching: flags.batching },
+      engine: { model: flags.model, ...(flags.adapter ? { adapter: flags.adapter } : {}), ...(flags.names ? { names: flags.names } : {}), backend: flags.backend, ...(flags.layer ? { layer: flags.layer } : {}), batching: flags.batching },
       repeats: flags.repeats,
       workers: [...new Set(workers)],
       log: (l) => process.stderr.write(`bench: ${l}\n`),
@@ -58,6 +58,8 @@ function table(r: BenchResult): string {
     ['forward + saliency, K=8 batched', `${(r.detectorMs + r.saliencyMs['K8']!).toFixed(1)} ms (×${r.saliencyRatioK8})`],
     ['forward + saliency, K=8 sequential', `${(r.detectorMs + r.saliencyMs['K8sequential']!).toFixed(1)} ms (×${r.saliencyRatioK8Sequential})`],
     ['old path: full backward, K=1 / K=8', `${(r.detectorMs + r.saliencyMs['K1full']!).toFixed(1)} ms (×${r.saliencyRatioK1Full}) / ${(r.detectorMs + r.saliencyMs['K8full']!).toFixed(1)} ms (×${r.saliencyRatioK8Full})`],
+    ['forward + one why-not region (HiResCAM, full backward)', `${(r.detectorMs + r.saliencyMs['why1']!).toFixed(1)} ms (×${((r.detectorMs + r.saliencyMs['why1']!) / r.detectorMs).toFixed(2)})`],
+    ['forward + one contrastive target (--versus), K=1', `${(r.detectorMs + r.saliencyMs['versusK1']!).toFixed(1)} ms (×${((r.detectorMs + r.saliencyMs['versusK1']!) / r.detectorMs).toFixed(2)})`],
     ['stage: decode', `${r.stages.decodeMs} ms/frame`],
     ['stage: detect / saliency', `${r.stages.detectMs} / ${r.stages.saliencyMs} ms/frame`],
     ['stage: render', `${r.stages.renderMs} ms/frame`],

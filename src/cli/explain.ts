@@ -9,6 +9,7 @@ import { readImageFrame } from './image-input.js';
 import { addTopicOption, firstRecordingFrame, sourceWithTopic } from './topic.js';
 import { isRecordingInput } from '../recording/input-name.js';
 import { addExplainOptions, addRenderOptions, engineOptions, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
+import { terminalSafe } from '../terminal-text.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
   output?: string;
@@ -42,7 +43,7 @@ export function explainCommand(): Command {
       const explained = await engine.explain(frame, undefined, basename(image));
       if (flags.output) await saveImage(await renderFrame(explained, renderOptions(flags)), flags.output);
       if (flags.json) await writeFileAtomic(flags.json, `${JSON.stringify(explained.record, null, 2)}\n`);
-      if (flags.maps) await writeFileAtomic(flags.maps, `${JSON.stringify({ maps: explained.maps.map((m) => ({ ...m, data: Array.from(m.data) })) })}\n`);
+      if (flags.maps) await writeFileAtomic(flags.maps, `${JSON.stringify({ maps: explained.maps.map((m) => ({ ...m, data: Array.from(m.data), ...(m.raw ? { raw: Array.from(m.raw) } : {}) })) })}\n`);
       if (!flags.quiet) printSummary(explained.record);
     } finally {
       engine.dispose();
@@ -56,7 +57,11 @@ function printSummary(r: import('../types.js').ExplainRecord): void {
   for (const d of r.detections) lines.push(`  ${d.label.padEnd(14)} ${d.score.toFixed(2)}  [${d.box.map((v) => Math.round(v)).join(', ')}]`);
   for (const s of r.saliency) {
     const lift = s.areaInBoxes > 0 ? (s.energyInBoxes / s.areaInBoxes).toFixed(1) : '-';
-    lines.push(`  map ${s.label}${s.detectionIndex !== undefined ? `#${s.detectionIndex}` : ''}: ${(s.energyInBoxes * 100).toFixed(1)}% of saliency in ${(s.areaInBoxes * 100).toFixed(1)}% of the image (lift ${lift}), peak ${s.pointingHit ? 'inside' : 'outside'} its boxes`);
+    lines.push(`  map ${s.label}${s.detectionIndex !== undefined ? `#${s.detectionIndex}` : ''}${s.versus ? ` vs ${s.versus}` : ''}: ${(s.energyInBoxes * 100).toFixed(1)}% of saliency in ${(s.areaInBoxes * 100).toFixed(1)}% of the image (lift ${lift}), peak ${s.pointingHit ? 'inside' : 'outside'} its boxes`);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  for (const w of r.why ?? []) {
+    lines.push(`  why ${w.label}@${w.box.map((v) => Math.round(v)).join(',')}: best ${w.label} score there ${w.bestScore.toFixed(3)}; ${(w.energyInBox * 100).toFixed(1)}% of its map in ${(w.areaInBox * 100).toFixed(1)}% of the image, peak ${w.pointingHit ? 'inside' : 'outside'} the box`);
+  }
+  // Source and class names come from the input (a file name, a model's metadata): escaped line by line.
+  process.stdout.write(`${lines.map(terminalSafe).join('\n')}\n`);
 }

@@ -3,13 +3,14 @@ import { Command, Option } from 'commander';
 import { createExplainer } from '../explain/create.js';
 import { UserError } from '../errors.js';
 import { runExport } from '../pipeline/export.js';
-import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
+import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, instantNs, numberIn, renderOptions, type ExplainFlags, type RenderFlags } from './options.js';
 import { createProgress } from './progress.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
 import { isRecordingInput } from '../recording/input-name.js';
 import { probeSource } from '../video/index.js';
 import type { OutputFormat } from '../output/index.js';
+import { terminalSafe } from '../terminal-text.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
   output: string;
@@ -17,6 +18,7 @@ interface Flags extends ExplainFlags, RenderFlags {
   topic?: string;
   sidecar?: string;
   start?: number;
+  startTime?: bigint;
   duration?: number;
   every: number;
   smooth: number;
@@ -33,6 +35,7 @@ export function exportCommand(): Command {
     .addOption(new Option('--format <f>', 'output format (default: from the output name, .mcap → mcap, else mp4)').choices(['mp4', 'mcap', 'fiftyone']))
     .option('--sidecar <file.ndjson>', 'one JSON record per frame')
     .option('--start <s>', 'start at this many seconds', numberIn('--start', 0, 1e7))
+    .option('--start-time <time>', "log time of the source's time 0 in MCAP/FiftyOne output: ISO 8601 (2024-05-01T12:00:00Z) or seconds since 1970 (default: a recording's own clock, else the file's creation_time, else 1970)", instantNs('--start-time'))
     .option('--duration <s>', 'stop after this many seconds', numberIn('--duration', 0.001, 1e7))
     .option('--audio', "copy the input's audio track")
     .option('--live', 'drop stale frames instead of pausing the source (live inputs)')
@@ -63,6 +66,7 @@ export function exportCommand(): Command {
         format,
         ...(flags.sidecar ? { sidecar: flags.sidecar } : {}),
         ...(flags.start !== undefined ? { start: flags.start } : {}),
+        ...(flags.startTime !== undefined ? { startTimeNs: flags.startTime } : {}),
         ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
         every: flags.every,
         smooth: flags.smooth,
@@ -73,10 +77,10 @@ export function exportCommand(): Command {
         onFrame: (done, info) => progress.update({ done, total: expectedFrames(info, flags) }),
       });
       progress.stop();
-      if (summary.warning) process.stderr.write(`saliencam: warning: ${summary.warning}\n`);
+      if (summary.warning) process.stderr.write(`saliencam: warning: ${terminalSafe(summary.warning)}\n`);
       if (!flags.quiet || summary.exitCode !== 0) {
         const what = summary.interrupted ? 'interrupted: wrote' : 'wrote';
-        process.stderr.write(`saliencam: ${what} ${summary.path} (${summary.frames} frames${summary.sidecar ? `, sidecar ${summary.sidecar}` : ''}) in ${(summary.elapsedMs / 1000).toFixed(1)} s\n`);
+        process.stderr.write(terminalSafe(`saliencam: ${what} ${summary.path} (${summary.frames} frames${summary.sidecar ? `, sidecar ${summary.sidecar}` : ''}) in ${(summary.elapsedMs / 1000).toFixed(1)} s`) + '\n');
       }
       process.exitCode = summary.exitCode;
     } finally {

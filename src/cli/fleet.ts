@@ -3,15 +3,17 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { EXIT, UserError } from '../errors.js';
-import { addDrives } from '../fleet/add.js';
+import { addDrives, RedisLostError, type AddResult } from '../fleet/add.js';
 import { checkAuditSettings } from '../fleet/adapter.js';
 import { checkRedis } from '../fleet/connection.js';
 import { writeFleetReport } from '../fleet/report.js';
+import { isBuiltinModel } from '../fleet/paths.js';
 import { fleetSettingsSchema, type FleetSettings } from '../fleet/settings.js';
 import { fleetStatus, statusText, withQueue } from '../fleet/status.js';
 import { runWorker } from '../fleet/worker.js';
 import type { AuditMethod } from '../audit/methods.js';
 import { auditSchema, parseSettings } from '../settings.js';
+import { terminalSafe } from '../terminal-text.js';
 import { checkOutputPath } from '../video/index.js';
 import { addExplainOptions, addRenderOptions, auditMethodList, methodParamsFromFlags, numberIn, renderOptions, schemaOption, type ExplainFlags, type RenderFlags } from './options.js';
 
@@ -58,26 +60,39 @@ function addCommand(): Command {
   return cmd.action(async (drives: string[], f: AddFlags) => {
     const settings = fleetSettings(f);
     await checkRedis(f.redis);
-    const results = await addDrives(f.redis, drives, f.out, settings);
-    let bad = 0;
-    for (const r of results) {
-      if (r.outcome === 'error') {
-        bad++;
-        process.stderr.write(`saliencam: ${r.error}\n`);
-      } else {
-        process.stdout.write(`${r.outcome}: ${r.drive}${r.segments ? ` (${r.segments} segments)` : ''} ${r.id}${r.error ? ` — the worker will fail it: ${r.error}` : ''}\n`);
-      }
+    let results: AddResult[];
+    try {
+      results = await addDrives(f.redis, drives, f.out, settings);
+    } catch (err) {
+      // Redis went away part way: what was done is listed before the one line that says so.
+      if (err instanceof RedisLostError) printAdded(err.results);
+      throw err;
     }
-    if (bad) process.exitCode = EXIT.usage;
+    if (printAdded(results)) process.exitCode = EXIT.usage;
   });
+}
+
+/** One line per drive (queued ones on stdout, bad ones on stderr); returns how many were bad. */
+function printAdded(results: AddResult[]): number {
+  let bad = 0;
+  for (const r of results) {
+    if (r.outcome === 'error') {
+      bad++;
+      process.stderr.write(`saliencam: ${terminalSafe(r.error ?? r.drive)}\n`);
+    } else {
+      process.stdout.write(`${terminalSafe(`${r.outcome}: ${r.drive}${r.segments ? ` (${r.segments} segments)` : ''} ${r.id}${r.error ? ` — the worker will fail it: ${r.error}` : ''}`)}\n`);
+    }
+  }
+  return bad;
 }
 
 function fleetSettings(f: AddFlags): FleetSettings {
   // A job never names code for a worker to load: an adapter module would be exactly that.
   if (f.adapter) throw new UserError('fleet add: --adapter is not supported (a job must not name code to run); use a built-in model or a model.json inside the workers\' --allow folders');
   const explain = {
-    // Workers on other machines resolve nothing against this machine's folder: a model path goes absolute.
-    model: /[\\/]|\.json$/i.test(f.model) ? resolve(f.model) : f.model,
+    // Workers on other machines resolve nothing against this machine's folder: any model but a built-in one
+    // is a path, and goes absolute (a worker loads it only from inside its --allow folders).
+    model: isBuiltinModel(f.model) ? f.model : resolve(f.model),
     backend: f.backend,
     ...(f.layer ? { layer: f.layer } : {}),
     batching: f.batching,
@@ -145,7 +160,7 @@ function reportCommand(): Command {
       await checkRedis(f.redis);
       const status = await withQueue(f.redis, fleetStatus);
       const r = await writeFleetReport(status, { ...(f.report ? { report: f.report } : {}), ...(f.json ? { json: f.json } : {}) });
-      process.stdout.write(`${r.overall.drives} drives (${r.overall.completed} done, ${r.overall.failed} failed), ${r.overall.frames} frames${[f.report, f.json].filter(Boolean).map((p) => `; wrote ${p}`).join('')}\n`);
+      process.stdout.write(`${r.overall.drives} drives (${r.overall.completed} done, ${r.overall.failed} failed), ${r.overall.frames} frames${[f.report, f.json].filter(Boolean).map((p) => `; wrote ${terminalSafe(p!)}`).join('')}\n`);
     });
 }
 

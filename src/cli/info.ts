@@ -4,6 +4,7 @@ import { initBackend, listBackends } from '../model/backend.js';
 import { describeDetector, formatDescription } from '../model/describe.js';
 import { BUILTIN_MODELS, builtinModelPath, loadDetector, type BuiltinModel } from '../model/registry.js';
 import { locateFfmpeg } from '../video/index.js';
+import { terminalSafe } from '../terminal-text.js';
 
 export function infoCommand(): Command {
   return new Command('info')
@@ -11,15 +12,17 @@ export function infoCommand(): Command {
     .option('--json', 'machine-readable output')
     .option('--model <name|path>', 'print what saliencam recognises in this model: adapter, inputs, outputs, classes, CAM and PolyCAM layers')
     .option('--adapter <module>', 'adapter module for --model (see README: Your own detector)')
-    .action(async (flags: { json?: boolean; model?: string; adapter?: string }) => {
+    .option('--names <file>', "class names for --model, one per line (or a YAML/JSON list), in its class order")
+    .action(async (flags: { json?: boolean; model?: string; adapter?: string; names?: string }) => {
       const warnings: string[] = [];
       const backends = listBackends();
       const chosen = await initBackend('auto', (w) => warnings.push(w));
       if (flags.model) {
-        const detector = await loadDetector(flags.model, flags.adapter);
+        const detector = await loadDetector(flags.model, flags.adapter, flags.names);
         try {
           const m = describeDetector(detector);
-          process.stdout.write(flags.json ? `${JSON.stringify(m, null, 2)}\n` : `${formatDescription(m).join('\n')}\n`);
+          // Class and node names come from the model's files: escaped line by line.
+          process.stdout.write(flags.json ? `${JSON.stringify(m, null, 2)}\n` : `${formatDescription(m).map(terminalSafe).join('\n')}\n`);
         } finally {
           detector.graph.model.dispose();
         }

@@ -3,7 +3,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BACKENDS, type BackendChoice } from '../model/backend.js';
 import { z } from 'zod';
-import { boundsOf, CAM_METHODS, innerOf, DEFAULT_EXPLAIN, DEFAULT_RENDER, COLORMAPS, explainSchema, flagName, METHOD_PARAM_SCHEMAS, methodParamFlag, methodParamsSchema, parseSettings, renderSchema, VIEWS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from '../settings.js';
+import { boundsOf, CAM_METHODS, innerOf, DEFAULT_EXPLAIN, DEFAULT_RENDER, COLORMAPS, explainSchema, flagName, METHOD_PARAM_SCHEMAS, regionSchema, type RegionTarget, methodParamFlag, methodParamsSchema, parseSettings, renderSchema, VIEWS, type CamMethodName, type ColormapName, type ExplainOptions, type RenderOptions } from '../settings.js';
 import { UserError } from '../errors.js';
 import { parseAuditMethods, type AuditMethod } from '../audit/methods.js';
 import type { EngineOptions } from '../engine.js';
@@ -15,6 +15,26 @@ export function numberIn(name: string, min: number, max: number, integer = false
       throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${value}"`);
     }
     return n;
+  };
+}
+
+/**
+ * A moment as ns since 1970: an ISO 8601 date-time with its zone (`2024-05-01T12:00:00.250Z`, `…+02:00`) or
+ * seconds since 1970 (`1714564800.25`).
+ */
+export function instantNs(name: string) {
+  return (value: string): bigint => {
+    const v = value.trim();
+    if (/^\d+(\.\d+)?$/.test(v)) {
+      const [whole, frac = ''] = v.split('.');
+      if (whole!.length <= 11) return BigInt(whole!) * 1_000_000_000n + BigInt((frac + '000000000').slice(0, 9));
+    }
+    // A zone is required: a local time would move with the machine's.
+    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(v)) {
+      const ms = Date.parse(v);
+      if (Number.isFinite(ms) && ms >= 0) return BigInt(ms) * 1_000_000n;
+    }
+    throw new InvalidArgumentError(`${name} must be an ISO 8601 date-time with a zone (2024-05-01T12:00:00Z) or seconds since 1970, got "${value}"`);
   };
 }
 
@@ -69,6 +89,16 @@ export function methodParamsFromFlags(flags: object): ExplainOptions['methodPara
   return parseSettings(methodParamsSchema, raw, (m) => new UserError(m));
 }
 
+/** `--why car@x1,y1,x2,y2` (repeatable): one region target per flag, checked by the settings schema's box. */
+export function whyRegion(value: string, previous: RegionTarget[] = []): RegionTarget[] {
+  const m = /^([^@]+)@(.+)$/.exec(value.trim());
+  const nums = m ? m[2]!.split(',').map((v) => (v.trim() === '' ? NaN : Number(v))) : [];
+  if (!m || nums.length !== 4 || nums.some((n) => !Number.isFinite(n))) throw new InvalidArgumentError(`--why takes class@x1,y1,x2,y2 in source pixels (e.g. car@600,270,680,320), got "${value}"`);
+  const r = regionSchema.safeParse({ label: m[1]!.trim(), box: nums });
+  if (!r.success) throw new InvalidArgumentError(`--why ${value}: ${r.error.issues[0]?.message ?? 'invalid region'}`);
+  return [...previous, r.data];
+}
+
 export function classList(value: string): string[] {
   const list = value.split(',').map((s) => s.trim()).filter(Boolean);
   if (!list.length) throw new InvalidArgumentError('--classes needs at least one class name, e.g. car,truck');
@@ -88,6 +118,7 @@ export interface ModelFlags {
   workers?: number | 'auto';
   model: string;
   adapter?: string;
+  names?: string;
   backend: BackendChoice;
   layer?: string;
   batching: 'auto' | 'batched' | 'sequential';
@@ -98,6 +129,8 @@ export interface ExplainFlags extends ModelFlags {
   classes?: string[];
   minScore: number;
   perDetection?: boolean;
+  why?: RegionTarget[];
+  versus?: string;
   // Method parameters arrive as their own flags' attributes (`polycamVariant`): see methodParamsFromFlags.
 }
 
@@ -107,12 +140,14 @@ export interface RenderFlags {
   view: RenderOptions['view'];
   boxes: boolean;
   legend: boolean;
+  normalise?: RenderOptions['normalise'];
 }
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
     .option('--model <name|path>', 'centernet, nanodet, or a path to a TF.js GraphModel model.json', 'centernet')
     .option('--adapter <module>', 'adapter module for a custom model (see README: Your own detector)')
+    .option('--names <file>', "the model's class names, one per line (or a YAML/JSON list), in its class order")
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(BACKENDS).default('auto'))
     .option('--layer <node>', "override the CAM feature layer (a node name of the model's graph)")
     .addOption(new Option('--batching <mode>', 'K targets in one batched backward pass, or one pass each (auto: batched on GPU backends, sequential on WASM/CPU)').choices(['auto', 'batched', 'sequential']).default('auto'));
@@ -141,7 +176,9 @@ export function addExplainOptions(cmd: Command): Command {
     .addOption(new Option('--method <name>', 'saliency method').choices(CAM_METHODS).default(DEFAULT_EXPLAIN.method))
     .option('--classes <list>', 'comma-separated class labels to explain (default: every detected class)', classList)
     .option('--min-score <s>', 'detection score threshold, 0..1', schemaNumber('--min-score', explainSchema.shape.minScore), DEFAULT_EXPLAIN.minScore)
-    .option('--per-detection', 'one map per detected box instead of one per class');
+    .option('--per-detection', 'one map per detected box instead of one per class')
+    .option('--why <class@x1,y1,x2,y2>', "why not here: explain the class's best score in the box, before the threshold (repeatable)", whyRegion)
+    .option('--versus <class>', 'with --per-detection: explain score(detected class) − score(this class) at each detection');
   return addMethodParamOptions(cmd);
 }
 
@@ -151,13 +188,15 @@ export function addRenderOptions(cmd: Command): Command {
     .option('--alpha <a>', 'overlay opacity at the map maximum, 0..1', schemaNumber('--alpha', renderSchema.shape.alpha), DEFAULT_RENDER.alpha)
     .addOption(new Option('--view <v>', 'blend: one overlay; grid: frame + one tile per class').choices(VIEWS).default(DEFAULT_RENDER.view))
     .option('--no-boxes', 'do not draw boxes and labels')
-    .option('--no-legend', 'do not draw the colour-scale legend');
+    .option('--no-legend', 'do not draw the colour-scale legend')
+    .addOption(schemaOption('normalise', renderSchema.shape.normalise, { description: "global (default): each map scaled by its own maximum; box: each detection's heat scaled within its own box" }));
 }
 
 export function engineOptions(f: ModelFlags & Partial<ExplainFlags>): EngineOptions {
   return {
     model: f.model,
     ...(f.adapter ? { adapter: f.adapter } : {}),
+    ...(f.names ? { names: f.names } : {}),
     backend: f.backend,
     ...(f.layer ? { layer: f.layer } : {}),
     batching: f.batching,
@@ -172,10 +211,12 @@ export function explainOptions(f: Partial<ExplainFlags>): Partial<ExplainOptions
     classes: f.classes ?? [],
     ...(f.minScore !== undefined ? { minScore: f.minScore } : {}),
     perDetection: Boolean(f.perDetection),
+    ...(f.why ? { why: f.why } : {}),
+    ...(f.versus ? { versus: f.versus } : {}),
     methodParams: methodParamsFromFlags(f),
   };
 }
 
 export function renderOptions(f: RenderFlags): RenderOptions {
-  return { colormap: f.colormap, alpha: f.alpha, view: f.view, boxes: f.boxes, legend: f.legend };
+  return { colormap: f.colormap, alpha: f.alpha, view: f.view, boxes: f.boxes, legend: f.legend, ...(f.normalise ? { normalise: f.normalise } : {}) };
 }

@@ -2,6 +2,7 @@
 // code (README: Exit codes); a stack trace means a bug.
 import { Command, CommanderError } from 'commander';
 import { EXIT, UserError, oneLine } from '../errors.js';
+import { terminalSafe, terminalSafeLines } from '../terminal-text.js';
 import { auditCommand } from './audit.js';
 import { benchCommand } from './bench.js';
 import { explainCommand } from './explain.js';
@@ -12,7 +13,8 @@ import { serveCommand } from './serve.js';
 import { soakCommand } from './soak.js';
 
 /** Commander's own errors (bad flags) in the same one-line form as ours. */
-const OUTPUT = { writeErr: (s: string) => process.stderr.write(s.startsWith('error:') ? `saliencam: ${s}` : s) };
+// Commander quotes the user's words (an unknown command, a bad value): escaped like every echoed input.
+const OUTPUT = { writeErr: (s: string) => process.stderr.write(terminalSafeLines(s.startsWith('error:') ? `saliencam: ${s}` : s)) };
 
 export function buildProgram(): Command {
   const program = new Command('saliencam')
@@ -46,10 +48,11 @@ export async function run(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (err instanceof UserError) {
-      process.stderr.write(`saliencam: ${oneLine(err)}\n`);
+      // The message names files, topics and classes from the input: escaped whole, one line however named.
+      process.stderr.write(`saliencam: ${terminalSafe(err.message.trim()) || 'unknown error'}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`saliencam: internal error: ${oneLine(err)}\n`);
+    process.stderr.write(`saliencam: internal error: ${terminalSafe(oneLine(err))}\n`);
     if (process.env['SALIENCAM_DEBUG']) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     return EXIT.internal;
   }

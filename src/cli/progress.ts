@@ -1,6 +1,7 @@
 // The one progress helper (export, fleet workers, audit) on stderr: a live bar on a terminal, plain periodic
 // lines with elapsed time and an estimate of what is left otherwise (logs, CI).
 import cliProgress from 'cli-progress';
+import { terminalSafe } from '../terminal-text.js';
 
 export interface ProgressUpdate {
   /** Units finished. */
@@ -33,14 +34,16 @@ export interface ProgressOptions {
   lineEachUnit?: boolean;
 }
 
-export function createProgress(label: string, options: ProgressOptions = {}): Progress {
+export function createProgress(rawLabel: string, options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? process.stderr;
-  const log = (msg: string): void => void stream.write(`saliencam: ${msg}\n`);
+  // Labels, details and messages carry file and class names: escaped, they cannot drive the terminal.
+  const label = terminalSafe(rawLabel);
+  const log = (msg: string): void => void stream.write(`saliencam: ${terminalSafe(msg)}\n`);
   if (options.quiet) return { update: () => undefined, log, stop: () => undefined };
   const t0 = performance.now();
   const unit = options.unit ?? 'frames';
   const parts = (p: ProgressUpdate): string[] => {
-    const out = [`${p.done}/${p.total ?? '?'} ${unit}`, ...(p.details ?? [])];
+    const out = [`${p.done}/${p.total ?? '?'} ${unit}`, ...(p.details ?? []).map(terminalSafe)];
     if (options.rateUnit) out.push(`${(p.done / Math.max((performance.now() - t0) / 1000, 1e-3)).toFixed(1)} ${options.rateUnit}`);
     return out;
   };
@@ -65,7 +68,7 @@ function barProgress(stream: NodeJS.WriteStream, label: string, parts: (p: Progr
         bar.update(value, payload);
       }
     },
-    log: (msg) => (bar ? multi.log(`saliencam: ${msg}\n`) : log(msg)),
+    log: (msg) => (bar ? multi.log(`saliencam: ${terminalSafe(msg)}\n`) : log(msg)),
     stop: () => multi.stop(),
   };
 }
@@ -87,7 +90,7 @@ function lineProgress(stream: NodeJS.WriteStream, label: string, parts: (p: Prog
       if (p.total && value > 0 && value < p.total) out.push(`~${clock((elapsed / value) * (p.total - value))} left`);
       stream.write(`saliencam: ${label}: ${out.join(', ')}\n`);
     },
-    log: (msg) => void stream.write(`saliencam: ${msg}\n`),
+    log: (msg) => void stream.write(`saliencam: ${terminalSafe(msg)}\n`),
     stop: () => undefined,
   };
 }

@@ -14,6 +14,7 @@ import { probeSource } from '../video/index.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
 import { addExplainOptions, addPipelineOptions, addRenderOptions, addWorkerOption, engineOptions, methodParamsFromFlags, numberIn, type ExplainFlags, type RenderFlags } from './options.js';
+import { terminalSafe } from '../terminal-text.js';
 
 interface Flags extends ExplainFlags, RenderFlags {
   port: number;
@@ -68,7 +69,7 @@ export function serveCommand(): Command {
       // server's event loop never waits on a frame: pings, handshakes and other viewers go on while a slow
       // method works.
       engine: async () => {
-        const created = await createExplainer({ ...engineOptions(flags), warn: (w) => process.stderr.write(`saliencam: note: ${w}\n`) });
+        const created = await createExplainer({ ...engineOptions(flags), warn: (w) => process.stderr.write(`saliencam: note: ${terminalSafe(w)}\n`) });
         engine = created;
         const threads = created.concurrency > 1 ? ` in ${created.concurrency} worker threads` : '';
         process.stderr.write(`saliencam: ${created.model} on ${created.backend}${threads}, warming up…\n`);
@@ -81,7 +82,7 @@ export function serveCommand(): Command {
       host: flags.host,
       port: flags.port,
       ...(token !== undefined ? { token } : {}),
-      settings: { method: flags.method, methodParams: methodParamsFromFlags(flags), colormap: flags.colormap, alpha: flags.alpha, perDetection: Boolean(flags.perDetection), view: flags.view, boxes: flags.boxes },
+      settings: { method: flags.method, methodParams: methodParamsFromFlags(flags), colormap: flags.colormap, alpha: flags.alpha, perDetection: Boolean(flags.perDetection), view: flags.view, boxes: flags.boxes, why: flags.why ?? [], versus: flags.versus ?? null, ...(flags.normalise ? { normalise: flags.normalise } : {}) },
       ...(flags.classes ? { classes: flags.classes } : {}),
       legend: flags.legend,
       format: flags.format,
@@ -100,7 +101,7 @@ export function serveCommand(): Command {
     }
     const safetyNet = lastResort();
     try {
-      process.stdout.write(`saliencam: dashboard for ${server.player.source.name} at ${server.url}\n`);
+      process.stdout.write(`saliencam: dashboard for ${terminalSafe(server.player.source.name)} at ${server.url}\n`);
       if (token !== undefined && flags.token === undefined) process.stdout.write('saliencam: the token in that URL is required; share it only with people who may use the dashboard\n');
       process.stderr.write('saliencam: press Ctrl+C to stop\n');
       await stopped;
@@ -128,7 +129,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 function lastResort(): () => void {
   const log = (err: unknown): void => {
-    process.stderr.write(`saliencam: internal error (still serving; please report it): ${oneLine(err)}\n`);
+    process.stderr.write(`saliencam: internal error (still serving; please report it): ${terminalSafe(oneLine(err))}\n`);
   };
   process.on('uncaughtException', log);
   process.on('unhandledRejection', log);

@@ -44,7 +44,7 @@ try {
       const r = await engine.explain(frameOf(m.frame), m.overrides, m.source);
       // The frame stays with the caller; maps travel back without a copy.
       const result = { detections: r.detections, maps: r.maps, record: r.record };
-      port.postMessage({ type: 'result', id: m.id, result } satisfies WorkerReply, r.maps.map((x) => x.data.buffer as ArrayBuffer));
+      port.postMessage({ type: 'result', id: m.id, result } satisfies WorkerReply, r.maps.flatMap((x) => [x.data.buffer as ArrayBuffer, ...(x.raw ? [x.raw.buffer as ArrayBuffer] : [])]));
     } catch (err) {
       port.postMessage({ type: 'error', id: m.id, message: (err as Error).message, ...(err instanceof UserError ? { exitCode: err.exitCode } : {}) } satisfies WorkerReply);
     }

@@ -2,18 +2,18 @@
 // clip, sidecar and audit, check that no frame is missing or doubled, and write the drive's summary.
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { deserialize } from 'node:v8';
 import { UserError } from '../errors.js';
 import type { ExplainRecord } from '../types.js';
 import { locateFfmpeg } from '../video/index.js';
-import { removeQuietly, tempPathFor, writeFileAtomic } from '../video/atomic.js';
-import { trackTempFile } from '../video/exit-cleanup.js';
+import { openAtomic, writeFileAtomic, type AtomicKind, type AtomicTarget } from '../video/atomic.js';
 import { auditSummary, writeAuditJson, writeAuditReport, type AuditReportData, type AuditSummary } from './adapter.js';
 import { MetricsCollector, type DriveMetrics } from './metrics.js';
-import { allowedPath, driveFiles, type DriveFiles } from './paths.js';
+import { allowedPath, jobFolders, ownOutput, type DriveFiles } from './paths.js';
 import type { DriveJobData } from './settings.js';
 
 export interface DriveSummary {
@@ -35,7 +35,7 @@ export interface DriveSummary {
 
 export async function mergeDrive(data: DriveJobData, allow: readonly string[], warnings: string[] = [], empty: ReadonlySet<number> = new Set()): Promise<DriveSummary> {
   const out = await allowedPath(data.out, allow, 'output folder');
-  const files = driveFiles(out, data.dir);
+  const files = await jobFolders(out, data.dir, allow, false);
   // Segments past the end of a truncated drive made nothing; the ones before make a partial drive.
   const parts = Array.from({ length: data.segments }, (_, i) => i).filter((i) => !empty.has(i));
   if (!parts.length) throw new UserError(`${data.drive}: no frame could be decoded`);
@@ -58,19 +58,16 @@ export async function mergeDrive(data: DriveJobData, allow: readonly string[], w
   return summary;
 }
 
-/** Writes `path` through a temp file that is renamed when `fill` has finished. */
-async function atomically(path: string, fill: (temp: string) => Promise<void>): Promise<void> {
-  const temp = tempPathFor(path);
-  const forget = trackTempFile(temp);
+/** Writes `path` through an atomic target (video/atomic.ts) that is renamed when `fill` has finished. */
+async function atomically(path: string, kind: AtomicKind, fill: (t: AtomicTarget) => Promise<void>): Promise<void> {
+  const t = await openAtomic(path, kind);
   try {
-    await fill(temp);
-    await rename(temp, path);
+    await fill(t);
   } catch (err) {
-    await removeQuietly(temp);
+    await t.discard();
     throw err;
-  } finally {
-    forget();
   }
+  await t.commit();
 }
 
 /**
@@ -87,54 +84,54 @@ function clockShift(first: ExplainRecord, fps: number): number {
 async function mergeSidecars(files: DriveFiles, parts: number[], fps: number): Promise<DriveMetrics> {
   const metrics = new MetricsCollector();
   let last = -1;
-  await atomically(files.sidecar, async (temp) => {
-    const fh = await open(temp, 'w');
-    try {
-      for (const i of parts) {
-        const lines = createInterface({ input: createReadStream(files.segmentSidecar(i)), crlfDelay: Infinity });
-        let shift: number | undefined;
-        for await (const line of lines) {
-          if (!line) continue;
-          const record = JSON.parse(line) as ExplainRecord;
-          shift ??= clockShift(record, fps);
-          if (shift && record.time !== undefined) record.time = Math.round((record.time + shift) * 1e6) / 1e6;
-          const frame = record.frame ?? last + 1;
-          // Segments are cut between frames (segments.ts); a gap or an overlap here is a bug, not a drive to ship.
-          if (frame !== last + 1) throw new Error(`segment ${i} of ${files.root} starts at frame ${frame}, expected ${last + 1}`);
-          last = frame;
-          metrics.add(record);
-          await fh.write(`${shift ? JSON.stringify(record) : line}\n`);
-        }
+  await atomically(files.sidecar, 'file', async ({ fh }) => {
+    for (const i of parts) {
+      const lines = createInterface({ input: createReadStream(await ownOutput(files.segmentSidecar(i))), crlfDelay: Infinity });
+      let shift: number | undefined;
+      for await (const line of lines) {
+        if (!line) continue;
+        const record = JSON.parse(line) as ExplainRecord;
+        shift ??= clockShift(record, fps);
+        if (shift && record.time !== undefined) record.time = Math.round((record.time + shift) * 1e6) / 1e6;
+        const frame = record.frame ?? last + 1;
+        // Segments are cut between frames (segments.ts); a gap or an overlap here is a bug, not a drive to ship.
+        if (frame !== last + 1) throw new Error(`segment ${i} of ${files.root} starts at frame ${frame}, expected ${last + 1}`);
+        last = frame;
+        metrics.add(record);
+        await fh.write(`${shift ? JSON.stringify(record) : line}\n`);
       }
-      await fh.sync();
-    } finally {
-      await fh.close();
     }
   });
   return metrics.result();
 }
 
+/**
+ * Joins the segment clips with ffmpeg's concat demuxer. Its list names the clips relative to the list's own
+ * folder (the segments folder) by the names this fleet gives them (segNNNNN.mp4), in its safe mode: no
+ * folder name (a newline in the output root's name, say) ever reaches the list, so nothing can be injected.
+ */
 async function concatClips(files: DriveFiles, parts: number[]): Promise<void> {
-  const list = tempPathFor(`${files.clip}.txt`);
-  const forget = trackTempFile(list);
+  for (const i of parts) await ownOutput(files.segmentClip(i));
+  // A temp file created exclusively under a random name, never committed: discarded once ffmpeg has read it.
+  const list = await openAtomic(join(files.segmentsDir, 'concat.txt'), 'file');
   try {
-    await writeFile(list, parts.map((i) => `file '${files.segmentClip(i).replace(/'/g, "'\\''")}'\n`).join(''));
-    await atomically(files.clip, async (temp) => {
+    await list.fh.writeFile(parts.map((i) => `file '${files.segmentName(i)}'\n`).join(''));
+    await list.fh.sync();
+    await atomically(files.clip, 'path', async ({ temp }) => {
       try {
-        await promisify(execFile)(locateFfmpeg().ffmpeg, ['-v', 'error', '-nostdin', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', '-movflags', '+faststart', temp]);
+        await promisify(execFile)(locateFfmpeg().ffmpeg, ['-v', 'error', '-nostdin', '-y', '-f', 'concat', '-safe', '1', '-i', list.temp, '-c', 'copy', '-movflags', '+faststart', temp]);
       } catch (err) {
         throw new UserError(`cannot join the segment clips of ${files.root}: ${(err as { stderr?: string }).stderr?.trim().split('\n')[0] ?? String(err)}`);
       }
     });
   } finally {
-    await removeQuietly(list);
-    forget();
+    await list.discard();
   }
 }
 
 async function mergeAudits(files: DriveFiles, indices: number[], drive: string): Promise<AuditReportData> {
   const parts: AuditReportData[] = [];
-  for (const i of indices) parts.push(deserialize(await readFile(files.segmentAudit(i))) as AuditReportData);
+  for (const i of indices) parts.push(deserialize(await readFile(await ownOutput(files.segmentAudit(i)))) as AuditReportData);
   return mergeAuditParts(parts, drive);
 }
 

@@ -1,11 +1,12 @@
 // `fleet report`: one HTML page and one JSON over every drive of the queue: per drive and overall figures,
-// worst drives and frames first, links to each drive's clip and audit report.
-import { dirname, join, relative, resolve } from 'node:path';
+// worst drives and frames first, links to each drive's clip and audit report. Everything shown comes from
+// jobs in Redis (data from the network): every value is escaped, and links are relative paths only.
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { escapeHtml } from '../audit/html.js';
 import type { SummaryRow } from '../audit/types.js';
 import { writeFileAtomic } from '../video/atomic.js';
 import type { WorstFrame } from './metrics.js';
-import type { FleetStatus } from './status.js';
+import { BAD_JOB, type FleetStatus } from './status.js';
 
 export interface FleetDriveReport {
   drive: string;
@@ -46,7 +47,7 @@ export interface FleetReport {
 const mean = (s: { mean: number }): number => s.mean;
 
 export function buildFleetReport(status: FleetStatus, reportDir: string): FleetReport {
-  const link = (d: FleetStatus['drives'][number], file?: string): string | undefined => (file ? relative(reportDir, join(resolve(d.out), d.dir, file)) : undefined);
+  const link = (d: FleetStatus['drives'][number], file?: string): string | undefined => (file ? relativeLink(reportDir, join(resolve(d.out), d.dir, file)) : undefined);
   const drives: FleetDriveReport[] = status.drives.map((d) => {
     const m = d.summary?.metrics;
     const audit = d.summary?.audit?.map((r: SummaryRow) => ({ method: r.method, detections: r.detections, deletionAuc: mean(r.deletionAuc), insertionAuc: mean(r.insertionAuc), energyInBoxes: mean(r.energyInBoxes), pointingHitRate: mean(r.pointingHitRate) }));
@@ -69,7 +70,8 @@ export function buildFleetReport(status: FleetStatus, reportDir: string): FleetR
       worstFrames: m?.worstFrames ?? [],
     };
   });
-  const rank = (d: FleetDriveReport): number => (d.state === 'failed' ? -1 : typeof d.energyInBoxes === 'number' ? d.energyInBoxes : 2);
+  const failed = (d: FleetDriveReport): boolean => d.state === 'failed' || d.state === BAD_JOB;
+  const rank = (d: FleetDriveReport): number => (failed(d) ? -1 : typeof d.energyInBoxes === 'number' ? d.energyInBoxes : 2);
   drives.sort((a, b) => rank(a) - rank(b) || a.drive.localeCompare(b.drive));
   const perClass: Record<string, number> = {};
   let frames = 0;
@@ -90,7 +92,7 @@ export function buildFleetReport(status: FleetStatus, reportDir: string): FleetR
     overall: {
       drives: drives.length,
       completed: drives.filter((d) => d.state === 'completed').length,
-      failed: drives.filter((d) => d.state === 'failed').length,
+      failed: drives.filter(failed).length,
       frames,
       detections,
       detectionsPerClass: Object.fromEntries(Object.entries(perClass).sort(([a], [b]) => a.localeCompare(b))),
@@ -104,31 +106,47 @@ export function buildFleetReport(status: FleetStatus, reportDir: string): FleetR
   };
 }
 
+/** A link from the report's folder to `path`: relative, '/'-separated, starting with ./ or ../ so it is only ever a path. */
+export function relativeLink(fromDir: string, path: string): string {
+  const rel = relative(fromDir, path).split(sep).join('/');
+  return rel.startsWith('../') || rel === '..' ? rel : `./${rel}`;
+}
+
+/** A relative link as an href: each part percent-encoded, so no ':' is left to start a scheme (javascript:). */
+export function hrefOf(link: string): string | undefined {
+  return /^\.\.?\//.test(link) ? link.split('/').map(encodeURIComponent).join('/') : undefined;
+}
+
+/** Any value as HTML text. */
+const t = (v: unknown): string => escapeHtml(String(v ?? '—'));
 const num = (v: number | null | undefined, digits = 3): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—');
-const a = (href: string | undefined, text: string): string => (href ? `<a href="${escapeHtml(encodeURI(href))}">${escapeHtml(text)}</a>` : '');
+const a = (link: string | undefined, text: string): string => {
+  const href = link ? hrefOf(link) : undefined;
+  return href ? `<a href="${escapeHtml(href)}">${escapeHtml(text)}</a>` : '';
+};
 
 export function renderFleetReport(r: FleetReport): string {
   const o = r.overall;
-  const classes = Object.entries(o.detectionsPerClass).map(([k, v]) => `${escapeHtml(k)} ${v}`).join(' · ') || '—';
+  const classes = Object.entries(o.detectionsPerClass).map(([k, v]) => `${t(k)} ${t(v)}`).join(' · ') || '—';
   const driveRows = r.drives
     .map((d) => {
-      const cls = Object.entries(d.detectionsPerClass ?? {}).map(([k, v]) => `${escapeHtml(k)} ${v}`).join(', ');
-      const note = d.failedReason ? `<span class="bad">${escapeHtml(d.failedReason)}</span>` : d.warnings.map(escapeHtml).join('<br>');
-      return `<tr><td>${escapeHtml(d.drive)}</td><td>${escapeHtml(d.state)}</td><td>${d.frames ?? '—'}</td><td>${d.detections ?? '—'}</td><td>${cls}</td><td>${num(d.energyInBoxes)}</td><td>${[a(d.clip, 'clip'), a(d.sidecar, 'sidecar'), a(d.auditReport, 'audit')].filter(Boolean).join(' · ')}</td><td>${note}</td></tr>`;
+      const cls = Object.entries(d.detectionsPerClass ?? {}).map(([k, v]) => `${t(k)} ${t(v)}`).join(', ');
+      const note = d.failedReason ? `<span class="bad">${t(d.failedReason)}</span>` : d.warnings.map(t).join('<br>');
+      return `<tr><td>${t(d.drive)}</td><td>${t(d.state)}</td><td>${t(d.frames)}</td><td>${t(d.detections)}</td><td>${cls}</td><td>${num(d.energyInBoxes)}</td><td>${[a(d.clip, 'clip'), a(d.sidecar, 'sidecar'), a(d.auditReport, 'audit')].filter(Boolean).join(' · ')}</td><td>${note}</td></tr>`;
     })
     .join('\n');
   const audits = r.drives
     .filter((d) => d.audit?.length)
-    .map((d) => `<h3>${escapeHtml(d.drive)} ${a(d.auditReport, '(full report)')}</h3><table><tr><th>Method</th><th>Detections</th><th>Deletion AUC ↓</th><th>Insertion AUC ↑</th><th>Energy in box ↑</th><th>Pointing ↑</th></tr>${d.audit!.map((x) => `<tr><td>${escapeHtml(x.method)}</td><td>${x.detections}</td><td>${num(x.deletionAuc)}</td><td>${num(x.insertionAuc)}</td><td>${num(x.energyInBoxes)}</td><td>${num(x.pointingHitRate)}</td></tr>`).join('')}</table>`)
+    .map((d) => `<h3>${t(d.drive)} ${a(d.auditReport, '(full report)')}</h3><table><tr><th>Method</th><th>Detections</th><th>Deletion AUC ↓</th><th>Insertion AUC ↑</th><th>Energy in box ↑</th><th>Pointing ↑</th></tr>${d.audit!.map((x) => `<tr><td>${t(x.method)}</td><td>${t(x.detections)}</td><td>${num(x.deletionAuc)}</td><td>${num(x.insertionAuc)}</td><td>${num(x.energyInBoxes)}</td><td>${num(x.pointingHitRate)}</td></tr>`).join('')}</table>`)
     .join('\n');
-  const worst = r.worstFrames.map((f) => `<tr><td>${escapeHtml(f.drive)}</td><td>${f.frame}</td><td>${num(f.time, 2)}</td><td>${num(f.energyInBoxes)}</td><td>${f.labels.map(escapeHtml).join(', ')}</td></tr>`).join('\n');
+  const worst = r.worstFrames.map((f) => `<tr><td>${t(f.drive)}</td><td>${t(f.frame)}</td><td>${num(f.time, 2)}</td><td>${num(f.energyInBoxes)}</td><td>${f.labels.map(t).join(', ')}</td></tr>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>saliencam fleet report</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f3f3f3}.bad{color:#b00020}.meta{color:#555}</style>
 </head><body>
 <h1>saliencam fleet report</h1>
-<p class="meta">${escapeHtml(r.createdAt)} · ${o.drives} drives (${o.completed} done, ${o.failed} failed) · ${o.frames} frames · ${o.detections} detections · energy in boxes ${num(o.energyInBoxes)}</p>
+<p class="meta">${t(r.createdAt)} · ${t(o.drives)} drives (${t(o.completed)} done, ${t(o.failed)} failed) · ${t(o.frames)} frames · ${t(o.detections)} detections · energy in boxes ${num(o.energyInBoxes)}</p>
 <p>Detections per class: ${classes}</p>
 <h2 id="drives">Drives, worst first</h2>
 <table><tr><th>Drive</th><th>State</th><th>Frames</th><th>Detections</th><th>Per class</th><th>Energy in box ↑</th><th>Outputs</th><th>Notes</th></tr>

@@ -1,13 +1,13 @@
 // One segment job: export and/or audit a stretch of a drive into the drive's job folder. Outputs are written
 // under temp names and renamed when whole, so a segment's files exist only when it completed; a segment whose
 // files exist (same drive, same settings: the folder name says so) is not done again.
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { serialize } from 'node:v8';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../video/atomic.js';
 import { auditSegment, exportSegment, openEngine, type FleetEngine } from './adapter.js';
 import { hashFile, stableJson } from './ids.js';
-import { allowedPath, driveFiles } from './paths.js';
+import { allowedModel, allowedPath, isOwnOutput, jobFolders } from './paths.js';
 import { segmentWindow } from './segments.js';
 import type { FleetSettings, SegmentJobData } from './settings.js';
 
@@ -51,7 +51,7 @@ async function checkHash(path: string, expected: string): Promise<void> {
   if (hash !== expected) throw new UserError(`${path}: the file changed since it was added (content hash differs); add it again`);
 }
 
-const exists = (p: string): Promise<boolean> => stat(p).then((s) => s.isFile(), () => false);
+const exists = isOwnOutput;
 
 /**
  * A segment after the first that decodes no frame lies past the end of a truncated drive: the drive partially
@@ -71,17 +71,16 @@ export async function runSegment(data: SegmentJobData, ctx: SegmentContext): Pro
   const drive = await allowedPath(data.drive, ctx.allow, 'drive');
   const out = await allowedPath(data.out, ctx.allow, 'output folder');
   await checkHash(drive, data.hash);
-  const files = driveFiles(out, data.dir);
+  const files = await jobFolders(out, data.dir, ctx.allow, true);
   const i = data.segment.index;
   const s = data.settings;
   const exportDone = s.export && (await exists(files.segmentClip(i))) && (await exists(files.segmentSidecar(i)));
   const auditDone = s.audit !== undefined && (await exists(files.segmentAudit(i)));
   const countFrames = async (): Promise<number> => (s.export ? (await readFile(files.segmentSidecar(i), 'utf8')).split('\n').filter(Boolean).length : 0);
   if ((!s.export || exportDone) && (!s.audit || auditDone)) return { index: i, frames: await countFrames(), skipped: true, elapsedMs: performance.now() - t0 };
-  await mkdir(files.segmentsDir, { recursive: true });
-  // A model given as a path is read by the worker: only from inside its --allow folders.
-  if (/[\\/]|\.json$/i.test(s.explain.model)) await allowedPath(s.explain.model, ctx.allow, 'model');
-  const engine = await engineFor(s.explain);
+  // Any model but a built-in one is read by the worker: only from inside its --allow folders.
+  const model = await allowedModel(s.explain.model, ctx.allow);
+  const engine = await engineFor({ ...s.explain, model });
   const window = segmentWindow(data.segment);
   const total = data.segment.frames;
   let frames = 0;

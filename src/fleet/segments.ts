@@ -2,7 +2,11 @@
 // frames, so a segment is decoded from a quarter frame before its first frame (its frames then round to
 // whole offsets without ties) for its frame count less half a frame (the cut lies between two frames):
 // every frame falls in exactly one segment.
+import { UserError } from '../errors.js';
 import type { Segment } from './settings.js';
+
+/** More segment jobs than this for one drive is a count no real drive has (a summary that lies). */
+export const MAX_SEGMENTS = 100_000;
 
 export interface DriveLength {
   fps: number;
@@ -14,6 +18,8 @@ export function planSegments(info: DriveLength, seconds: number): Segment[] {
   const total = info.frameCount ?? (info.duration && info.fps > 0 ? Math.round(info.duration * info.fps) : undefined);
   if (!total || !(info.fps > 0)) return [{ index: 0, firstFrame: 0, fps: info.fps > 0 ? info.fps : 0 }];
   const per = Math.max(1, Math.round(seconds * info.fps));
+  const count = Math.ceil(total / per);
+  if (count > MAX_SEGMENTS) throw new UserError(`the drive claims ${total} frames at ${info.fps} fps: ${count} segments, more than ${MAX_SEGMENTS}`);
   const out: Segment[] = [];
   for (let first = 0, index = 0; first < total; first += per, index++) {
     const last = first + per >= total;

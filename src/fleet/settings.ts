@@ -10,6 +10,11 @@ export const SEGMENT_JOB = 'segment';
 export const DRIVE_JOB = 'drive';
 /** Set by `fleet worker` before it forks its processors: the folders jobs may touch (never taken from a job). */
 export const ALLOW_ENV = 'SALIENCAM_FLEET_ALLOW';
+/**
+ * Segment jobs per drive at most (a week of drive in 60 s segments): what `add` plans and what `status` and the
+ * worker accept from a job, so a job claiming millions cannot make them loop for minutes.
+ */
+export const MAX_SEGMENTS = 10_000;
 
 // The explain, render and audit parts are the settings schema's fields (src/settings.ts), every one required:
 // a job is complete, so its hash names everything it was run with.
@@ -45,7 +50,7 @@ export type FleetSettings = z.infer<typeof fleetSettingsSchema>;
 
 /** Frames of a drive one segment job covers. */
 export const segmentSchema = z.strictObject({
-  index: z.number().int().min(0),
+  index: z.number().int().min(0).max(MAX_SEGMENTS - 1),
   /** First frame (0-based, of the whole drive) and how many; seconds are derived from these and fps. */
   firstFrame: z.number().int().min(0),
   /** undefined: to the end of the drive (a drive whose length could not be probed). */
@@ -71,7 +76,7 @@ export type SegmentJobData = z.infer<typeof segmentJobSchema>;
 
 export const driveJobSchema = z.strictObject({
   ...driveRef,
-  segments: z.number().int().min(1),
+  segments: z.number().int().min(1).max(MAX_SEGMENTS),
   /** Total frames when probed, for progress. */
   frames: z.number().int().min(0).optional(),
   fps: z.number().nonnegative().optional(),

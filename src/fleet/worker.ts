@@ -5,6 +5,7 @@ import { Worker, type Job } from 'bullmq';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { oneLine } from '../errors.js';
+import { terminalSafe } from '../terminal-text.js';
 import { createProgress, type Progress } from '../cli/progress.js';
 import { onInterrupt } from '../cli/signals.js';
 import { connectionOptions, maskUrl } from './connection.js';
@@ -31,8 +32,9 @@ function processorFile(): string {
 export async function runWorker(o: WorkerOptions): Promise<void> {
   // The children read their --allow folders from the environment they are forked with.
   process.env[ALLOW_ENV] = JSON.stringify(o.allow.map((d) => resolve(d)));
+  // Job ids, drive names and failure reasons come from jobs: escaped, so none can inject lines or sequences.
   const log = (msg: string): void => {
-    process.stderr.write(`saliencam fleet worker: ${msg}\n`);
+    process.stderr.write(`saliencam fleet worker: ${terminalSafe(msg)}\n`);
   };
   const worker = new Worker(QUEUE_NAME, processorFile(), {
     connection: connectionOptions(o.redis, true),

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { IN_KIT } from '../app-root.js';
 import { oneLine, UserError } from '../errors.js';
 import { registerWasmGradientKernels } from './wasm-kernels.js';
+import { terminalSafe } from '../terminal-text.js';
 
 export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -243,5 +244,5 @@ async function setUp(name: BackendName, warn: (msg: string) => void, forced: boo
 }
 
 function defaultWarn(msg: string): void {
-  process.stderr.write(`saliencam: warning: ${msg}\n`);
+  process.stderr.write(`saliencam: warning: ${terminalSafe(msg)}\n`);
 }

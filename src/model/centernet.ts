@@ -7,6 +7,7 @@ import type { DetectedObject, Detector } from './detector.js';
 import type { LoadedGraph } from './load.js';
 import { nmsPerClass } from './nms.js';
 import { resizedFrame } from './frame-input.js';
+import { bestOf, cellsIn } from './region.js';
 
 const SIZE = 512;
 const STRIDE = 4;
@@ -78,6 +79,20 @@ export function centernetDetector(graph: LoadedGraph): Detector {
       }
       // The box head is class-agnostic, so two classes peaking in one cell share a box: NMS per class only.
       return nmsPerClass(found, 0.5);
+    },
+
+    withClass: ([node, y, x], classId) => [node!, y!, x!, classId],
+
+    // The class's heatmap peak among the cells centred in the box (cell (x, y) sits at input pixel (4x, 4y)).
+    async regionBest(outputs, box, classId, frameWidth, frameHeight) {
+      const heat = outputs[0] as tf.Tensor4D;
+      const [, gh, gw] = heat.shape;
+      const r = cellsIn({ width: gw, height: gh, stepX: (STRIDE * frameWidth) / SIZE, stepY: (STRIDE * frameHeight) / SIZE, offset: 0 }, box);
+      const w = r.x1 - r.x0 + 1;
+      const part = tf.slice(heat, [0, r.y0, r.x0, classId], [1, r.y1 - r.y0 + 1, w, 1]);
+      const v = (await part.data()) as Float32Array;
+      part.dispose();
+      return bestOf([{ range: r, at: (x, y) => v[(y - r.y0) * w + (x - r.x0)]!, index: (x, y) => [0, y, x, classId] }]);
     },
   };
 }

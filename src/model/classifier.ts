@@ -94,6 +94,8 @@ export function classifierDetector(graph: LoadedGraph, l: ClassifierLayout, clas
       });
     },
 
+    withClass: ([node], classId) => [node!, classId],
+
     async decode(outputs, frameWidth, frameHeight, minScore, classes): Promise<DetectedObject[]> {
       let scores = Array.from((await outputs[0]!.data()) as Float32Array);
       if (!l.softmax) scores = softmax(scores);
@@ -113,7 +115,7 @@ export function classifierDetector(graph: LoadedGraph, l: ClassifierLayout, clas
 }
 
 function softmax(v: number[]): number[] {
-  const max = Math.max(...v);
+  const max = v.reduce((m, x) => Math.max(m, x), -Infinity); // not Math.max(...v): 1e5 classes overflow the stack
   const e = v.map((x) => Math.exp(x - max));
   const sum = e.reduce((a, b) => a + b, 0);
   return e.map((x) => x / sum);

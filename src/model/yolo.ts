@@ -3,16 +3,18 @@
 // Preprocessing and decoding follow ultralytics' own predictor: letterbox (aspect kept, 114 grey, centred),
 // RGB / 255, best class per anchor, NMS per class at IoU 0.7.
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Box, Frame } from '../types.js';
+import { UserError } from '../errors.js';
 import { COCO_CLASSES } from './coco.js';
 import type { DetectedObject, Detector } from './detector.js';
 import { dynamicAncestors, dynamicInputsOf, walkBackThrough, type GraphIndex } from './graph-walk.js';
 import type { GraphNode } from './graph.js';
 import type { LoadedGraph } from './load.js';
+import { insideModelFolder, readRegularFile } from './model-files.js';
 import { nmsPerClass } from './nms.js';
+import { bestOf, cellsIn, type ScoreGrid } from './region.js';
 
 /** Ultralytics predict defaults. */
 export const YOLO_IOU = 0.7;
@@ -198,18 +200,22 @@ export function addLogitNode(nodes: GraphNode[], output: string): string {
 
 // ---- class names -------------------------------------------------------------------------------------------
 
+/** metadata.yaml names the classes: 4 MiB holds ~200 000 names (a real export's is a few KiB). */
+const MAX_METADATA_BYTES = 4 * 1024 * 1024;
+
 /** Class names from the export's metadata.yaml (`names: {0: person, …}`), else COCO for 80 classes, else class_<i>. */
 export function yoloClassNames(modelPath: string, numClasses: number): { names: string[]; source: string } {
-  const meta = join(dirname(modelPath), 'metadata.yaml');
-  if (existsSync(meta)) {
-    try {
-      const doc = parseYaml(readFileSync(meta, 'utf8')) as { names?: unknown } | null;
+  try {
+    const meta = insideModelFolder(dirname(modelPath), 'metadata.yaml', 'metadata.yaml of the model');
+    if (meta) {
+      // uniqueKeys off: the yaml package's duplicate-key check is quadratic in the number of names.
+      const doc = parseYaml(readRegularFile(meta, MAX_METADATA_BYTES, 'metadata.yaml').toString('utf8'), { uniqueKeys: false, maxAliasCount: 0 }) as { names?: unknown } | null;
       const names = doc?.names;
       const list = Array.isArray(names) ? names.map(String) : names && typeof names === 'object' ? Object.entries(names).sort(([a], [b]) => Number(a) - Number(b)).map(([, v]) => String(v)) : [];
       if (list.length === numClasses) return { names: list, source: 'metadata.yaml' };
-    } catch {
-      // A broken metadata.yaml is not fatal: the graph alone is enough to explain it.
     }
+  } catch {
+    // A broken, hostile or oversized metadata.yaml is not fatal: the graph alone is enough to explain it.
   }
   if (numClasses === COCO_CLASSES.length) return { names: [...COCO_CLASSES], source: 'COCO-80' };
   return { names: Array.from({ length: numClasses }, (_, i) => `class_${i}`), source: 'class_<i>' };
@@ -251,7 +257,42 @@ export function yoloDetector(graph: LoadedGraph, l: YoloLayout, classNames: read
       const numClasses = rows - 4;
       return decodeYolo(data as Float32Array, numClasses, anchors, l.inputSize, frameWidth, frameHeight, minScore, classNames, (c, a) => [0, c + l.classOffset, a]);
     },
+
+    withClass: ([node, , anchor], classId) => [node!, classId + l.classOffset, anchor!],
+
+    // The anchors centred in the box, on every stride's grid (ultralytics' order: stride 8, 16, 32, row-major).
+    async regionBest(outputs, box, classId, frameWidth, frameHeight) {
+      const out = outputs[0]!;
+      const anchors = out.shape[2]!;
+      const grids = yoloGrids(width, height, frameWidth, frameHeight);
+      if (grids.reduce((n, g) => n + g.width * g.height, 0) !== anchors) throw new UserError(`--why: this YOLO export's ${anchors} anchors are not the stride 8/16/32 grids of a ${width}x${height} input`);
+      const row = tf.slice(out, [0, 4 + classId, 0], [1, 1, anchors]);
+      const v = (await row.data()) as Float32Array;
+      row.dispose();
+      let first = 0;
+      return bestOf(
+        grids.map((g) => {
+          const base = first;
+          first += g.width * g.height;
+          return { range: cellsIn(g, box), at: (x: number, y: number) => v[base + y * g.width + x]!, index: (x: number, y: number) => [0, classId + l.classOffset, base + y * g.width + x] };
+        }),
+      );
+    },
   };
+}
+
+/** Anchor grids of an ultralytics head in source pixels: centres at (x + ½)·stride in the letterboxed input. */
+export function yoloGrids(inW: number, inH: number, frameWidth: number, frameHeight: number): ScoreGrid[] {
+  const lb = letterboxParams(frameWidth, frameHeight, inW, inH);
+  return [8, 16, 32].map((s) => ({
+    width: Math.ceil(inW / s),
+    height: Math.ceil(inH / s),
+    stepX: s / lb.gain,
+    stepY: s / lb.gain,
+    offset: 0.5,
+    originX: -lb.left / lb.gain,
+    originY: -lb.top / lb.gain,
+  }));
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -6,17 +6,17 @@
 //   heatmaps/<class>/frame_000000.png     8-bit map, frame size (fo.Heatmap map_path, range [0, 255])
 //   saliency.json                         per frame: file name, frame index, time, log time, its heatmaps
 //   README.md                             the Python lines that load it all
-// The folder is built under a temp name beside the target and renamed into place on finish.
-import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+// The folder is built as an atomic target (video/atomic.ts: a new folder inside a private mkdtemp folder beside
+// the target) and renamed into place on finish.
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../errors.js';
 import type { RenderedFrame } from '../types.js';
-import { asWriteError, checkOutputPath } from '../video/atomic.js';
-import { trackTempFile } from '../video/exit-cleanup.js';
+import { asWriteError, nameTaken, openAtomic } from '../video/atomic.js';
 import type { SourceInfo } from '../video/probe.js';
 import { mapName, mapToPng } from './map-image.js';
+import { datasetCategories } from './categories.js';
 import { frameLogTime, type FrameOutput } from './sink.js';
 
 export const FIFTYONE_FILES = { data: 'data', labels: 'labels.json', heatmaps: 'heatmaps', saliency: 'saliency.json', readme: 'README.md' } as const;
@@ -41,30 +41,26 @@ interface CocoAnnotation {
   score: number;
 }
 
-export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise<FrameOutput> {
+/** `classNames`: every class of the model, all listed as categories (COCO's ids for COCO's classes). */
+export async function openFiftyOneOutput(dir: string, info: SourceInfo, classNames: readonly string[]): Promise<FrameOutput> {
   const target = resolve(dir);
-  if (existsSync(target)) throw new UserError(`--output ${dir} already exists; give a new folder name for the FiftyOne dataset`);
-  await checkOutputPath(target);
-  const temp = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
-  const forget = trackTempFile(temp);
+  // lstat, not exists: a dangling symlink is a name in the way too.
+  if (await nameTaken(target)) throw new UserError(`--output ${dir} already exists; give a new folder name for the FiftyOne dataset`);
+  const atomic = await openAtomic(target, 'folder', { shown: dir });
+  const temp = atomic.temp;
   try {
-    await mkdir(join(temp, FIFTYONE_FILES.data), { recursive: true });
-    await mkdir(join(temp, FIFTYONE_FILES.heatmaps), { recursive: true });
+    await mkdir(join(temp, FIFTYONE_FILES.data));
+    await mkdir(join(temp, FIFTYONE_FILES.heatmaps));
   } catch (err) {
-    forget();
+    await atomic.discard();
     throw asWriteError(dir, err);
   }
   const images: CocoImage[] = [];
   const annotations: CocoAnnotation[] = [];
-  const categories = new Map<number, string>();
+  const { categories, idOf } = datasetCategories(classNames);
   const frames: { file_name: string; frame: number; time: number; log_time_ns: string; heatmaps: Record<string, string> }[] = [];
   const heatmapDirs = new Set<string>();
   let state: 'open' | 'finished' | 'aborted' = 'open';
-
-  const removeTemp = async (): Promise<void> => {
-    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
-    forget();
-  };
 
   return {
     async write(r: RenderedFrame) {
@@ -80,7 +76,7 @@ export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise
         for (const map of r.explained.maps) {
           const name = mapName(map);
           if (!heatmapDirs.has(name)) {
-            await mkdir(join(temp, FIFTYONE_FILES.heatmaps, name), { recursive: true });
+            await mkdir(join(temp, FIFTYONE_FILES.heatmaps, name));
             heatmapDirs.add(name);
           }
           const rel = `${FIFTYONE_FILES.heatmaps}/${name}/${stem}.png`;
@@ -90,10 +86,9 @@ export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise
         const imageId = images.length + 1;
         images.push({ id: imageId, file_name: fileName, width: f.width, height: f.height, frame: f.index, time: f.time, log_time_ns: logTime.toString() });
         for (const d of r.explained.detections) {
-          categories.set(d.classId + 1, d.label);
           const [x1, y1, x2, y2] = d.box;
           const bbox: [number, number, number, number] = [round2(x1), round2(y1), round2(x2 - x1), round2(y2 - y1)];
-          annotations.push({ id: annotations.length + 1, image_id: imageId, category_id: d.classId + 1, bbox, area: round2(bbox[2] * bbox[3]), iscrowd: 0, score: round4(d.score) });
+          annotations.push({ id: annotations.length + 1, image_id: imageId, category_id: idOf(d.classId), bbox, area: round2(bbox[2] * bbox[3]), iscrowd: 0, score: round4(d.score) });
         }
         frames.push({ file_name: fileName, frame: f.index, time: f.time, log_time_ns: logTime.toString(), heatmaps });
       } catch (err) {
@@ -107,33 +102,38 @@ export async function openFiftyOneOutput(dir: string, info: SourceInfo): Promise
         const coco = {
           info: { description: `saliencam detections of ${source.path}${info.recording ? ` (${info.recording.topic})` : ''}`, version: '1.0', year: new Date().getUTCFullYear(), date_created: new Date().toISOString() },
           licenses: [],
-          categories: [...categories].sort((a, b) => a[0] - b[0]).map(([id, name]) => ({ id, name, supercategory: '' })),
+          categories,
           images,
           annotations,
         };
         await writeSynced(join(temp, FIFTYONE_FILES.labels), `${JSON.stringify(coco)}\n`);
         await writeSynced(join(temp, FIFTYONE_FILES.saliency), `${JSON.stringify({ version: 1, source, heatmap_range: [0, 255], frames }, null, 1)}\n`);
         await writeSynced(join(temp, FIFTYONE_FILES.readme), readme(basename(target)));
-        await rename(temp, target);
       } catch (err) {
         state = 'aborted';
-        await removeTemp();
+        await atomic.discard();
         throw asWriteError(dir, err);
       }
+      try {
+        await atomic.commit();
+      } catch (err) {
+        state = 'aborted';
+        throw err;
+      }
       state = 'finished';
-      forget();
       return { path: target };
     },
     async abort() {
       if (state !== 'open') return;
       state = 'aborted';
-      await removeTemp();
+      await atomic.discard();
     },
   };
 }
 
+/** A file inside the private temp folder, fsynced so the renamed dataset is whole after a crash. */
 async function writeSynced(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'w');
+  const fh = await open(path, 'wx');
   try {
     await fh.writeFile(text);
     await fh.sync();
@@ -151,7 +151,8 @@ export function fiftyOneSnippet(dir: string): string {
 import fiftyone as fo
 
 d = "${dir}"
-ds = fo.Dataset.from_dir(dataset_dir=d, dataset_type=fo.types.COCODetectionDataset, label_field="detections")
+ds = fo.Dataset.from_dir(dataset_dir=d, dataset_type=fo.types.COCODetectionDataset,
+                         label_field="detections", label_types="detections")
 frames = {f["file_name"]: f for f in json.load(open(os.path.join(d, "saliency.json")))["frames"]}
 for s in ds:
     f = frames[os.path.basename(s.filepath)]

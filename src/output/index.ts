@@ -22,6 +22,6 @@ export async function checkOutput(format: OutputFormat, path: string): Promise<v
 }
 
 /** The non-mp4 outputs; the mp4 encoder stays in video/encode.ts. */
-export function openFrameOutput(format: Exclude<OutputFormat, 'mp4'>, path: string, info: SourceInfo): Promise<FrameOutput> {
-  return format === 'mcap' ? openMcapOutput(path, info) : openFiftyOneOutput(path, info);
+export function openFrameOutput(format: Exclude<OutputFormat, 'mp4'>, path: string, info: SourceInfo, classNames: readonly string[]): Promise<FrameOutput> {
+  return format === 'mcap' ? openMcapOutput(path, info) : openFiftyOneOutput(path, info, classNames);
 }

@@ -14,7 +14,10 @@ export async function mapToPng(map: SaliencyMap, width: number, height: number):
 }
 
 /** A file- and topic-safe name for a map: its label, plus the detection index in per-detection mode. */
-export function mapName(map: Pick<SaliencyMap, 'label' | 'detectionIndex'>): string {
-  const base = map.label.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'class';
-  return map.detectionIndex !== undefined ? `${base}_${map.detectionIndex}` : base;
+export function mapName(map: Pick<SaliencyMap, 'label' | 'detectionIndex' | 'region' | 'versus'>): string {
+  const safe = (s: string) => s.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'class';
+  // Region maps by their box ("why_car_55_440_150_492"), contrastive ones by both classes ("truck_2_vs_car").
+  if (map.region) return `why_${safe(map.label)}_${map.region.map((v) => Math.round(v)).join('_')}`;
+  const base = map.detectionIndex !== undefined ? `${safe(map.label)}_${map.detectionIndex}` : safe(map.label);
+  return map.versus ? `${base}_vs_${safe(map.versus)}` : base;
 }

@@ -4,15 +4,13 @@
 //   /saliency/map/<class>    foxglove.CompressedImage (Protobuf, PNG)   the raw map, 8-bit gray, frame size
 //   /saliency/detections     foxglove.ImageAnnotations (JSON)           boxes and labels
 //   /saliency/record         saliencam.FrameRecord (JSON)              the per-frame record (as the sidecar)
-// Written under a temp name, fsynced and renamed on finish (the atomic-writer convention of video/atomic.ts).
-import { open, rename, type FileHandle } from 'node:fs/promises';
+// Written to an atomic target (video/atomic.ts): a temp file, fsynced and renamed on finish.
 import { McapWriter } from '@mcap/core';
 import zstd from '@foxglove/wasm-zstd';
 import { compressedImageProtobuf, imageAnnotationsJson } from '../recording/foxglove-schemas.js';
 import { classColor, encodeImage } from '../render/index.js';
 import type { Detection, RenderedFrame } from '../types.js';
-import { asWriteError, checkOutputPath, removeQuietly, tempPathFor } from '../video/atomic.js';
-import { trackTempFile } from '../video/exit-cleanup.js';
+import { asWriteError, openAtomic } from '../video/atomic.js';
 import type { SourceInfo } from '../video/probe.js';
 import { mapName, mapToPng } from './map-image.js';
 import { frameLogTime, type FrameOutput } from './sink.js';
@@ -46,16 +44,8 @@ export interface McapOutputOptions {
 }
 
 export async function openMcapOutput(path: string, info: SourceInfo, o: McapOutputOptions = {}): Promise<FrameOutput> {
-  const target = await checkOutputPath(path);
-  const temp = tempPathFor(target);
-  const forget = trackTempFile(temp);
-  let fh: FileHandle;
-  try {
-    fh = await open(temp, 'wx');
-  } catch (err) {
-    forget();
-    throw asWriteError(path, err);
-  }
+  const target = await openAtomic(path, 'file');
+  const fh = target.fh;
   await zstd.isLoaded;
   let position = 0n;
   const writable = {
@@ -122,10 +112,6 @@ export async function openMcapOutput(path: string, info: SourceInfo, o: McapOutp
     await add(ch.record, logTime, json.encode(JSON.stringify(r.explained.record)));
   }
 
-  const close = async (): Promise<void> => {
-    await fh.close().catch(() => undefined);
-  };
-
   return {
     write(r) {
       if (state !== 'open') return Promise.reject(new Error(`MCAP output ${path} is already ${state}`));
@@ -142,27 +128,25 @@ export async function openMcapOutput(path: string, info: SourceInfo, o: McapOutp
         await chain;
         await ready;
         await writer.end();
-        await fh.sync();
-        await fh.close();
-        await rename(temp, target);
       } catch (err) {
         state = 'aborted';
-        await close();
-        await removeQuietly(temp);
-        forget();
+        await target.discard();
         throw asWriteError(path, err);
       }
+      try {
+        await target.commit();
+      } catch (err) {
+        state = 'aborted';
+        throw err;
+      }
       state = 'finished';
-      forget();
-      return { path: target };
+      return { path: target.path };
     },
     async abort() {
       if (state !== 'open') return;
       state = 'aborted';
       await chain;
-      await close();
-      await removeQuietly(temp);
-      forget();
+      await target.discard();
     },
   };
 }

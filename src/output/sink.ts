@@ -13,7 +13,10 @@ export interface FrameOutput {
 
 export type OutputFormat = 'mp4' | 'mcap' | 'fiftyone';
 
-/** Absolute log time (ns) of a frame: the recording's own clock for MCAP input, else the time from 0. */
+/**
+ * Absolute log time (ns) of a frame: from `--start-time` when given, else the recording's own clock for MCAP
+ * input, else the file's creation time (`creation_time`), else from 0 (1970).
+ */
 export function frameLogTime(info: SourceInfo, frameTime: number): bigint {
-  return (info.recording?.startNs ?? 0n) + BigInt(Math.round(frameTime * 1e9));
+  return (info.logStartNs ?? info.recording?.startNs ?? info.creationNs ?? 0n) + BigInt(Math.round(frameTime * 1e9));
 }

@@ -25,6 +25,8 @@ export interface ExportOptions {
   format?: OutputFormat;
   sidecar?: string;
   start?: number;
+  /** Log time (ns since 1970) of source time 0 in MCAP/FiftyOne output (default: the source's own clock). */
+  startTimeNs?: bigint;
   duration?: number;
   every?: number;
   smooth?: number;
@@ -70,7 +72,7 @@ export async function runExport(explainer: Explainer, o: ExportOptions): Promise
   o.onStart?.(info);
   const sidecar = o.sidecar ? await openSidecar(o.sidecar) : undefined;
   let encoder: Encoder | undefined;
-  const out: FrameOutput | undefined = format === 'mp4' ? undefined : await openFrameOutput(format, o.output, info);
+  const out: FrameOutput | undefined = format === 'mp4' ? undefined : await openFrameOutput(format, o.output, o.startTimeNs !== undefined ? { ...info, logStartNs: o.startTimeNs } : info, explainer.classNames);
   const source = pullSource(decoder, PIPELINE_WINDOW);
   let interrupted = false;
   const onStop = () => {

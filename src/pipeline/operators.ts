@@ -61,7 +61,7 @@ export function smoothMaps(alpha: number): OperatorFunction<ExplainedFrame, Expl
   return map((e) => {
     const next = new Map<string, SaliencyMap>();
     const maps = e.maps.map((m) => {
-      const key = `${m.label}#${m.detectionIndex ?? ''}`;
+      const key = `${m.label}#${m.detectionIndex ?? ''}#${m.region?.join(',') ?? ''}#${m.versus ?? ''}`;
       const prev = history.get(key);
       let out = m;
       if (prev && prev.width === m.width && prev.height === m.height) {

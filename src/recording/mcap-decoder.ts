@@ -12,6 +12,12 @@ import { openRecording, type Recording, type RecordingChannel } from './mcap-rea
 
 /** Images larger than this are refused rather than exhausting memory (as for still images). */
 const MAX_PIXELS = 8192 * 8192;
+/** A camera topic spanning more than this is not one drive: its log times are corrupt or made up. */
+const MAX_SPAN_NS = 30n * 86_400n * 1_000_000_000n;
+/** No camera sends more: a summary claiming more messages than this rate allows is not believed. */
+const MAX_FPS = 1000;
+
+const isoOf = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();
 
 interface Opened {
   recording: Recording;
@@ -23,7 +29,7 @@ async function openTopic(input: string): Promise<Opened> {
   const { path, topic } = parseRecordingInput(input);
   const recording = await openRecording(path);
   try {
-    const channel = pickChannel(path, recording.channels, topic);
+    const channel = pickChannel(path, recording.channels, topic, recording.problem);
     return { recording, channel, decode: imageDecoderFor(channel) };
   } catch (err) {
     await recording.close();
@@ -31,9 +37,15 @@ async function openTopic(input: string): Promise<Opened> {
   }
 }
 
-/** The channel `topic` names, or the only image channel; a UserError listing the choices otherwise. */
-export function pickChannel(path: string, channels: RecordingChannel[], topic: string | undefined): RecordingChannel {
+/**
+ * The channel `topic` names, or the only image channel; a UserError listing the choices otherwise. When the
+ * file is broken (`problem`) and the topic is not found, the break is the reason given.
+ */
+export function pickChannel(path: string, channels: RecordingChannel[], topic: string | undefined, problem?: string): RecordingChannel {
   const images = channels.filter(isImageChannel);
+  if (problem && (topic === undefined ? images.length === 0 : !channels.some((c) => c.topic === topic))) {
+    throw new UserError(`${problem}; no ${topic === undefined ? 'camera image topic' : `topic ${topic}`} before that point`);
+  }
   const list = (chs: RecordingChannel[]): string => chs.map((c) => `${c.topic} (${c.schemaName || 'no schema'})`).join(', ');
   if (topic !== undefined) {
     const ch = channels.find((c) => c.topic === topic);
@@ -78,7 +90,10 @@ async function describe(input: string, recording: Recording, channel: RecordingC
     first = m.data;
     break;
   }
-  if (!range || !first) throw new UserError(`${what}: no messages${recording.problem ? ` (${recording.problem})` : ''}`);
+  if (!range || !first) throw new UserError(`${what}: no messages${recording.problem ? ` (${recording.problem.replace(`${recording.path}: `, '')})` : ''}`);
+  if (range.last - range.first > MAX_SPAN_NS) {
+    throw new UserError(`${what}: log times run from ${isoOf(range.first)} to ${isoOf(range.last)}, more than 30 days: not one drive (corrupt log times)`);
+  }
   let width = 0;
   let height = 0;
   try {
@@ -93,16 +108,18 @@ async function describe(input: string, recording: Recording, channel: RecordingC
     if (err instanceof UserError) throw err;
     throw new UserError(`${what}: the first ${channel.schemaName === FOXGLOVE_VIDEO ? 'picture' : 'image'} cannot be decoded (${oneLine(err)})`);
   }
-  const count = channel.messageCount;
   const duration = Number(range.last - range.first) / 1e9;
+  // An index's message count is only a claim (a file's own Statistics record): checked against the time span,
+  // as it sizes progress and fleet segment plans. A streamed file's count was counted.
+  const claimed = channel.messageCount;
+  const count = claimed <= Math.floor(duration * MAX_FPS) + 1 ? claimed : 0;
   return {
     input,
     width,
     height,
     // Average rate over the topic; frames keep their own log times.
     fps: count > 1 && duration > 0 ? (count - 1) / duration : 0,
-    frameCount: count,
-    frameCountExact: true,
+    ...(count > 0 ? { frameCount: count, frameCountExact: true } : { frameCountExact: false }),
     duration: count > 1 && duration > 0 ? duration * (count / (count - 1)) : 0,
     rotation: 0,
     hasAudio: false,

@@ -2,6 +2,9 @@
 // An indexed file (footer + summary) is read through the index; a file without one (a recording cut off
 // mid-write, or written without a summary) is streamed record by record, and whatever whole chunks it holds
 // are read. Chunk compression (zstd, lz4, bz2) is undone by @mcap/support's decompressors.
+// Nothing the file says about sizes is trusted: every read is bounded by the file's size and MAX_RECORD_BYTES
+// before a byte is allocated, and a chunk is inflated only when its declared size is under the same cap (the
+// decompressors allocate the declared size up front).
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { McapIndexedReader, McapStreamReader, type DecompressHandlers, type McapTypes } from '@mcap/core';
 import { loadDecompressHandlers } from '@mcap/support';
@@ -38,13 +41,40 @@ export interface Recording {
   close(): Promise<void>;
 }
 
+/** The largest record, read or inflated chunk accepted (real recorders write chunks of a few MiB). */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+const MAGIC = Buffer.from([0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x0d, 0x0a]); // \x89MCAP0\r\n
+const MIB = (n: number | bigint): string => `${(Number(n) / 2 ** 20).toFixed(0)} MiB`;
+
 let handlers: Promise<DecompressHandlers> | undefined;
 function decompressHandlers(): Promise<DecompressHandlers> {
-  handlers ??= loadDecompressHandlers();
+  handlers ??= loadDecompressHandlers().then(guarded);
   return handlers;
 }
 
+/** The decompressors, refusing a declared size over the cap and an output that is not the declared size. */
+function guarded(raw: DecompressHandlers): DecompressHandlers {
+  const out: DecompressHandlers = {};
+  for (const [name, inflate] of Object.entries(raw)) {
+    out[name] = (buffer, size) => {
+      if (size > BigInt(MAX_RECORD_BYTES)) throw new Error(`a ${name} chunk claims ${MIB(size)} uncompressed (limit ${MIB(MAX_RECORD_BYTES)})`);
+      const data = inflate(buffer, size);
+      if (BigInt(data.byteLength) !== size) throw new Error(`a ${name} chunk inflates to ${data.byteLength} bytes, not the ${size} it declares`);
+      return data;
+    };
+  }
+  return out;
+}
+
 const READ_BLOCK = 1 << 20;
+
+/** What went wrong reading, in the user's terms (the library's messages name its internals). */
+function fault(err: unknown): string {
+  const msg = oneLine(err);
+  const compression = /Unsupported compression (\S*)/.exec(msg);
+  if (compression) return `chunk compression "${compression[1]}" is not supported (zstd, lz4 and bz2 are)`;
+  return `corrupt data (${msg.replace(/ \[library=.*\]$/, '')})`;
+}
 
 export async function openRecording(path: string): Promise<Recording> {
   let size: number;
@@ -61,8 +91,12 @@ export async function openRecording(path: string): Promise<Recording> {
   const fh = await open(path, 'r');
   try {
     const magic = Buffer.alloc(8);
-    await fh.read(magic, 0, 8, 0);
-    if (magic.toString('latin1', 1, 5) !== 'MCAP') throw new UserError(`${path} is not an MCAP file (no MCAP magic at its start)`);
+    const { bytesRead } = await fh.read(magic, 0, 8, 0);
+    if (!magic.subarray(0, bytesRead).equals(MAGIC.subarray(0, bytesRead))) {
+      throw new UserError(`${path} is not an MCAP file (no MCAP magic at its start)`);
+    }
+    // magic + a header record + the closing magic: anything shorter is the start of an MCAP cut off.
+    if (size < MAGIC.length + 9 + 8 + MAGIC.length) throw new UserError(`${path} is truncated (${size} bytes: not a whole MCAP recording)`);
     const decompress = await decompressHandlers();
     const indexed = await tryIndexed(fh, size, decompress);
     return indexed ? indexedRecording(path, fh, indexed) : await streamedRecording(path, fh, size, decompress);
@@ -76,6 +110,9 @@ async function tryIndexed(fh: FileHandle, size: number, decompressHandlers: Deco
   const readable = {
     size: async () => BigInt(size),
     read: async (offset: bigint, length: bigint) => {
+      // Offsets and lengths come from the file: check them before allocating anything.
+      if (offset < 0n || length < 0n || offset + length > BigInt(size)) throw new Error(`a record points past the end of the file (offset ${offset}, ${length} bytes, file ${size} bytes)`);
+      if (length > BigInt(MAX_RECORD_BYTES)) throw new Error(`a record claims ${MIB(length)} (limit ${MIB(MAX_RECORD_BYTES)})`);
       const buf = Buffer.alloc(Number(length));
       const { bytesRead } = await fh.read(buf, 0, buf.length, Number(offset));
       if (bytesRead < buf.length) throw new Error('read past the end of the file');
@@ -123,7 +160,7 @@ function indexedRecording(path: string, fh: FileHandle, reader: McapIndexedReade
           yield { logTime: m.logTime, publishTime: m.publishTime, data: m.data };
         }
       } catch (err) {
-        problem = `corrupt data in ${path} (${oneLine(err)})`;
+        problem = `${path}: ${fault(err)}`;
       }
     },
     async timeRange(channelId) {
@@ -145,6 +182,8 @@ function indexedRecording(path: string, fh: FileHandle, reader: McapIndexedReade
   };
 }
 
+const TRUNCATED = 'the recording is truncated (it ends in the middle of a record)';
+
 /** The file's records in file order; the generator's return value is the problem found, if any. */
 async function* streamRecords(fh: FileHandle, size: number, decompressHandlers: DecompressHandlers): AsyncGenerator<McapTypes.TypedMcapRecord, string | undefined> {
   const reader = new McapStreamReader({ decompressHandlers, validateCrcs: true });
@@ -158,11 +197,22 @@ async function* streamRecords(fh: FileHandle, size: number, decompressHandlers: 
       offset += bytesRead;
       reader.append(buf.subarray(0, bytesRead));
       for (let r = reader.nextRecord(); r; r = reader.nextRecord()) yield r;
+      // The reader buffers an unfinished record until it is whole: its declared length is checked first, so
+      // that a record claiming more than the file holds, or more than the cap, is not buffered at all.
+      const pending = reader.bytesRemaining();
+      if (pending >= 9) {
+        const at = offset - pending;
+        const head = Buffer.alloc(9);
+        await fh.read(head, 0, 9, at);
+        const length = head.readBigUInt64LE(1);
+        if (BigInt(at) + 9n + length > BigInt(size)) return TRUNCATED;
+        if (length > BigInt(MAX_RECORD_BYTES)) return `a record at byte ${at} claims ${MIB(length)} (limit ${MIB(MAX_RECORD_BYTES)})`;
+      }
     }
   } catch (err) {
-    return `corrupt data near byte ${offset} (${oneLine(err)})`;
+    return `${fault(err)} near byte ${offset}`;
   }
-  return reader.done() ? undefined : 'the recording is truncated (it ends in the middle of a record)';
+  return reader.done() ? undefined : TRUNCATED;
 }
 
 async function streamedRecording(path: string, fh: FileHandle, size: number, decompress: DecompressHandlers): Promise<Recording> {

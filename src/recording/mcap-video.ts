@@ -18,6 +18,8 @@ export interface TimedPicture {
 export async function* videoPictures(recording: Recording, channel: RecordingChannel, decode: ImageDecoder, until?: bigint): AsyncGenerator<TimedPicture, string | undefined> {
   const pending: { index: number; logTime: bigint }[] = [];
   let badMessage: string | undefined;
+  // Thrown into the piped stream it would surface as the decoder's failure: kept here, thrown after it.
+  let refused: UserError | undefined;
   async function* stream(): AsyncGenerator<Uint8Array> {
     let index = -1;
     for await (const m of recording.messages(channel.id)) {
@@ -30,7 +32,10 @@ export async function* videoPictures(recording: Recording, channel: RecordingCha
         badMessage ??= `message ${index} cannot be read (${oneLine(err)})`;
         continue;
       }
-      if (unit.format && unit.format.toLowerCase() !== 'h264') throw new UserError(`${recording.path} topic ${channel.topic}: video format "${unit.format}" is not supported (H.264 only)`);
+      if (unit.format && unit.format.toLowerCase() !== 'h264') {
+        refused = new UserError(`${recording.path} topic ${channel.topic}: video format "${unit.format}" is not supported (H.264 only)`);
+        return;
+      }
       if (unit.data.length === 0) continue;
       pending.push({ index, logTime: m.logTime });
       yield unit.data;
@@ -45,10 +50,13 @@ export async function* videoPictures(recording: Recording, channel: RecordingCha
       if (!at) break; // more pictures than messages: not the one-picture-per-message stream the schema asks for
       yield { index: at.index, logTime: at.logTime, rgb: f.rgb, width: f.width, height: f.height };
     }
+  } catch (err) {
+    throw refused ?? err;
   } finally {
     await decoder.close();
     input.destroy();
   }
+  if (refused) throw refused;
   const result = await decoder.done;
   return badMessage ?? (result.complete ? undefined : result.error ?? 'the H.264 stream did not decode completely');
 }

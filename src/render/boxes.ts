@@ -6,6 +6,7 @@ import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
 import { cluster, type Rect as PixelRect } from './rects.js';
 import type { SolidRect } from './raster.js';
 import type { SvgDrawing } from './svg-cache.js';
+import { groupByBox, groupText, placePlate, type PlateRect as PlateRectXY } from './label-layout.js';
 
 /** Sizes that scale with the image the boxes are drawn on. */
 export interface BoxStyle {
@@ -116,7 +117,10 @@ export function layoutBoxes(
   const edges: SolidRect[] = [];
   const plates: Array<{ rect: PixelRect; svg: string }> = [];
   const labels: PlacedSvg[] = [];
-  for (const d of detections) {
+  const placed: PlateRectXY[] = [];
+  // One outline and one plate per box, whatever the number of classes sharing it (label-layout.ts).
+  for (const group of groupByBox(detections)) {
+    const d = group.members[0]!;
     const box = scaledBox(d, sx, sy, width, height);
     if (!box) continue;
     const { hex, rgb } = classColor(d.classId, d.label);
@@ -128,8 +132,10 @@ export function layoutBoxes(
       edges.push({ x: box.x, y: box.y + sw, w: sw, h: inner, rgb });
       edges.push({ x: box.x + box.w - sw, y: box.y + sw, w: sw, h: inner, rgb });
     }
-    const text = detectionText(d);
-    const p = labelPlate(box, text, style, width, height);
+    const text = groupText(group);
+    const size = labelPlate(box, text, style, width, height);
+    const p = { ...size, ...placePlate(box, size.w, size.h, width, height, placed) };
+    placed.push(p);
     const rect = { x0: p.x, y0: p.y, x1: p.x + p.w, y1: p.y + p.h };
     plates.push({ rect, svg: plateSvg(p, text, hex, style.fontSize) });
     const own = plateSvg({ ...p, x: 0, y: 0 }, text, hex, style.fontSize);

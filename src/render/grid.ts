@@ -3,10 +3,11 @@
 
 import sharp from 'sharp';
 import type { Detection, ExplainedFrame, RenderOptions, SaliencyMap } from '../types.js';
-import { OVERLAY_GAMMA, colorize } from './colormap.js';
+import { DISPLAY_FLOOR, OVERLAY_GAMMA, colorize } from './colormap.js';
 import { checkMap } from './combine.js';
 import { classColor } from './class-colors.js';
 import { NO_BOXES, boxStyleFor, layoutBoxes, titleSvg } from './boxes.js';
+import { regionBoxes } from './box-normalise.js';
 import { legendLayer } from './legend.js';
 import { asBuffer, compositeRgb, drawLayers, layerRect, pasteTiles, rawLayer, svgLayer } from './raster.js';
 import { upsamplePatches } from './upsample.js';
@@ -44,7 +45,9 @@ export function gridLayout(n: number, width: number, height: number): GridLayout
 
 /** Title of a map's tile. */
 export function tileTitle(m: SaliencyMap): string {
-  return m.detectionIndex === undefined ? m.label : `${m.label} #${m.detectionIndex}`;
+  if (m.region) return `why ${m.label} @${m.region.map((v) => Math.round(v)).join(',')}`;
+  const base = m.detectionIndex === undefined ? m.label : `${m.label} #${m.detectionIndex}`;
+  return m.versus ? `${base} vs ${m.versus}` : base;
 }
 
 export async function renderGrid(ex: ExplainedFrame, maps: SaliencyMap[], opts: RenderOptions): Promise<Uint8Array> {
@@ -74,11 +77,11 @@ export async function renderGrid(ex: ExplainedFrame, maps: SaliencyMap[], opts: 
   };
 
   const mapTile = async (m: SaliencyMap) => {
-    const rgba = colorize(m.data, m.width, m.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
+    const rgba = colorize(m.data, m.width, m.height, opts.colormap, opts.alpha, OVERLAY_GAMMA, DISPLAY_FLOOR);
     const under = (await upsamplePatches(rgba, m.width, m.height, tileW, tileH)).map((p) =>
       rawLayer(p.data, p.width, p.height, p.left, p.top),
     );
-    const boxes = opts.boxes ? layoutBoxes(detectionsOf(ex.detections, m), sx, sy, tileW, tileH, style) : NO_BOXES;
+    const boxes = opts.boxes ? layoutBoxes(detectionsOf([...ex.detections, ...regionBoxes(ex)], m), sx, sy, tileW, tileH, style) : NO_BOXES;
     const title = svgLayer(titleSvg(tileTitle(m), classColor(m.classId, m.label).hex, tileW, tileH, style));
     const keepClear = [...boxes.plateRects, layerRect(title)];
     return drawLayers(dim, tileW, tileH, [...under, ...boxes.plates.map(svgLayer), title], boxes.edges, keepClear);
@@ -98,6 +101,7 @@ export async function renderGrid(ex: ExplainedFrame, maps: SaliencyMap[], opts: 
 
 /** The detections a map explains: its own detection, or every detection of its class. */
 function detectionsOf(all: readonly Detection[], m: SaliencyMap): Detection[] {
+  if (m.region) return all.filter((d) => d.label === `why ${m.label}` && d.box.every((v, i) => v === m.region![i]));
   if (m.detectionIndex !== undefined) {
     const d = all[m.detectionIndex];
     return d ? [d] : [];

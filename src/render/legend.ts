@@ -2,7 +2,7 @@
 // It is the same on every frame of a video, so it is rendered once to raw RGBA and reused (svg-cache.ts).
 
 import type { CamMethodName, ColormapName } from '../types.js';
-import { cssColorAt } from './colormap.js';
+import { DISPLAY_FLOOR, cssColorAt } from './colormap.js';
 import { FONT_FAMILY, escapeXml, textWidth } from './text.js';
 import { rawLayer, type Layer } from './raster.js';
 import { rasteriseSvg, type RgbaImage, type SvgDrawing } from './svg-cache.js';
@@ -34,7 +34,7 @@ function legendSize(width: number, height: number, method: string) {
 }
 
 function legendTitle(method: string, colormap: string): string {
-  return `${method} · ${colormap}`;
+  return `${method} · ${colormap} · below ${DISPLAY_FLOOR} not shown`;
 }
 
 /** The legend drawing (the inside of its <svg>). */
@@ -63,6 +63,8 @@ function legendSvg(w: number, h: number, s: number, method: string, colormap: Co
     `${escapeXml(legendTitle(method, colormap))}</text>` +
     `<rect x="${pad}" y="${barY}" width="${barW}" height="${barH}" fill="url(#legend-${colormap})" stroke="#ffffff" ` +
     `stroke-opacity="0.6" stroke-width="${Math.max(1, s)}"/>` +
+    // The part of the scale the overlay leaves unpainted (colormap.ts: DISPLAY_FLOOR), greyed out.
+    `<rect x="${pad}" y="${barY}" width="${barW * DISPLAY_FLOOR}" height="${barH}" fill="rgb(60,60,60)"/>` +
     tick(0, 'start') +
     tick(0.5, 'middle') +
     tick(1, 'end')

@@ -9,7 +9,7 @@ import {
   type SaliencyMap,
 } from '../types.js';
 import { UserError } from '../errors.js';
-import { OVERLAY_GAMMA, colorize } from './colormap.js';
+import { DISPLAY_FLOOR, OVERLAY_GAMMA, colorize } from './colormap.js';
 import { combineMax } from './combine.js';
 import { NO_BOXES, layoutBoxes } from './boxes.js';
 import { legendImage, legendRect } from './legend.js';
@@ -17,6 +17,7 @@ import { drawLayers } from './raster.js';
 import { blendMapOver, blendRgbaOver } from './blend.js';
 import { rasteriseSvg } from './svg-cache.js';
 import { renderGrid } from './grid.js';
+import { normaliseInBoxes, regionBoxes } from './box-normalise.js';
 
 /** Which maps to draw. */
 export interface ShowOptions {
@@ -32,7 +33,8 @@ export async function renderFrame(
   checkOptions(opts);
   const { frame } = explained;
   checkFrame(frame);
-  const maps = selectMaps(explained.maps, show?.labels);
+  const chosen = selectMaps(explained.maps, show?.labels);
+  const maps = opts.normalise === 'box' ? normaliseInBoxes(chosen, [...explained.detections, ...regionBoxes(explained)], frame.width, frame.height) : chosen;
   const rgb = opts.view === 'grid' ? await renderGrid(explained, maps, opts) : await renderBlend(explained, maps, opts);
   return { explained, width: frame.width, height: frame.height, rgb };
 }
@@ -46,7 +48,7 @@ export function selectMaps(maps: readonly SaliencyMap[], labels?: readonly strin
 async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: RenderOptions): Promise<Uint8Array> {
   const { width, height, rgb } = ex.frame;
   // Rasterise the text (cached) while the map is blended; SVGs only go to librsvg on a cache miss.
-  const boxes = opts.boxes ? layoutBoxes(ex.detections, 1, 1, width, height) : NO_BOXES;
+  const boxes = opts.boxes ? layoutBoxes([...ex.detections, ...regionBoxes(ex)], 1, 1, width, height) : NO_BOXES;
   const legendAt = opts.legend ? legendRect(width, height, ex.record.method) : null;
   const texts = Promise.all([
     ...boxes.labels.map(async (l) => ({ ...(await rasteriseSvg(l.drawing)), left: l.left, top: l.top })),
@@ -59,7 +61,7 @@ async function renderBlend(ex: ExplainedFrame, maps: SaliencyMap[], opts: Render
   // Max rather than sum: overlapping classes must not saturate, and each class's peak stays its own value.
   const combined = combineMax(maps);
   if (combined) {
-    const rgba = colorize(combined.data, combined.width, combined.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
+    const rgba = colorize(combined.data, combined.width, combined.height, opts.colormap, opts.alpha, OVERLAY_GAMMA, DISPLAY_FLOOR);
     blendMapOver(out, width, height, rgba, combined.width, combined.height);
   }
   for (const t of await texts) blendRgbaOver(out, width, height, t.data, t.width, t.height, t.left, t.top);

@@ -274,9 +274,13 @@ export class HeadAdjoint {
       const tapIdx: number[] = [];
       const classIdx: number[] = [];
       const owner: number[] = [];
+      // Each row's coefficient in its target's sum (contrastive targets subtract a class: −1). The sums are
+      // linear in the score, so weighting the rows is exact.
+      const coef: number[] = [];
       targets.forEach((t, k) => {
         if (!t.cells) throw new Error('head adjoint needs targets with score cells');
-        for (const [node, y, x, c] of t.cells) {
+        for (const [ci, [node, y, x, c]] of t.cells.entries()) {
+          const w = t.cellWeights?.[ci] ?? 1;
           if (node !== 0 || y === undefined || x === undefined || c === undefined) throw new Error('head adjoint: unexpected score index');
           for (let i = 0; i < kh; i++) {
             for (let j = 0; j < kw; j++) {
@@ -287,6 +291,7 @@ export class HeadAdjoint {
               tapIdx.push(i * kw + j);
               classIdx.push(c);
               owner.push(k);
+              coef.push(w);
             }
           }
         }
@@ -295,7 +300,7 @@ export class HeadAdjoint {
       const K = targets.length;
       const cells = tf.tensor1d(cellIdx, 'int32');
       const selData = new Float32Array(K * n);
-      owner.forEach((k, i) => (selData[k * n + i] = 1));
+      owner.forEach((k, i) => (selData[k * n + i] = coef[i]!));
       const sel = tf.tensor2d(selData, [K, n]); // sums each target's rows
       const taps = tf.reshape(filt, [kh * kw, CR]);
       const pwT = tf.transpose(tf.reshape(this.weight(h.clsPointwise), [CR, -1])); // [classes,CR]
@@ -346,7 +351,7 @@ export class HeadAdjoint {
       const taps4 = bilinearTaps(cellIdx, [h0, w0], [H, W], alignCorners, halfPixelCenters);
       const tapRows = tf.tensor1d(taps4.flatMap((t) => t.idx), 'int32'); // [4n]
       const sel4Data = new Float32Array(K * 4 * n);
-      taps4.forEach(({ weight }, t) => owner.forEach((k, i) => (sel4Data[k * 4 * n + t * n + i] = weight[i]!)));
+      taps4.forEach(({ weight }, t) => owner.forEach((k, i) => (sel4Data[k * 4 * n + t * n + i] = weight[i]! * coef[i]!)));
       const sel4 = tf.tensor2d(sel4Data, [K, 4 * n]);
       let total: tf.Tensor2D = tf.zeros([K, C]);
       for (const b of neck.branches) {

@@ -1,6 +1,7 @@
 // CAM targets: plain functions from one batch row of the score nodes' outputs to a scalar (as in
 // pytorch-grad-cam), plus what they explain. A class target sums the scores of that class's detections;
-// a detection target is that one box's score.
+// a detection target is that one box's score; a region target ("why not here") the class's best cell in a box;
+// a contrastive target ("why a rather than b") score(a) − score(b) at a detection's cells.
 import * as tf from '@tensorflow/tfjs-core';
 
 /** One batch row (batch axis kept, size 1) of each score node's output. */
@@ -11,8 +12,14 @@ export interface CamTarget {
   classId: number;
   /** Set for per-detection targets: index into the frame's detections. */
   detectionIndex?: number;
+  /** Set for region targets: the box (source pixels) whose best cell is explained. */
+  region?: [number, number, number, number];
+  /** Set for contrastive targets: the class whose score at the same cells is subtracted. */
+  versus?: string;
   /** The score cells summed by `score` ([node, ...index], as DetectedObject.scoreIndices): fast gradient paths read them. */
   cells?: number[][];
+  /** Each cell's coefficient in the sum (default 1 each): −1 for a contrastive target's subtracted class. */
+  cellWeights?: number[];
   score: (rows: ScoreRows) => tf.Scalar;
 }
 
@@ -20,9 +27,13 @@ export interface CamTarget {
  * Sum of the rows' values at [node, ...index] positions. Built from slices: TF.js has no gradient for
  * GatherNd, and a slice's gradient (a pad) is cheap for the few cells a detection has.
  */
-export function gatheredScore(indices: number[][]): (rows: ScoreRows) => tf.Scalar {
+export function gatheredScore(indices: number[][], weights?: readonly number[]): (rows: ScoreRows) => tf.Scalar {
   return (rows) => {
-    const parts = indices.map(([node, ...idx]) => tf.reshape(tf.slice(rows[node!]!, [0, ...idx], [1, ...idx.map(() => 1)]), []));
+    const parts = indices.map(([node, ...idx], i) => {
+      const v = tf.reshape(tf.slice(rows[node!]!, [0, ...idx], [1, ...idx.map(() => 1)]), []);
+      const w = weights?.[i] ?? 1;
+      return w === 1 ? v : tf.mul(v, w);
+    });
     return (parts.length === 1 ? parts[0]! : tf.addN(parts)) as tf.Scalar;
   };
 }
@@ -47,6 +58,29 @@ export function classTargets(detections: readonly TargetSource[]): CamTarget[] {
 
 export function detectionTargets(detections: readonly TargetSource[]): CamTarget[] {
   return detections.map((d, i) => ({ label: d.label, classId: d.classId, detectionIndex: i, cells: d.scoreIndices, score: gatheredScore(d.scoreIndices) }));
+}
+
+/** The class's best cell in a region (model/region.ts found it): a one-cell target marked with its box. */
+export function regionTarget(label: string, classId: number, region: [number, number, number, number], scoreIndex: number[]): CamTarget {
+  return { label, classId, region, cells: [scoreIndex], score: gatheredScore([scoreIndex]) };
+}
+
+/**
+ * Per detection, score(its class) − score(`versus`) at its cells; `sameCell` gives a cell's index for another
+ * class. A detection of the `versus` class itself keeps its plain target (a difference with itself is zero).
+ */
+export function contrastTargets(
+  detections: readonly TargetSource[],
+  versus: { label: string; classId: number },
+  sameCell: (scoreIndex: readonly number[], classId: number) => number[],
+): CamTarget[] {
+  return detectionTargets(detections).map((t, i) => {
+    if (t.classId === versus.classId) return t;
+    const own = detections[i]!.scoreIndices;
+    const cells = [...own, ...own.map((idx) => sameCell(idx, versus.classId))];
+    const cellWeights = cells.map((_, j) => (j < own.length ? 1 : -1));
+    return { ...t, versus: versus.label, cells, cellWeights, score: gatheredScore(cells, cellWeights) };
+  });
 }
 
 /** Σ_k target_k(row k): one scalar whose gradient w.r.t. a K-row batch gives each row its own target's gradient. */

@@ -10,12 +10,12 @@ export interface SettingsHolder {
   /** The settings now (read once per frame). */
   get(): Settings;
   /** Called when a setting failed and `good` replaced it. */
-  fellBack(good: Pick<Settings, 'method' | 'methodParams' | 'perDetection' | 'hiddenClasses'>, why: string): void;
+  fellBack(good: Pick<Settings, 'method' | 'methodParams' | 'perDetection' | 'hiddenClasses' | 'why' | 'versus'>, why: string): void;
 }
 
 /** The parts of the settings that need the explainer to run again (the rest only re-render). */
 export const explainKey = (s: Settings): string =>
-  JSON.stringify([s.method, (s.methodParams as Record<string, unknown>)[s.method] ?? null, s.perDetection, [...s.hiddenClasses].sort()]);
+  JSON.stringify([s.method, (s.methodParams as Record<string, unknown>)[s.method] ?? null, s.perDetection, [...s.hiddenClasses].sort(), s.why, s.versus]);
 
 export function settingsExplainer(inner: Explainer, settings: SettingsHolder, allowedClasses: readonly string[] = []): Explainer {
   let good: Settings = settings.get();
@@ -26,7 +26,7 @@ export function settingsExplainer(inner: Explainer, settings: SettingsHolder, al
       classes = (allowedClasses.length ? allowedClasses : inner.classNames).filter((c) => !hidden.has(c));
       if (!classes.length) return undefined;
     }
-    return { method: s.method, methodParams: s.methodParams, perDetection: s.perDetection, classes };
+    return { method: s.method, methodParams: s.methodParams, perDetection: s.perDetection, classes, why: s.why, versus: s.versus };
   };
   const run = (frame: Frame, s: Settings, source: string, signal?: AbortSignal): Promise<ExplainedFrame> => {
     const o = optionsFor(s);

@@ -50,7 +50,7 @@ export interface PlayerEvents {
   notice?: (level: 'info' | 'warning' | 'error', message: string) => void;
 }
 
-const renderKey = (s: Settings): string => JSON.stringify([s.colormap, s.alpha, s.view, s.boxes]);
+const renderKey = (s: Settings): string => JSON.stringify([s.colormap, s.alpha, s.view, s.boxes, s.normalise ?? 'global']);
 
 const FPS_WINDOW = 10;
 
@@ -96,7 +96,7 @@ export class Player {
       {
         get: () => this.snapshot(),
         fellBack: (good, why) => {
-          this.settings = { ...this.settings, method: good.method, methodParams: good.methodParams, perDetection: good.perDetection, hiddenClasses: [...good.hiddenClasses] };
+          this.settings = { ...this.settings, method: good.method, methodParams: good.methodParams, perDetection: good.perDetection, hiddenClasses: [...good.hiddenClasses], why: good.why, versus: good.versus };
           this.events.notice?.('error', `${why}; back to ${this.settings.method}`);
           this.events.state?.();
         },
@@ -108,7 +108,7 @@ export class Player {
       info,
       live: this.live,
       explainer,
-      render: () => ({ colormap: this.settings.colormap, alpha: this.settings.alpha, view: this.settings.view, boxes: this.settings.boxes, legend: opts.legend ?? true }),
+      render: () => ({ colormap: this.settings.colormap, alpha: this.settings.alpha, view: this.settings.view, boxes: this.settings.boxes, legend: opts.legend ?? true, ...(this.settings.normalise ? { normalise: this.settings.normalise } : {}) }),
       sourceName: name,
       ...(opts.every !== undefined ? { every: opts.every } : {}),
       ...(opts.smooth !== undefined ? { smooth: opts.smooth } : {}),
@@ -129,8 +129,10 @@ export class Player {
   static async open(opts: PlayerOptions): Promise<Player> {
     const info = await probeSource(opts.source);
     const player = new Player(info, opts);
-    const bad = player.checkClasses(player.settings.hiddenClasses) ?? player.checkClasses(opts.classes ?? []);
+    const s = player.settings;
+    const bad = player.checkClasses(s.hiddenClasses) ?? player.checkClasses(opts.classes ?? []) ?? player.checkClasses([...s.why.map((r) => r.label), ...(s.versus ? [s.versus] : [])]);
     if (bad) throw new UserError(bad.message);
+    if (s.versus !== null && !s.perDetection) throw new UserError('--versus explains detections one by one: add --per-detection');
     return player;
   }
 
@@ -229,6 +231,15 @@ export class Player {
           const bad = this.checkClasses(changes.hiddenClasses);
           if (bad) return bad;
           changes.hiddenClasses = [...new Set(changes.hiddenClasses)];
+        }
+        // Region and contrastive targets name classes too; --versus needs per-detection maps (the merged settings').
+        const named = [...(changes.why ?? []).map((r) => r.label), ...(changes.versus ? [changes.versus] : [])];
+        const badName = this.checkClasses(named);
+        if (badName) return badName;
+        if ((changes.versus !== undefined ? changes.versus : this.settings.versus) !== null && !(changes.perDetection ?? this.settings.perDetection)) {
+          // Back to per-class maps: the contrast, which explains detections one by one, goes with them.
+          if (changes.versus === undefined) changes.versus = null;
+          else return { code: 'bad_value', message: 'versus explains detections one by one: set perDetection too' };
         }
         const { methodParams, ...rest } = changes;
         this.settings = { ...this.settings, ...rest, ...(methodParams ? { methodParams: { ...this.settings.methodParams, ...methodParams } } : {}) };

@@ -1,10 +1,8 @@
 // Encodes raw RGB24 frames to an H.264 mp4 through ffmpeg's stdin, under a temp name until finish().
 import { existsSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
 import ffmpeg from 'fluent-ffmpeg';
 import { EXIT, oneLine, UserError } from '../errors.js';
-import { checkOutputPath, removeQuietly, tempPathFor } from './atomic.js';
-import { trackTempFile } from './exit-cleanup.js';
+import { openAtomic } from './atomic.js';
 import { classifySource } from './source.js';
 import { LOG_ARGS, isErrorLevel, parseLogLine, pickErrorLine, type LogLine } from './ffmpeg-log.js';
 import { killFfmpeg, startFfmpeg, type FfmpegExit, type FfmpegRun } from './run-ffmpeg.js';
@@ -58,9 +56,10 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
   if (audio && classifySource(audio.input).kind === 'file' && !existsSync(audio.input)) {
     throw new UserError(`cannot take audio from ${audio.input}: no such file`);
   }
-  const target = await checkOutputPath(outPath);
-  const temp = tempPathFor(target);
-  const forgetTemp = trackTempFile(temp);
+  // ffmpeg creates the file itself: a fresh name inside a private temp folder, where nothing can be planted.
+  const atomic = await openAtomic(outPath, 'path');
+  const target = atomic.path;
+  const temp = atomic.temp;
   const frameBytes = width * height * 3;
 
   const command = ffmpeg()
@@ -105,8 +104,7 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
       }
     });
   } catch (err) {
-    forgetTemp();
-    await removeQuietly(temp);
+    await atomic.discard();
     throw new Error(`cannot start ffmpeg for ${outPath}: ${oneLine(err)}`);
   }
   const stdin = run.proc.stdin!;
@@ -159,8 +157,7 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
     state = 'aborted';
     stdin.destroy();
     await killFfmpeg(run);
-    await removeQuietly(temp);
-    forgetTemp();
+    await atomic.discard();
     throw stoppedError(exit, true);
   };
 
@@ -198,18 +195,20 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
       if ((state as string) === 'aborted') throw new Error(`encoder for ${outPath} was aborted`);
       if (frames === 0) {
         state = 'aborted';
-        await removeQuietly(temp);
-        forgetTemp();
+        await atomic.discard();
         throw new UserError(`nothing written to ${outPath}: no frames were encoded`);
       }
       if (!cleanExit(exit)) {
         state = 'aborted';
-        await removeQuietly(temp);
-        forgetTemp();
+        await atomic.discard();
         throw stoppedError(exit, true);
       }
-      await rename(temp, target);
-      forgetTemp();
+      try {
+        await atomic.commit();
+      } catch (err) {
+        state = 'aborted';
+        throw err;
+      }
       state = 'finished';
       result = { frames, path: target };
       return result;
@@ -219,8 +218,7 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
       state = 'aborted';
       stdin.destroy();
       await killFfmpeg(run);
-      await removeQuietly(temp);
-      forgetTemp();
+      await atomic.discard();
     },
   };
 }

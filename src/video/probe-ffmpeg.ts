@@ -50,7 +50,9 @@ export function parseFfmpegHeader(stderr: string, counted = false): FfprobeData 
   const frames = [...stderr.matchAll(/frame=\s*(\d+)/g)].at(-1)?.[1];
   const video = streams.find((st) => st.codec_type === 'video' && !st.disposition?.attached_pic);
   if (counted && frames !== undefined && video) video.nb_frames = frames;
-  return { streams, format: { format_name, duration }, chapters: [] };
+  // The container's metadata comes before its first stream.
+  const created = /^\s*creation_time\s*:\s*(\S+)/m.exec(stderr.split(/^\s*Stream #0:/m)[0] ?? '')?.[1];
+  return { streams, format: { format_name, duration, ...(created ? { tags: { creation_time: created } } : {}) }, chapters: [] };
 }
 
 function readVideoLine(stream: FfprobeStream, rest: string): void {

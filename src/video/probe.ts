@@ -30,6 +30,10 @@ export interface SourceInfo {
   kind: SourceKind;
   /** Set for an MCAP recording: the camera topic read and the log time (ns) its frames' times count from. */
   recording?: { path: string; topic: string; schema: string; startNs: bigint };
+  /** The file's `creation_time` tag (container, else video stream) as ns since 1970, when it has a valid one. */
+  creationNs?: bigint;
+  /** Set by `export --start-time`: the log time (ns) frame time 0 is written at, over the two clocks above. */
+  logStartNs?: bigint;
 }
 
 /**
@@ -136,6 +140,8 @@ function describe(spec: SourceSpec, data: FfprobeData): SourceInfo {
     return info;
   }
   if (spec.live) return info;
+  const created = creationNs(data.format?.tags?.['creation_time'] ?? video.tags?.['creation_time']);
+  if (created !== undefined) info.creationNs = created;
   const duration = positive(num(video.duration)) ?? positive(num(data.format?.duration));
   if (duration !== undefined) info.duration = duration;
   const stored = positive(num(video.nb_frames));
@@ -192,4 +198,12 @@ function num(v: unknown): number | undefined {
 
 function positive(v: number | undefined): number | undefined {
   return v !== undefined && v > 0 ? v : undefined;
+}
+
+/** An ISO 8601 `creation_time` tag as ns since 1970 (ms precision); undefined when absent, unparsable or 0. */
+export function creationNs(tag: unknown): bigint | undefined {
+  if (typeof tag !== 'string' || !tag.trim()) return undefined;
+  const ms = Date.parse(tag);
+  // Encoders that do not know the time write 1970-01-01 (0) or 1904 (the QuickTime epoch): no real time.
+  return Number.isFinite(ms) && ms > 0 ? BigInt(ms) * 1_000_000n : undefined;
 }

@@ -1,9 +1,7 @@
-// NDJSON sidecar (one JSON record per line), written under a temp name and renamed on finish().
+// NDJSON sidecar (one JSON record per line), written to an atomic target (atomic.ts) and renamed on finish().
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
 import { once } from 'node:events';
-import { asWriteError, checkOutputPath, removeQuietly, tempPathFor } from './atomic.js';
-import { trackTempFile } from './exit-cleanup.js';
+import { asWriteError, openAtomic } from './atomic.js';
 
 export interface Sidecar {
   /** Final path (absolute). */
@@ -19,32 +17,25 @@ export interface Sidecar {
 }
 
 export async function openSidecar(path: string): Promise<Sidecar> {
-  const target = await checkOutputPath(path);
-  const temp = tempPathFor(target);
-  const forget = trackTempFile(temp);
-  const stream: WriteStream = createWriteStream(temp, { flags: 'wx' });
+  const target = await openAtomic(path, 'file');
+  // The stream writes through the temp's own descriptor (never reopened by name); the target syncs and closes it.
+  const stream: WriteStream = createWriteStream(target.temp, { fd: target.fh.fd, autoClose: false });
   let failure: unknown;
   stream.on('error', (err) => {
     failure ??= asWriteError(path, err);
   });
-  try {
-    await once(stream, 'open');
-  } catch (err) {
-    forget();
-    throw asWriteError(path, err);
-  }
   let records = 0;
   let state: 'open' | 'finished' | 'aborted' = 'open';
 
-  const closeStream = async (): Promise<void> => {
-    if (stream.closed) return;
-    const closed = once(stream, 'close').catch(() => undefined);
+  const endStream = async (): Promise<void> => {
+    if (stream.writableFinished || stream.destroyed) return;
+    const finished = Promise.race([once(stream, 'finish'), once(stream, 'close')]).catch(() => undefined);
     stream.end();
-    await closed;
+    await finished;
   };
 
   return {
-    path: target,
+    path: target.path,
     get records() {
       return records;
     },
@@ -61,44 +52,31 @@ export async function openSidecar(path: string): Promise<Sidecar> {
       }
     },
     async finish() {
-      if (state === 'finished') return { records, path: target };
+      if (state === 'finished') return { records, path: target.path };
       if ((state as string) === 'aborted') throw new Error(`sidecar ${path} was aborted`);
-      await closeStream();
+      await endStream();
       if (failure) {
         state = 'aborted';
-        await removeQuietly(temp);
-        forget();
+        await target.discard();
         throw failure;
       }
       try {
-        await syncFile(temp);
-        await rename(temp, target);
+        await target.commit();
       } catch (err) {
         state = 'aborted';
-        await removeQuietly(temp);
-        forget();
-        throw asWriteError(path, err);
+        throw err;
       }
-      forget();
       state = 'finished';
-      return { records, path: target };
+      return { records, path: target.path };
     },
     async abort() {
       if (state !== 'open') return;
       state = 'aborted';
+      // Wait for a write in flight before the descriptor is closed under it.
+      const closed = stream.closed ? undefined : once(stream, 'close').catch(() => undefined);
       stream.destroy();
-      await removeQuietly(temp);
-      forget();
+      await closed;
+      await target.discard();
     },
   };
-}
-
-/** fsync after the stream closed its own descriptor, so the renamed file is never empty after a crash. */
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -115,7 +115,9 @@ function printfFiles(pattern: string): { files: string[]; startNumber: number } 
     if (n !== undefined && f === formatNumbered(name, Number(n))) numbers.add(Number(n));
   }
   if (numbers.size === 0) throw new UserError(`${pattern}: no files match`);
-  const startNumber = Math.min(...numbers);
+  // A loop, not Math.min(...numbers): spreading 200 000 arguments overflows the call stack.
+  let startNumber = Infinity;
+  for (const n of numbers) if (n < startNumber) startNumber = n;
   const files: string[] = [];
   for (let n = startNumber; numbers.has(n); n++) files.push(join(dir, formatNumbered(name, n)));
   return { files, startNumber };

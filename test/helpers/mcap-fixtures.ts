@@ -51,6 +51,10 @@ export interface RecordingSpec {
   extraImageTopics?: string[];
   /** A non-image topic alongside (a recorder always has some). */
   withOtherTopic?: boolean;
+  /** Log times of the messages (default: logTimes(n)). */
+  times?: bigint[];
+  /** CompressedVideo's format field (default h264). */
+  videoFormat?: string;
 }
 
 export async function writeRecording(path: string, images: Uint8Array[], spec: RecordingSpec): Promise<bigint[]> {
@@ -73,7 +77,7 @@ export async function writeRecording(path: string, images: Uint8Array[], spec: R
   });
   await writer.start({ profile: spec.encoding === 'ros2-cdr' ? 'ros2' : '', library: 'saliencam-test' });
   const topics = [spec.topic ?? '/camera/front/image', ...(spec.extraImageTopics ?? [])];
-  const { schema, encodingName, encode } = encoderFor(spec.encoding);
+  const { schema, encodingName, encode } = encoderFor(spec.encoding, spec.videoFormat);
   const schemaId = await writer.registerSchema(schema);
   const channels = await Promise.all(topics.map((topic) => writer.registerChannel({ topic, schemaId, messageEncoding: encodingName, metadata: new Map() })));
   let other: number | undefined;
@@ -81,7 +85,7 @@ export async function writeRecording(path: string, images: Uint8Array[], spec: R
     const s = await writer.registerSchema({ name: 'foxglove.LocationFix', encoding: 'jsonschema', data: new TextEncoder().encode('{"type":"object"}') });
     other = await writer.registerChannel({ topic: '/gps', schemaId: s, messageEncoding: 'json', metadata: new Map() });
   }
-  const times = logTimes(images.length);
+  const times = spec.times ?? logTimes(images.length);
   for (let i = 0; i < images.length; i++) {
     const t = times[i]!;
     for (const ch of channels) {
@@ -98,7 +102,7 @@ function stamp(t: bigint): { sec: number; nsec: number } {
   return { sec: Number(t / 1_000_000_000n), nsec: Number(t % 1_000_000_000n) };
 }
 
-function encoderFor(encoding: Encoding): { schema: Omit<McapTypes.Schema, 'id'>; encodingName: string; encode: (img: Uint8Array, t: bigint) => Uint8Array } {
+function encoderFor(encoding: Encoding, videoFormat = 'h264'): { schema: Omit<McapTypes.Schema, 'id'>; encodingName: string; encode: (img: Uint8Array, t: bigint) => Uint8Array } {
   const text = new TextEncoder();
   switch (encoding) {
     case 'foxglove-json':
@@ -136,7 +140,7 @@ function encoderFor(encoding: Encoding): { schema: Omit<McapTypes.Schema, 'id'>;
       return {
         schema: { name: 'foxglove.CompressedVideo', encoding: 'jsonschema', data: text.encode('{"type":"object"}') },
         encodingName: 'json',
-        encode: (unit, t) => text.encode(JSON.stringify({ timestamp: stamp(t), frame_id: 'cam', data: Buffer.from(unit).toString('base64'), format: 'h264' })),
+        encode: (unit, t) => text.encode(JSON.stringify({ timestamp: stamp(t), frame_id: 'cam', data: Buffer.from(unit).toString('base64'), format: videoFormat })),
       };
   }
 }

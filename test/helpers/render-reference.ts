@@ -4,7 +4,7 @@
 // and as the "old" side of scripts/bench-render.ts.
 
 import type { ExplainedFrame, RenderOptions } from '../../src/types.js';
-import { OVERLAY_GAMMA, colorize } from '../../src/render/colormap.js';
+import { DISPLAY_FLOOR, OVERLAY_GAMMA, colorize } from '../../src/render/colormap.js';
 import { combineMax } from '../../src/render/combine.js';
 import { NO_BOXES, layoutBoxes } from '../../src/render/boxes.js';
 import { legendLayer } from '../../src/render/legend.js';
@@ -16,7 +16,7 @@ export async function renderBlendReference(ex: ExplainedFrame, opts: RenderOptio
   const under: Layer[] = [];
   const combined = combineMax(ex.maps);
   if (combined) {
-    const rgba = colorize(combined.data, combined.width, combined.height, opts.colormap, opts.alpha, OVERLAY_GAMMA);
+    const rgba = colorize(combined.data, combined.width, combined.height, opts.colormap, opts.alpha, OVERLAY_GAMMA, DISPLAY_FLOOR);
     for (const p of await upsamplePatches(rgba, combined.width, combined.height, width, height)) {
       under.push(rawLayer(p.data, p.width, p.height, p.left, p.top));
     }

@@ -128,3 +128,54 @@ export async function writeToyClassifier(dir: string): Promise<{ path: string; f
   const path = await g.write(dir, soft);
   return { path, feature };
 }
+
+/** mulberry32: a small seeded PRNG, so a "random" network is the same on every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface SeededClassifier {
+  path: string;
+  size: number;
+  channels: number;
+  classes: number;
+  /** Conv filter HWIO [3,3,3,C] row-major, its bias [C]; dense kernel [C,K] row-major, its bias [K]. */
+  filter: number[];
+  convBias: number[];
+  dense: number[];
+  denseBias: number[];
+}
+
+/**
+ * A GAP classifier with seeded random weights, in the Keras → TF.js layout of writeToyClassifier: input
+ * [1,S,S,3] (RGB/255), 3×3 SAME conv + bias + ReLU (the CAM layer), Mean over h, w, dense, Softmax.
+ */
+export async function writeSeededClassifier(dir: string, seed: number, size = 12, channels = 6, classes = 4): Promise<SeededClassifier> {
+  const rnd = seededRandom(seed);
+  const u = (lo: number, hi: number) => lo + (hi - lo) * rnd();
+  const filter = Array.from({ length: 3 * 3 * 3 * channels }, () => u(-1, 1));
+  const convBias = Array.from({ length: channels }, () => u(-0.3, 0.4));
+  const dense = Array.from({ length: channels * classes }, () => u(-2, 2));
+  const denseBias = Array.from({ length: classes }, () => u(-0.5, 0.5));
+  const g = new GraphModelWriter();
+  const x = g.input('input_1', [1, size, size, 3]);
+  const conv = g.conv(x, filter, [3, 3, 3, channels], convBias);
+  const feature = g.op('StatefulPartitionedCall/model/conv_relu/Relu', 'Relu', [conv]);
+  const pooled = g.op('StatefulPartitionedCall/model/global_average_pooling2d/Mean', 'Mean', [feature, g.const([1, 2], [2], 'int32')], { keep_dims: { b: false }, Tidx: { type: 'DT_INT32' } });
+  const logits = g.op(
+    'StatefulPartitionedCall/model/predictions/BiasAdd',
+    '_FusedMatMul',
+    [pooled, g.const(dense, [channels, classes]), g.const(denseBias, [classes])],
+    { fused_ops: { list: { s: [Buffer.from('BiasAdd').toString('base64')] } }, num_args: { i: '1' }, transpose_a: { b: false }, transpose_b: { b: false }, epsilon: { f: 0 } },
+  );
+  const soft = g.op('StatefulPartitionedCall/model/predictions/Softmax', 'Softmax', [logits]);
+  const path = await g.write(dir, soft);
+  return { path, size, channels, classes, filter, convBias, dense, denseBias };
+}

@@ -5,6 +5,7 @@ import { colorOf as paletteColor } from './colors.js';
 import { Connection, type OutgoingCommand } from './connection.js';
 import { byId, seconds, throttle } from './dom.js';
 import { ClassToggles, renderDetections, renderFigures } from './panels.js';
+import { FailureQuestions } from './failures.js';
 import { TimelineChart } from './timeline-chart.js';
 import { Viewer, type Drawn } from './viewer.js';
 
@@ -51,6 +52,7 @@ const ui = {
   perDetection: byId<HTMLInputElement>('maps-detection'),
   view: byId<HTMLSelectElement>('view-mode'),
   boxes: byId<HTMLInputElement>('boxes'),
+  normaliseBox: byId<HTMLInputElement>('normalise-box'),
   classes: byId('classes'),
   detections: byId('detections'),
   detCount: byId('det-count'),
@@ -79,6 +81,20 @@ const send = (cmd: OutgoingCommand): void => conn.send(cmd);
 const viewer = new Viewer<FrameMessage>(ui.canvas, onDrawn);
 const chart = new TimelineChart(ui.chart, ui.readout, colorOf, (time) => send({ type: 'seek', time }));
 debug.chart = () => chart.inspect();
+const failures = new FailureQuestions(
+  {
+    canvas: ui.canvas,
+    drag: byId('drag-box'),
+    whyClass: byId<HTMLSelectElement>('why-class'),
+    whyClear: byId<HTMLButtonElement>('why-clear'),
+    whyResult: byId('why-result'),
+    versusClass: byId<HTMLSelectElement>('versus-class'),
+    versusClear: byId<HTMLButtonElement>('versus-clear'),
+    versusResult: byId('versus-result'),
+  },
+  send,
+  (text) => toast(text, 'info'),
+);
 const toggles = new ClassToggles(ui.classes, colorOf, (hidden) => send({ type: 'set', hiddenClasses: hidden }));
 
 function onMessage(msg: ServerMessage): void {
@@ -88,10 +104,12 @@ function onMessage(msg: ServerMessage): void {
     case 'hello':
       hello = debug.hello = msg;
       configure(msg);
+      failures.configure(msg);
       break;
     case 'state':
       state = debug.state = msg;
       applyState(msg);
+      failures.applyState(msg);
       break;
     case 'timeline':
       chart.reset(msg.entries);
@@ -150,6 +168,7 @@ function applyState(s: StateMessage): void {
   ui.perDetection.checked = set.perDetection;
   ui.view.value = set.view;
   ui.boxes.checked = set.boxes;
+  ui.normaliseBox.checked = set.normalise === 'box';
   toggles.setHidden(set.hiddenClasses);
   if (!lastFrame && !s.playing && !s.position) showOverlay('paused — press play');
   renderLiveFigures();
@@ -213,6 +232,7 @@ function onDrawn(d: Drawn<FrameMessage>): void {
   const total = hello?.source.duration;
   ui.clock.textContent = `${seconds(f.time)}${total ? ` / ${seconds(total)}` : ''} · frame ${f.frame}`;
   renderDetections(ui.detections, ui.detCount, f, state?.settings.hiddenClasses ?? [], colorOf);
+  failures.onFrame(f);
   chart.add(f.timeline);
   chart.setPosition(f.time);
   toggles.update(chart.seenClasses(), f);
@@ -274,6 +294,7 @@ ui.perClass.addEventListener('change', () => send({ type: 'set', perDetection: f
 ui.perDetection.addEventListener('change', () => send({ type: 'set', perDetection: true }));
 ui.view.addEventListener('change', () => send({ type: 'set', view: ui.view.value as Settings['view'] }));
 ui.boxes.addEventListener('change', () => send({ type: 'set', boxes: ui.boxes.checked }));
+ui.normaliseBox.addEventListener('change', () => send({ type: 'set', normalise: ui.normaliseBox.checked ? 'box' : 'global' }));
 
 document.addEventListener('keydown', (e) => {
   const t = e.target as HTMLElement | null;

@@ -10,6 +10,7 @@ import { polycam, polycamParams } from './polycam.js';
 import { cam } from './cam.js';
 import { xgradcamFromSums, xgradcamWeights } from './xgradcam.js';
 import { xpolycam } from './xpolycam.js';
+import { hirescam } from './hirescam.js';
 
 const eigencam: CamMethod = {
   name: 'eigencam',
@@ -18,11 +19,13 @@ const eigencam: CamMethod = {
   realtime: true,
   classAgnostic: true,
   needsClassWeights: false,
-  compute(ctx, layers, targets) {
-    return tf.tidy(() => {
-      const map = eigencamMap(ctx.activation(layers[0]!));
+  async compute(ctx, layers, targets) {
+    const map = await eigencamMap(ctx.activation(layers[0]!));
+    try {
       return tf.stack(targets.map(() => map)) as tf.Tensor3D;
-    });
+    } finally {
+      map.dispose();
+    }
   },
 };
 
@@ -52,6 +55,7 @@ const REGISTRY = {
   polycam: withParams(polycamParams, (p) => polycam(p.variant)),
   xpolycam: { create: () => xpolycam },
   cam: { create: () => cam },
+  hirescam: { create: () => hirescam },
 } as const satisfies Record<string, MethodRow>;
 
 type Registry = typeof REGISTRY;

@@ -1,0 +1,16 @@
+// Bench rows for the failure targets: one region ("why not here", a full backward for its element-wise map) and
+// one contrastive detection target (two cells per detection through the fast gradient sums).
+import type { Engine } from '../engine.js';
+import type { Frame } from '../types.js';
+
+export const FAILURE_ROWS = ['why1', 'versusK1'] as const;
+
+export function failureTargetVariants(engine: Engine, frame: Frame): Record<(typeof FAILURE_ROWS)[number], () => Promise<unknown>> {
+  // A box on the road ahead, where the sample drive's cars pass.
+  const box: [number, number, number, number] = [Math.round(frame.width * 0.35), Math.round(frame.height * 0.5), Math.round(frame.width * 0.5), Math.round(frame.height * 0.65)];
+  return {
+    why1: () => engine.explain(frame, { maxTargets: 0, why: [{ label: 'car', box }] }),
+    // 'bus': the drive's first detections are cars, so the first target is contrastive.
+    versusK1: () => engine.explain(frame, { minScore: 0, perDetection: true, maxTargets: 1, versus: 'bus' }),
+  };
+}
