@@ -2,7 +2,8 @@
 // so it opens offline and can be attached or archived as is.
 import { aggregate, compare, meanCurve, summaryJson } from './aggregate.js';
 import { lineChartSvg, type ChartSeries } from './charts.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, jpegDataUri } from './html.js';
+import { labelsJson, labelsSection } from './labels-report.js';
 import {
   RANDOM,
   type AuditReportData,
@@ -49,7 +50,7 @@ export function renderAuditReport(data: AuditReportData): string {
 <p class="meta">Source <b>${escapeHtml(data.source)}</b> · model <b>${escapeHtml(data.model)}</b> · backend <b>${escapeHtml(data.backend)}</b> · ${escapeHtml(data.createdAt)}</p>
 <p class="meta">${data.framesSampled !== undefined ? `${data.framesSampled} frames sampled, ` : ''}${frames} with detections · ${data.detections.length} detections · ${tracks} tracks · methods: ${data.methods.map(escapeHtml).join(', ')}</p>
 </header>
-<nav><a href="#summary">Summary</a> <a href="#comparisons">Comparisons</a> <a href="#classes">Per class</a> <a href="#timeline">Over the drive</a> <a href="#curves">Curves</a> <a href="#gallery">Worst frames</a> <a href="#settings">Settings</a> <a href="#howto">How to read</a></nav>
+<nav><a href="#summary">Summary</a> <a href="#comparisons">Comparisons</a> <a href="#classes">Per class</a> <a href="#timeline">Over the drive</a> <a href="#curves">Curves</a> <a href="#gallery">Worst frames</a>${data.labels ? ' <a href="#labels">Against the labels</a>' : ''} <a href="#settings">Settings</a> <a href="#howto">How to read</a></nav>
 
 <section id="summary">
 <h2>Summary</h2>
@@ -89,6 +90,11 @@ ${data.sanity ? `<section id="sanity">
 ${sanitySection(data.sanity)}
 </section>
 
+` : ''}${data.labels ? `<section id="labels">
+<h2>Against the labels</h2>
+${labelsSection(data.labels, data.methods)}
+</section>
+
 ` : ''}<section id="settings">
 <h2>Settings</h2>
 ${settingsTable(data)}
@@ -108,7 +114,8 @@ ${HOWTO}
 export function toAuditJson(data: AuditReportData): AuditReportJson {
   const { gallery, ...rest } = data;
   const summary: AuditSummary = aggregate(data.detections, data.temporal, data.methods);
-  return { ...rest, gallery: gallery.map(({ jpeg: _jpeg, ...g }) => g), summary: summaryJson(summary) };
+  const { labels, ...others } = rest;
+  return { ...others, gallery: gallery.map(({ jpeg: _jpeg, ...g }) => g), ...(labels ? { labels: labelsJson(labels) } : {}), summary: summaryJson(summary) };
 }
 
 /** Summary row column → the metric its comparisons are made on. */
@@ -259,14 +266,6 @@ function gallery(items: readonly GalleryItem[]): string {
       return `<figure><img alt="${escapeHtml(caption)}" loading="lazy" src="${jpegDataUri(g.jpeg)}"><figcaption>${escapeHtml(caption)}</figcaption></figure>`;
     })
     .join('\n')}</div>`;
-}
-
-function jpegDataUri(jpeg: Uint8Array): string {
-  // JPEG files start with the SOI marker FF D8 FF; anything else would show as a broken image.
-  if (jpeg.length < 3 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[2] !== 0xff) {
-    throw new Error('audit report: gallery thumbnail is not a JPEG');
-  }
-  return `data:image/jpeg;base64,${Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength).toString('base64')}`;
 }
 
 function settingsTable(data: AuditReportData): string {

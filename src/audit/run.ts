@@ -14,6 +14,8 @@ import { auditFrame, galleryItems, type FrameAudit } from './frame-audit.js';
 import type { FrameCurveStats } from './frame-curves.js';
 import { driveOrder, spreadFrames, type FrameSampler } from './frames.js';
 import { IG, isCamMethod, isSlowMethod, scoresBatches, type AuditMethod } from './methods.js';
+import type { GroundTruth } from './ground-truth.js';
+import { LabelsCollector } from './labels-collector.js';
 import { TrackCollector } from './tracks.js';
 import type { AuditReportData, DetectionAudit, GalleryItem } from './types.js';
 import { WorstKeeper } from './worst.js';
@@ -52,6 +54,8 @@ export interface AuditRunControl {
   stats?: FrameCurveStats;
   /** A fresh engine like the audited one, for --sanity (each randomisation step loads its own). */
   createEngine?: () => Promise<Engine>;
+  /** `--labels`: ground truth for the labelled frames (ground-truth.ts); the report gains its `labels` section. */
+  labels?: GroundTruth;
 }
 
 export interface AuditRunResult {
@@ -108,6 +112,9 @@ export async function runAudit(
   const budgetStop = new AbortController();
   const budgetTimer = budgetMs !== undefined ? setTimeout(() => budgetStop.abort(), Math.max(0, budgetMs - (performance.now() - startedAt))) : undefined;
   const frameSignal = signal ? AbortSignal.any([signal, budgetStop.signal]) : budgetStop.signal;
+  const labels = control.labels
+    ? new LabelsCollector(control.labels, engine, { camMethods, minScore: o.minScore, methodParams: o.methodParams, thumbnails: o.gallerySize, thumbnailWidth: o.thumbnailWidth, signal: frameSignal })
+    : undefined;
 
   const report = (frame: Frame | undefined, inFrame: number, doneInFrame: number): void =>
     onProgress({
@@ -152,6 +159,7 @@ export async function runAudit(
       if (o.sanity && got.found.length && sanityFrames.length < SANITY_FRAMES) sanityFrames.push({ frame, found: got.found });
       tracks.add(frame, { ordinal, found: got.found, audits: got.audits, maps: got.maps });
       for (const item of await galleryItems(frame, got, keeper, engine, o.thumbnailWidth)) keeper.offer(item.energyInBoxes, item);
+      await labels?.add(frame, got);
       state.framesDone++;
       state.detectionsDone += got.audits.length;
       report(undefined, 0, 0);
@@ -190,6 +198,7 @@ export async function runAudit(
     minScore: o.minScore,
     rescoreThreshold,
     matchIou: 0.5,
+    ...(control.labels ? { labels: control.labels.file } : {}),
     maxSensitivity: o.sensitivity ? (skipped.length ? `on (not for ${skipped.join(', ')})` : 'on') : 'off',
     ...(methods.includes(IG) ? { igSteps: o.igSteps, igBaseline: o.igBaseline } : {}),
     ...methodParamsOnRecord(methods, o.methodParams),
@@ -208,6 +217,7 @@ export async function runAudit(
     temporal,
     gallery: keeper.items().map((k) => k.item),
     ...(sanity ? { sanity: sanity.methods } : {}),
+    ...(labels ? { labels: labels.results() } : {}),
   };
   return {
     data,

@@ -2,6 +2,7 @@
 // and what they produce (per-detection results, the aggregated table, the report's data).
 import type { Box } from '../types.js';
 import type { SanityMethodResult } from './sanity.js';
+import type { LabelsReport } from './labels-types.js';
 
 /**
  * Scores a batch of perturbed copies of one image for ONE tracked detection. The caller runs the detector,
@@ -244,10 +245,14 @@ export interface AuditReportData {
   gallery: GalleryItem[];
   /** `--sanity`: per method, how similar its maps stay when the layers after the CAM layer are randomised. */
   sanity?: Record<string, SanityMethodResult>;
+  /** `--labels`: the detector and its maps against ground truth. */
+  labels?: LabelsReport;
 }
 
 /** The JSON result: the report data minus images, plus the aggregated table. NaN is written as null. */
-export interface AuditReportJson extends Omit<AuditReportData, 'gallery'> {
+export interface AuditReportJson extends Omit<AuditReportData, 'gallery' | 'labels'> {
   gallery: GalleryItemJson[];
+  /** The labels section without its thumbnails. */
+  labels?: LabelsReport;
   summary: AuditSummaryJson;
 }
