@@ -2,7 +2,7 @@
 // detections' maps scored against the labelled box, every miss explained by a region ("why not") map, every
 // confusion by a contrastive map (detected class − labelled class), and the false positives listed.
 import type { AuditableExplainer, CamMethodName, Detection, ExplainOptions, Frame, SaliencyMap } from '../types.js';
-import { checkpoint } from './engine-bridge.js';
+import { checkpoint, matchDetection } from './engine-bridge.js';
 import type { FrameAudit } from './frame-audit.js';
 import { matchFrame, type GroundTruth, type LabelledBox } from './ground-truth.js';
 import type { LabelConfusion, LabelFalsePositive, LabelMiss, LabelsClassRow, LabelsReport } from './labels-types.js';
@@ -117,7 +117,8 @@ export class LabelsCollector {
     for (const method of this.o.camMethods) {
       await checkpoint(this.o.signal);
       const ex = await this.engine.explain(frame, { method, perDetection: true, versus: l.label, classes: [d.label], minScore: Math.min(this.o.minScore, d.score), methodParams: this.o.methodParams });
-      const j = ex.detections.findIndex((x) => x.classId === d.classId && x.box.every((v, k) => Math.abs(v - d.box[k]!) < 0.5));
+      // explain decodes the same heads; its boxes may differ from the batch detector's by a pixel.
+      const j = matchDetection(ex.detections, d);
       const map = ex.maps.find((m) => m.detectionIndex === j && m.versus);
       if (!map) continue;
       const p = pointingMetrics(map, l.box, frame.width, frame.height);

@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { aggregate } from '../audit/aggregate.js';
+import { groundTruth, readLabelsFile, sourceFiles } from '../audit/ground-truth.js';
 import { IG } from '../audit/methods.js';
 import { auditRunOptions, resolveRunOptions, runAudit, type AuditProgress, type AuditRunOptions } from '../audit/run.js';
 import type { AuditReportData, Spread } from '../audit/types.js';
@@ -25,6 +26,7 @@ interface Flags extends ModelFlags, Partial<AuditOptions> {
   title?: string;
   quiet?: boolean;
   topic?: string;
+  labels?: string;
 }
 
 /** The audit's settings from its flags, checked against the schema (bad values: the same one line as everywhere). */
@@ -48,6 +50,7 @@ export function auditCommand(): Command {
     .option('--classes <list>', 'comma-separated class labels to audit (default: every detected class)', classList)
     .addOption(schemaOption('minScore', explainSchema.shape.minScore, { description: 'detections below this score are not audited, 0..1' }));
   addMethodParamOptions(cmd)
+    .option('--labels <file>', 'ground truth (COCO JSON, e.g. a corrected export): recall, precision, misses with their why-not maps, confusions, false positives')
     .option('--title <text>', 'report title')
     .option('-q, --quiet', 'no progress and no summary; warnings and errors only')
     // A subcommand does not inherit the program's output settings: keep flag errors to one 'saliencam:' line.
@@ -71,6 +74,7 @@ export function auditCommand(): Command {
     if (flags.report) await checkOutputPath(flags.report);
     if (flags.json) await checkOutputPath(flags.json);
     const info = await probeSource(source);
+    const labelsFile = flags.labels !== undefined ? await readLabelsFile(flags.labels) : undefined;
 
     const progress = createProgress('audit', { quiet: Boolean(flags.quiet), unit: 'sampled frames', lineEachUnit: true });
     const warn = (msg: string): void => progress.log(msg);
@@ -87,7 +91,8 @@ export function auditCommand(): Command {
     let result;
     try {
       const createEngine = (): Promise<Engine> => Engine.create({ ...engineOptions(flags), warn });
-      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine });
+      const labels = labelsFile ? groundTruth(labelsFile, engine.classNames, sourceFiles(source)) : undefined;
+      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine, ...(labels ? { labels } : {}) });
     } finally {
       progress.stop();
       release();
@@ -119,9 +124,16 @@ export function summaryText(data: AuditReportData, written: string[]): string {
     `${data.source}: ${data.framesSampled ?? 0} sampled frames, ${data.detections.length} detections, ${data.model} on ${data.backend}`,
     line(cols),
     ...rows.map(line),
+    ...(data.labels ? [labelsLine(data.labels)] : []),
     ...written.map((w) => `wrote ${w}`),
     '',
   ].join('\n');
+}
+
+/** `--labels` in one line: recall per class and the failures found. */
+function labelsLine(l: NonNullable<AuditReportData['labels']>): string {
+  const recall = l.perClass.filter((r) => r.labelled > 0).map((r) => `${r.label} recall ${r.hits}/${r.labelled}`);
+  return `labels (${l.framesLabelled} frames): ${recall.join(', ') || 'no labelled boxes'}; ${l.misses.length} misses, ${l.confusions.length} confusions, ${l.falsePositives.length} false positives`;
 }
 
 /** The sanity check's verdicts in plain words. */
