@@ -13,6 +13,8 @@ export const LABELS_MATCH_IOU = 0.5;
 
 export interface LabelsCollectorOptions {
   camMethods: readonly CamMethodName[];
+  /** The audited classes (--classes; empty: all): labelled boxes of other classes are left out. */
+  classes: readonly string[];
   minScore: number;
   methodParams: ExplainOptions['methodParams'];
   /** Thumbnails kept per kind (misses, confusions, false positives); the lists themselves are whole. */
@@ -44,13 +46,29 @@ export class LabelsCollector {
     private readonly o: LabelsCollectorOptions,
   ) {}
 
-  /** One audited frame; frames without labels are skipped. */
+  /**
+   * One audited frame; frames without labels are skipped. The frame's maps are made first and the tallies
+   * changed last, so a run stopped part-way through a frame leaves no half-counted frame.
+   */
   async add(frame: Frame, got: Pick<FrameAudit, 'found' | 'maps'>): Promise<void> {
-    const labels = this.truth.boxesFor(frame.index);
-    if (!labels) return;
-    this.seen.add(frame.index);
+    const all = this.truth.boxesFor(frame.index);
+    if (!all) return;
+    const labels = this.o.classes.length ? all.filter((l) => this.o.classes.includes(l.label)) : all;
     const found = got.found;
     const m = matchFrame(labels, found, LABELS_MATCH_IOU);
+    const misses = await this.explainMisses(frame, m.misses.map((i) => labels[i]!));
+    const confusions: LabelConfusion[] = [];
+    for (const c of m.confusions) confusions.push(await this.explainConfusion(frame, labels[c.label]!, found[c.detection]!, c.iou, this.confusions.length + confusions.length));
+    const falsePositives: LabelFalsePositive[] = [];
+    for (const i of m.falsePositives) {
+      const d = found[i]!;
+      const [method, maps] = [...got.maps].find(([, ms]) => ms[i]) ?? [];
+      const map = maps?.[i];
+      const jpeg = map && this.falsePositives.length + falsePositives.length < this.o.thumbnails ? await this.thumb(frame, d, map) : undefined;
+      falsePositives.push({ frame: frame.index, time: frame.time, label: d.label, score: d.score, box: d.box, ...(map ? { method } : {}), ...(jpeg ? { jpeg } : {}) });
+    }
+
+    this.seen.add(frame.index);
     for (const l of labels) this.row(l.label).labelled++;
     for (const d of found) this.row(d.label).detections++;
     for (const h of m.hits) {
@@ -64,20 +82,17 @@ export class LabelsCollector {
         row.methods.set(method, { n: s.n + 1, hits: s.hits + p.pointingHit, energy: s.energy + p.energyInBoxes });
       }
     }
-    await this.explainMisses(frame, m.misses.map((i) => labels[i]!));
-    for (const c of m.confusions) await this.explainConfusion(frame, labels[c.label]!, found[c.detection]!, c.iou);
-    for (const i of m.falsePositives) {
-      const d = found[i]!;
-      this.row(d.label).falsePositives++;
-      const [method, maps] = [...got.maps].find(([, ms]) => ms[i]) ?? [];
-      const map = maps?.[i];
-      const jpeg = map && this.falsePositives.length < this.o.thumbnails ? await this.thumb(frame, d, map) : undefined;
-      this.falsePositives.push({ frame: frame.index, time: frame.time, label: d.label, score: d.score, box: d.box, ...(map ? { method } : {}), ...(jpeg ? { jpeg } : {}) });
-    }
+    for (const x of misses) this.row(x.label).misses++;
+    for (const x of confusions) this.row(x.label).confusions++;
+    for (const x of falsePositives) this.row(x.label).falsePositives++;
+    this.misses.push(...misses);
+    this.confusions.push(...confusions);
+    this.falsePositives.push(...falsePositives);
   }
 
-  /** Every miss of the frame in one explain call (the engine explains up to 16 regions at once). */
-  private async explainMisses(frame: Frame, missed: LabelledBox[]): Promise<void> {
+  /** Every miss of the frame, 16 regions per explain call (the most the engine takes at once). */
+  private async explainMisses(frame: Frame, missed: LabelledBox[]): Promise<LabelMiss[]> {
+    const out: LabelMiss[] = [];
     for (let i = 0; i < missed.length; i += 16) {
       const chunk = missed.slice(i, i + 16);
       await checkpoint(this.o.signal);
@@ -87,15 +102,15 @@ export class LabelsCollector {
         classes: [...new Set(chunk.map((l) => l.label))],
         minScore: this.o.minScore,
         methodParams: this.o.methodParams,
+        // Region maps only: the detections' own maps are the audit's.
         maxTargets: 0,
       });
       const maps = ex.maps.filter((m) => m.region);
       for (const [k, l] of chunk.entries()) {
-        this.row(l.label).misses++;
         const w = ex.record.why?.[k];
         const map = maps[k];
-        const jpeg = map && w && this.misses.length < this.o.thumbnails ? await this.thumb(frame, { label: l.label, classId: l.classId, score: w.bestScore, box: l.box }, map) : undefined;
-        this.misses.push({
+        const jpeg = map && w && this.misses.length + out.length < this.o.thumbnails ? await this.thumb(frame, { label: l.label, classId: l.classId, score: w.bestScore, box: l.box }, map) : undefined;
+        out.push({
           frame: frame.index,
           time: frame.time,
           label: l.label,
@@ -108,11 +123,11 @@ export class LabelsCollector {
         });
       }
     }
+    return out;
   }
 
   /** "Why <detected> rather than <labelled>": the detection's contrastive map with each CAM method. */
-  private async explainConfusion(frame: Frame, l: LabelledBox, d: Detection, overlap: number): Promise<void> {
-    this.row(l.label).confusions++;
+  private async explainConfusion(frame: Frame, l: LabelledBox, d: Detection, overlap: number, before: number): Promise<LabelConfusion> {
     const maps: LabelConfusion['maps'] = [];
     for (const method of this.o.camMethods) {
       await checkpoint(this.o.signal);
@@ -122,10 +137,10 @@ export class LabelsCollector {
       const map = ex.maps.find((m) => m.detectionIndex === j && m.versus);
       if (!map) continue;
       const p = pointingMetrics(map, l.box, frame.width, frame.height);
-      const jpeg = this.confusions.length < this.o.thumbnails ? await this.thumb(frame, d, map) : undefined;
+      const jpeg = before < this.o.thumbnails ? await this.thumb(frame, d, map) : undefined;
       maps.push({ method, versus: l.label, energyInBox: p.energyInBoxes, pointingHit: p.pointingHit === 1, ...(jpeg ? { jpeg } : {}) });
     }
-    this.confusions.push({ frame: frame.index, time: frame.time, label: l.label, labelBox: l.box, detected: d.label, score: d.score, box: d.box, iou: overlap, maps });
+    return { frame: frame.index, time: frame.time, label: l.label, labelBox: l.box, detected: d.label, score: d.score, box: d.box, iou: overlap, maps };
   }
 
   private thumb(frame: Frame, d: Detection, map: SaliencyMap): Promise<Uint8Array> {

@@ -113,7 +113,7 @@ export async function runAudit(
   const budgetTimer = budgetMs !== undefined ? setTimeout(() => budgetStop.abort(), Math.max(0, budgetMs - (performance.now() - startedAt))) : undefined;
   const frameSignal = signal ? AbortSignal.any([signal, budgetStop.signal]) : budgetStop.signal;
   const labels = control.labels
-    ? new LabelsCollector(control.labels, engine, { camMethods, minScore: o.minScore, methodParams: o.methodParams, thumbnails: o.gallerySize, thumbnailWidth: o.thumbnailWidth, signal: frameSignal })
+    ? new LabelsCollector(control.labels, engine, { camMethods, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams, thumbnails: o.gallerySize, thumbnailWidth: o.thumbnailWidth, signal: frameSignal })
     : undefined;
 
   const report = (frame: Frame | undefined, inFrame: number, doneInFrame: number): void =>
