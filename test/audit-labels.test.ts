@@ -5,7 +5,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { matchFrame, type LabelledBox } from '../src/audit/ground-truth.js';
+import { groundTruth, matchFrame, type LabelledBox } from '../src/audit/ground-truth.js';
+import { COCO_CLASSES } from '../src/model/coco.js';
+import { UserError } from '../src/errors.js';
 import type { AuditReportJson } from '../src/audit/types.js';
 import type { Box, Detection } from '../src/types.js';
 import { clipPath, TEST_VIDEO } from './helpers/clips.js';
@@ -46,6 +48,22 @@ describe('matchFrame', () => {
     expect(m.misses).toEqual([1]);
     expect(m.confusions).toEqual([{ label: 1, detection: 2, iou: expect.closeTo(0.98, 2) }]);
     expect(m.falsePositives.sort()).toEqual([0, 3]);
+  });
+});
+
+describe('groundTruth', () => {
+  const file = (images: object[], categories: { id: number; name: string }[]) =>
+    ({ name: 'l.json', images, categories, annotations: images.map((im, i) => ({ image_id: (im as { id: number }).id, category_id: categories[0]!.id, bbox: [10 * i, 0, 5, 5] as [number, number, number, number] })) }) as Parameters<typeof groundTruth>[0];
+  it("ties an image sequence's file names to frames, and categories by name before COCO id", () => {
+    const seq = ['/x/img_001.png', '/x/img_002.png', '/x/img_003.png'];
+    // "automobile" is no class name: COCO id 3 makes it car. "truck" under id 1 (COCO's person) is a truck.
+    const g = groundTruth(file([{ id: 5, file_name: 'img_003.png' }, { id: 6, file_name: 'sub/img_001.png' }], [{ id: 3, name: 'automobile' }]), COCO_CLASSES, seq);
+    expect(g.frames).toEqual([0, 2]);
+    expect(g.boxesFor(2)).toEqual([{ label: 'car', classId: 2, box: [0, 0, 5, 5] }]);
+    expect(g.boxesFor(1)).toBeUndefined();
+    const t = groundTruth(file([{ id: 1, file_name: 'a.jpg', frame_index: 4 }], [{ id: 1, name: 'truck' }]), COCO_CLASSES, []);
+    expect(t.boxesFor(4)![0]!.label).toBe('truck');
+    expect(() => groundTruth(file([{ id: 1, file_name: 'a.jpg' }], [{ id: 1, name: 'truck' }]), COCO_CLASSES, [])).toThrow(UserError);
   });
 });
 
