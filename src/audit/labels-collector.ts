@@ -174,9 +174,12 @@ export class LabelsCollector {
       framesLabelled: this.seen.size,
       framesNotSampled: this.truth.frames.filter((f) => !this.seen.has(f)),
       perClass,
-      misses: this.misses,
-      confusions: this.confusions,
-      falsePositives: this.falsePositives,
+      // In drive order (a budgeted audit visits frames spread over the drive).
+      misses: byFrame(this.misses),
+      confusions: byFrame(this.confusions),
+      falsePositives: byFrame(this.falsePositives),
     };
   }
 }
+
+const byFrame = <T extends { frame: number }>(list: readonly T[]): T[] => [...list].sort((a, b) => a.frame - b.frame);
