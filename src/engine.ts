@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from './errors.js';
 import { initBackend, type BackendChoice } from './model/backend.js';
 import type { DetectedObject, Detector } from './model/detector.js';
+import { resizedFrame } from './model/frame-input.js';
 import { loadDetector } from './model/registry.js';
 import { DEFAULT_EXPLAIN, explainSchema, settingsIssue } from './settings.js';
 import { camMethod, methodsFor } from './saliency/methods/index.js';
@@ -132,9 +133,16 @@ export class Engine implements AuditableExplainer {
     return run;
   }
 
+  /** Maps for given detections instead of the frame's own (the audit's sanity check: same targets, changed weights). */
+  explainDetections(frame: Frame, given: DetectedObject[], overrides: Partial<ExplainOptions> = {}): Promise<ExplainedFrame> {
+    const run = this.queue.then(() => this.explainNow(frame, overrides, '', given));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   private queue: Promise<unknown> = Promise.resolve();
 
-  private async explainNow(frame: Frame, overrides: Partial<ExplainOptions>, source: string): Promise<ExplainedFrame> {
+  private async explainNow(frame: Frame, overrides: Partial<ExplainOptions>, source: string, given?: DetectedObject[]): Promise<ExplainedFrame> {
     if (this.disposed) throw new Error('engine disposed');
     const o: ExplainOptions = { ...this.defaults, ...overrides };
     // The defaults were checked in create(); only overrides need a check (not a re-parse of every frame's defaults).
@@ -158,7 +166,7 @@ export class Engine implements AuditableExplainer {
     const fetchedList = Array.isArray(executed) ? executed : [executed];
     const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));
     try {
-      let found = await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore, o.classes);
+      let found = given ?? (await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore, o.classes));
       if (o.classes.length) found = found.filter((x) => o.classes.includes(x.label));
       const t1 = performance.now();
 
@@ -256,6 +264,37 @@ export class Engine implements AuditableExplainer {
     } finally {
       tf.dispose(outs);
     }
+  }
+
+  /**
+   * The audit's perturbation space: the frame as the model sees it (RGB 0-255 floats, NHWC) at the model's input
+   * size where the model takes a stretched resize (perturbing 512² instead of 720p frames), else the frame itself.
+   */
+  auditInput(frame: Frame): { width: number; height: number; data: Float32Array } {
+    const d = this.detector;
+    if (d.inputResize === undefined) return { width: frame.width, height: frame.height, data: Float32Array.from(frame.rgb) };
+    const { width, height } = d.inputSize;
+    const t = resizedFrame(frame, width, height, d.inputResize.halfPixelCenters);
+    try {
+      return { width, height, data: Float32Array.from(t.dataSync()) };
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /** detectBatch for `auditInput`-space images (perturbed copies): boxes in frame pixels of frameWidth × frameHeight. */
+  async detectInputs(images: Float32Array[], width: number, height: number, frameWidth: number, frameHeight: number, minScore = 0.05): Promise<DetectedObject[][]> {
+    const d = this.detector;
+    const result: DetectedObject[][] = [];
+    for (const img of images) {
+      const outs = tf.tidy(() => d.graph.model.execute({ [d.inputName]: d.normalise(tf.tensor4d(img, [1, height, width, 3])) }, [...d.decodeNodes]) as tf.Tensor[]);
+      try {
+        result.push(await d.decode(outs, frameWidth, frameHeight, minScore));
+      } finally {
+        tf.dispose(outs);
+      }
+    }
+    return result;
   }
 
   /**

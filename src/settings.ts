@@ -100,7 +100,7 @@ export type AuditMethod = CamMethodName | typeof IG;
 export const AUDIT_METHODS = [...CAM_METHODS, IG] as [AuditMethod, ...AuditMethod[]];
 /** What an audit compares when no methods are given: the methods cheap enough for a whole drive. */
 const DEFAULT_AUDIT_METHOD_LIST: AuditMethod[] = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'xpolycam'];
-export const PERTURB_BASELINES = ['blur', 'mean', 'black'] as const;
+export const PERTURB_BASELINES = ['blur', 'mean', 'black', 'road'] as const;
 export const IG_BASELINES = ['blur', 'black'] as const;
 
 /**
@@ -112,6 +112,7 @@ export const auditSchema = z.object({
   start: z.number().min(0).max(1e7).optional().describe('seconds into the source to start at'),
   duration: z.number().min(0.001).max(1e7).optional().describe('seconds to audit from the start'),
   maxFrames: z.number().int().min(1).max(1e7).optional().describe('stop after N sampled frames'),
+  budget: z.number().min(1).max(1e7).optional().describe('seconds to spend: frames spread over the whole drive, stop when spent'),
   methods: z
     .array(z.enum(AUDIT_METHODS))
     .min(1, 'the audit needs at least one method')
@@ -126,6 +127,8 @@ export const auditSchema = z.object({
   igSteps: z.number().int().min(1).max(1000).default(50).describe('Integrated Gradients path steps (method ig)'),
   igBaseline: z.enum(IG_BASELINES).default('blur').describe('Integrated Gradients baseline image'),
   gallery: z.number().int().min(0).max(200).default(12).describe('worst-frame thumbnails in the report'),
+  maps: z.enum(['class', 'detection']).default('class').describe('audit each class map (what explain shows by default; one perturbation serves the whole class) or each detection map'),
+  sanity: z.boolean().default(false).describe('model-parameter randomisation test: randomise the layers after the CAM layer, compare the maps'),
 });
 
 export type AuditOptions = z.infer<typeof auditSchema>;

@@ -169,6 +169,10 @@ export interface AuditableExplainer extends Explainer {
   /** Throws a UserError (one line) when the options cannot be explained with this model. */
   checkOptions(options: ExplainOptions): void;
   detectBatch(images: Uint8Array[], width: number, height: number, minScore?: number): Promise<ScoredDetection[][]>;
+  /** The frame in the space the audit perturbs (the model's input size where the model stretches frames). */
+  auditInput(frame: Frame): { width: number; height: number; data: Float32Array };
+  /** Detections on auditInput-space images; boxes in pixels of a frameWidth × frameHeight frame. */
+  detectInputs(images: Float32Array[], width: number, height: number, frameWidth: number, frameHeight: number, minScore?: number): Promise<ScoredDetection[][]>;
   /** Model input x [B,H,W,3] (RGB 0-255) → the pre-activation score at `scoreIndices` per row [B]. */
   scoreFunction(scoreIndices: number[][]): (x: Tensor4D) => Tensor1D;
 }

@@ -92,7 +92,11 @@ describe('renderAuditReport', () => {
     expect(html).toContain('data-class="person"');
     expect(html).toContain('Deletion AUC ↓');
     expect(html).toContain('Insertion AUC ↑');
-    expect(html).toContain('0.200 <span class="sd">± 0.100</span> <span class="n">n=3</span>'); // gradcam deletion
+    expect(html).toContain('0.200 <span class="sd">[0.100, 0.300]</span> <span class="n">n=3</span>'); // gradcam deletion: mean [95 % interval]
+    // one person detection (one frame): an interval of zero width from one cluster is not evidence
+    const person = html.slice(html.indexOf('data-class="person"'));
+    expect(person.slice(0, person.indexOf('</tr>'))).not.toContain('class="sig"');
+    expect(html).toContain('<section id="comparisons">');
     expect(html).toContain(`data:image/jpeg;base64,${Buffer.from(jpeg).toString('base64')}`);
     expect(html).toContain('<svg');
     expect(html).toMatch(/<polyline[^>]+stroke-dasharray/); // the random baseline series
@@ -124,7 +128,15 @@ describe('toAuditJson', () => {
   it('is the report data minus the images plus the summary, and survives JSON', () => {
     const j = JSON.parse(JSON.stringify(toAuditJson(data)));
     expect(j.gallery[0]).toEqual({ frame: 3, time: 0.12, method: 'gradcam', label: 'car', energyInBoxes: 0.05 });
-    expect(j.summary.overall).toHaveLength(3);
+    expect(Object.keys(j.summary.overall)).toEqual(['gradcam', 'xgradcam', 'random']);
+    // every method and metric: { mean, ci95: [lo, hi], n }, the mean inside its interval
+    for (const m of Object.values(j.summary.overall) as Record<string, { mean: number; ci95: [number, number]; n: number }>[]) {
+      const d = m.deletionAuc!;
+      expect(d.n).toBeGreaterThan(0);
+      expect(d.ci95[0]).toBeLessThanOrEqual(d.mean);
+      expect(d.ci95[1]).toBeGreaterThanOrEqual(d.mean);
+    }
+    expect(j.summary.comparisons.some((c: { a: string; b: string }) => c.a === 'gradcam' && c.b === 'random')).toBe(true);
     expect(j.detections).toHaveLength(4);
     expect(j.detections[3].methods.gradcam.deletionAuc).toBeNull(); // NaN -> null
     expect(j.settings.steps).toBe(20);
@@ -155,7 +167,7 @@ describe('writing the outputs', () => {
       await writeAuditReport(join(dir, 'audit.html'), data);
       await writeAuditJson(join(dir, 'audit.json'), data);
       expect((await readdir(dir)).sort()).toEqual(['audit.html', 'audit.json']);
-      expect(JSON.parse(await readFile(join(dir, 'audit.json'), 'utf8')).summary.overall).toHaveLength(3);
+      expect(Object.keys(JSON.parse(await readFile(join(dir, 'audit.json'), 'utf8')).summary.overall)).toHaveLength(3);
       expect(await readFile(join(dir, 'audit.html'), 'utf8')).toContain('</html>');
       await expect(writeFileAtomic(join(dir, 'missing', 'x.html'), 'x')).rejects.toThrow(UserError);
     } finally {

@@ -15,6 +15,7 @@ import {
   type Explain,
   type MapGrid,
   type MetricValues,
+  type PerturbationResult,
   type ScoreBatch,
 } from './types.js';
 
@@ -70,31 +71,59 @@ export async function auditDetection(
     blurSigma: s.blurSigma,
     batchSize: s.batchSize,
   });
-  const point = (m: MapGrid) => pointingMetrics(m, detection.box, image.width, image.height, detection.label, detection.classId);
-
-  const result: Record<string, MetricValues> = {};
-  for (const [i, m] of methods.entries()) {
-    const c = curves[i]!;
-    const values: MetricValues = { deletionAuc: c.deletion.auc, insertionAuc: c.insertion.auc, ...point(maps[m]!) };
-    if (keepCurves) {
-      values.deletionCurve = c.deletion.y;
-      values.insertionCurve = c.insertion.y;
-    }
+  const sensitivity: Record<string, number> = {};
+  for (const m of methods) {
     const explain = input.explainers?.[m];
     if (explain) {
-      values.maxSensitivity = await maxSensitivity(image.rgb, image.width, image.height, explain, {
+      sensitivity[m] = await maxSensitivity(image.rgb, image.width, image.height, explain, {
         samples: s.sensitivitySamples,
         radius: s.sensitivityRadius,
         seed: mixSeed(input.frame, input.detectionIndex),
       });
     }
+  }
+  return detectionResult(
+    { ...input, width: image.width, height: image.height, curves: Object.fromEntries(methods.map((m, i) => [m, curves[i]!])), randoms, randomCurves: curves.slice(methods.length), sensitivity },
+    s,
+    keepCurves,
+  );
+}
+
+/** What `detectionResult` needs: the detection, its maps and what was measured on them (curves, sensitivity). */
+export interface MeasuredDetection extends Pick<AuditDetectionInput, 'detection' | 'detectionIndex' | 'frame' | 'time' | 'trackId' | 'maps' | 'msPerMap'> {
+  width: number;
+  height: number;
+  /** Per method in `maps`. */
+  curves: Record<string, PerturbationResult>;
+  /** The random baseline's maps and their curves for this detection (same order). */
+  randoms: readonly MapGrid[];
+  randomCurves: readonly PerturbationResult[];
+  /** Per method whose max-sensitivity was computed. */
+  sensitivity: Record<string, number>;
+}
+
+/** One detection's metrics from its measured curves: every method's row plus the random baseline (seed mean). */
+export function detectionResult(input: MeasuredDetection, s: AuditSettings, keepCurves = true): DetectionAudit {
+  const { detection, maps } = input;
+  const methods = Object.keys(maps);
+  const point = (m: MapGrid) => pointingMetrics(m, detection.box, input.width, input.height, detection.label, detection.classId);
+  const result: Record<string, MetricValues> = {};
+  for (const m of methods) {
+    const c = input.curves[m]!;
+    const values: MetricValues = { deletionAuc: c.deletion.auc, insertionAuc: c.insertion.auc, ...point(maps[m]!) };
+    if (keepCurves) {
+      values.deletionCurve = c.deletion.y;
+      values.insertionCurve = c.insertion.y;
+    }
+    const sens = input.sensitivity[m];
+    if (sens !== undefined) values.maxSensitivity = sens;
     const ms = input.msPerMap?.[m];
     if (ms !== undefined) values.msPerMap = ms;
     result[m] = values;
   }
 
-  const randomCurves = curves.slice(methods.length);
-  const randomPoints = randoms.map(point);
+  const randomCurves = input.randomCurves;
+  const randomPoints = input.randoms.map(point);
   const random: MetricValues = {
     deletionAuc: mean(randomCurves.map((c) => c.deletion.auc)),
     insertionAuc: mean(randomCurves.map((c) => c.insertion.auc)),
@@ -108,7 +137,8 @@ export async function auditDetection(
     if (dc) random.deletionCurve = dc;
     if (ic) random.insertionCurve = ic;
   }
-  if (input.explainers && Object.keys(input.explainers).length > 0) {
+  if (Object.keys(input.sensitivity).length > 0) {
+    const first = maps[methods[0]!]!;
     random.maxSensitivity = mean(
       s.randomSeeds.map((seed) =>
         randomExplainSensitivity(first.width, first.height, s.sensitivitySamples, mixSeed(seed, input.frame, input.detectionIndex)),

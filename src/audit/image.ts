@@ -64,6 +64,7 @@ export async function baselineImage(
     if (image.blurred.length !== rgb.length) throw new Error('audit: blurred copy has a different size');
     return image.blurred;
   }
+  if (kind === 'road') throw new Error('audit: the road baseline has no fixed image (road.ts imputes each step)');
   const out = new Uint8Array(rgb.length);
   if (kind === 'black') return out;
   // Mean colour: removes the content but keeps the image's overall brightness and tint.

@@ -1,12 +1,24 @@
 // The methods an audit can compare: every CAM plus Integrated Gradients as a pixel-level reference.
 import { UserError } from '../errors.js';
+import { camMethod } from '../saliency/methods/index.js';
+import type { ExplainOptions } from '../types.js';
 import { AUDIT_METHODS, CAM_METHODS, DEFAULT_AUDIT_METHODS, IG, type AuditMethod, type CamMethodName } from '../settings.js';
 
 // The names and the default list are the settings schema's (auditSchema.methods).
 export { AUDIT_METHODS, DEFAULT_AUDIT_METHODS, IG, type AuditMethod };
 
-/** Methods whose single map costs many forward passes: max-sensitivity would multiply that by --samples. */
-export const SLOW_METHODS: readonly AuditMethod[] = ['polycam', IG];
+/**
+ * Whether one map costs many forward passes (max-sensitivity would multiply that by --samples): IG, and the CAMs
+ * whose registry row is not realtime.
+ */
+export function isSlowMethod(m: AuditMethod, params: ExplainOptions['methodParams']): boolean {
+  return !isCamMethod(m) || !camMethod(m, params).realtime;
+}
+
+/** The registry row's `scoresBatches`: the method scores batches of masked inputs. */
+export function scoresBatches(m: AuditMethod, params: ExplainOptions['methodParams']): boolean {
+  return isCamMethod(m) && camMethod(m, params).scoresBatches === true;
+}
 
 export function isCamMethod(m: AuditMethod): m is CamMethodName {
   return (CAM_METHODS as readonly string[]).includes(m);

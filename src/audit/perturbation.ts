@@ -61,6 +61,8 @@ export async function perturbationCurves(
   checkImage(rgb, width, height);
   maps.forEach((m, i) => checkMap(m, `map ${i}`));
 
+  // ROAD's images depend on each step's mask: the audit measures it per frame (frame-curves.ts).
+  if (o.deletionBaseline === 'road' || o.insertionBaseline === 'road') throw new Error('audit: the road baseline is measured with frameCurves');
   const delBase = await baselineImage(image, o.deletionBaseline, o.blurSigma);
   const insBase = await baselineImage(image, o.insertionBaseline, o.blurSigma);
   const sameBase = o.deletionBaseline === o.insertionBaseline;
@@ -143,7 +145,7 @@ export function checkPerturbationOptions(o: PerturbationOptions): void {
     throw new UserError(`audit batch size must be a positive integer, got ${o.batchSize}`);
   }
   for (const b of [o.deletionBaseline, o.insertionBaseline]) {
-    if (b !== 'blur' && b !== 'mean' && b !== 'black') throw new UserError(`unknown audit baseline '${b}' (blur, mean or black)`);
+    if (b !== 'blur' && b !== 'mean' && b !== 'black' && b !== 'road') throw new UserError(`unknown audit baseline '${b}' (blur, mean, black or road)`);
   }
   if (o.blurSigma !== 'auto' && !(typeof o.blurSigma === 'number' && o.blurSigma > 0 && Number.isFinite(o.blurSigma))) {
     throw new UserError(`audit blur sigma must be 'auto' or a positive number, got ${o.blurSigma}`);

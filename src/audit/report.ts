@@ -1,13 +1,15 @@
 // The audit report: one self-contained HTML file (inline CSS, inline SVG charts, images as data URIs),
 // so it opens offline and can be attached or archived as is.
-import { aggregate, meanCurve } from './aggregate.js';
+import { aggregate, compare, meanCurve, summaryJson } from './aggregate.js';
 import { lineChartSvg, type ChartSeries } from './charts.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, jpegDataUri } from './html.js';
+import { labelsJson, labelsSection } from './labels-report.js';
 import {
   RANDOM,
   type AuditReportData,
   type AuditReportJson,
   type AuditSummary,
+  type Comparison,
   type DetectionAudit,
   type GalleryItem,
   type Spread,
@@ -48,17 +50,22 @@ export function renderAuditReport(data: AuditReportData): string {
 <p class="meta">Source <b>${escapeHtml(data.source)}</b> · model <b>${escapeHtml(data.model)}</b> · backend <b>${escapeHtml(data.backend)}</b> · ${escapeHtml(data.createdAt)}</p>
 <p class="meta">${data.framesSampled !== undefined ? `${data.framesSampled} frames sampled, ` : ''}${frames} with detections · ${data.detections.length} detections · ${tracks} tracks · methods: ${data.methods.map(escapeHtml).join(', ')}</p>
 </header>
-<nav><a href="#summary">Summary</a> <a href="#classes">Per class</a> <a href="#timeline">Over the drive</a> <a href="#curves">Curves</a> <a href="#gallery">Worst frames</a> <a href="#settings">Settings</a> <a href="#howto">How to read</a></nav>
+<nav><a href="#summary">Summary</a> <a href="#comparisons">Comparisons</a> <a href="#classes">Per class</a> <a href="#timeline">Over the drive</a> <a href="#curves">Curves</a> <a href="#gallery">Worst frames</a>${data.labels ? ' <a href="#labels">Against the labels</a>' : ''} <a href="#settings">Settings</a> <a href="#howto">How to read</a></nav>
 
 <section id="summary">
 <h2>Summary</h2>
-${summaryTable(summary.overall, false)}
-<p class="note">Mean ± standard deviation over detections (temporal change: over tracks, weighted by their length); n in grey where it differs from the detection count (temporal change: the number of tracks). <b>Bold</b>: best method in the column. <span class="worse">Tinted</span>: no better than the random-map baseline. Mean share of the image covered by the boxes (what a uniform map scores on energy in box): ${fmt(summary.overall[summary.overall.length - 1]?.areaInBoxes.mean, 3)}.</p>
+${summaryTable(summary.overall, false, summary.comparisons)}
+<p class="note">Mean and its 95 % interval [low, high] (cluster bootstrap: detections resampled by frame; temporal change: over tracks, weighted by their length); n in grey where it differs from the detection count (temporal change: the number of tracks). <b>Bold</b>: best method in the column. <span class="sig">✓</span>: better than the random-map baseline, the paired difference's interval excluding 0; <span class="worse">tinted</span>: not shown better than random (the interval includes 0, or it is worse). Mean share of the image covered by the boxes (what a uniform map scores on energy in box): ${fmt(summary.overall[summary.overall.length - 1]?.areaInBoxes.mean, 3)}.</p>
+</section>
+
+<section id="comparisons">
+<h2>Method against method</h2>
+${comparisonTable(summary.comparisons)}
 </section>
 
 <section id="classes">
 <h2>Per class</h2>
-${summary.perClass.length ? summaryTable(summary.perClass, true) : '<p>No detections.</p>'}
+${summary.perClass.length ? summaryTable(summary.perClass, true, perClassComparisons(data)) : '<p>No detections.</p>'}
 </section>
 
 <section id="timeline">
@@ -78,7 +85,17 @@ ${curveCharts(data)}
 ${gallery(data.gallery)}
 </section>
 
-<section id="settings">
+${data.sanity ? `<section id="sanity">
+<h2>Sanity check (model-parameter randomisation)</h2>
+${sanitySection(data.sanity)}
+</section>
+
+` : ''}${data.labels ? `<section id="labels">
+<h2>Against the labels</h2>
+${labelsSection(data.labels, data.methods)}
+</section>
+
+` : ''}<section id="settings">
 <h2>Settings</h2>
 ${settingsTable(data)}
 </section>
@@ -97,11 +114,26 @@ ${HOWTO}
 export function toAuditJson(data: AuditReportData): AuditReportJson {
   const { gallery, ...rest } = data;
   const summary: AuditSummary = aggregate(data.detections, data.temporal, data.methods);
-  return { ...rest, gallery: gallery.map(({ jpeg: _jpeg, ...g }) => g), summary };
+  const { labels, ...others } = rest;
+  return { ...others, gallery: gallery.map(({ jpeg: _jpeg, ...g }) => g), ...(labels ? { labels: labelsJson(labels) } : {}), summary: summaryJson(summary) };
 }
 
-function summaryTable(rows: readonly SummaryRow[], perClass: boolean): string {
-  // Best and random values per column, within each block of rows (all rows, or one class).
+/** Summary row column → the metric its comparisons are made on. */
+const COMPARED_AS: Partial<Record<keyof SummaryRow, Comparison['metric']>> = {
+  deletionAuc: 'deletionAuc',
+  insertionAuc: 'insertionAuc',
+  energyInBoxes: 'energyInBoxes',
+  pointingHitRate: 'pointingHit',
+  maxSensitivity: 'maxSensitivity',
+};
+
+function perClassComparisons(data: AuditReportData): Comparison[] {
+  const labels = [...new Set(data.detections.map((d) => d.label))];
+  return labels.flatMap((label) => compare(data.detections.filter((d) => d.label === label), data.methods).map((c) => ({ ...c, label })));
+}
+
+function summaryTable(rows: readonly SummaryRow[], perClass: boolean, comparisons: readonly Comparison[]): string {
+  // Best values per column, within each block of rows (all rows, or one class).
   const blocks = new Map<string, SummaryRow[]>();
   for (const r of rows) {
     const k = r.label ?? '';
@@ -110,7 +142,6 @@ function summaryTable(rows: readonly SummaryRow[], perClass: boolean): string {
   const head = `<tr>${perClass ? '<th>Class</th>' : ''}<th>Method</th><th>Detections</th>${COLUMNS.map((c) => `<th>${c.head}</th>`).join('')}</tr>`;
   const body: string[] = [];
   for (const [label, block] of blocks) {
-    const random = block.find((r) => r.method === RANDOM);
     block.forEach((r, i) => {
       const isRandom = r.method === RANDOM;
       const cells = COLUMNS.map((c) => {
@@ -119,13 +150,12 @@ function summaryTable(rows: readonly SummaryRow[], perClass: boolean): string {
         const best = c.better === 'low' ? Math.min(...others) : Math.max(...others);
         const classes: string[] = [];
         if (!isRandom && Number.isFinite(s.mean) && s.mean === best && others.length > 1) classes.push('best');
-        const rv = random ? (random[c.key] as Spread).mean : NaN;
-        if (!isRandom && c.key !== 'msPerMap' && Number.isFinite(rv) && Number.isFinite(s.mean)) {
-          if (c.better === 'low' ? s.mean >= rv : s.mean <= rv) classes.push('worse');
-        }
+        const metric = COMPARED_AS[c.key];
+        const vsRandom = metric && !isRandom ? comparisons.find((x) => x.metric === metric && x.a === r.method && x.b === RANDOM && (x.label ?? '') === label) : undefined;
+        if (vsRandom && !vsRandom.aBetter) classes.push('worse');
         // Temporal change is counted over tracks, not detections: always say how many.
         const cell = c.key === 'temporalChange' ? spreadCell(s, c.digits, NaN, 'tracks') : spreadCell(s, c.digits, r.detections);
-        return `<td${classes.length ? ` class="${classes.join(' ')}"` : ''}>${cell}</td>`;
+        return `<td${classes.length ? ` class="${classes.join(' ')}"` : ''}>${cell}${vsRandom?.aBetter ? ' <span class="sig" title="better than random: the difference\'s 95 % interval excludes 0">✓</span>' : ''}</td>`;
       }).join('');
       body.push(
         `<tr${isRandom ? ' class="random"' : ''} data-method="${escapeHtml(r.method)}"${perClass ? ` data-class="${escapeHtml(label)}"` : ''}>` +
@@ -137,10 +167,47 @@ function summaryTable(rows: readonly SummaryRow[], perClass: boolean): string {
   return `<div class="scroll"><table><thead>${head}</thead><tbody>${body.join('\n')}</tbody></table></div>`;
 }
 
+/** Per method: its similarity with the layers after the CAM layer randomised, verdict in words, the cascade. */
+function sanitySection(sanity: NonNullable<AuditReportData['sanity']>): string {
+  const entries = Object.entries(sanity);
+  const sentences = entries.map(([m, r]) =>
+    r.passed
+      ? `<li><b>${escapeHtml(m)} passes</b>: with the ${r.perLayer.length} layers after the CAM layer randomised, its maps keep a rank correlation of ${fmt(r.similarity, 2)} with the original ones; they depend on what the detector's head computes.</li>`
+      : `<li class="worse"><b>${escapeHtml(m)} fails</b>: with the ${r.perLayer.length} layers after the CAM layer randomised, its maps keep a rank correlation of ${fmt(r.similarity, 2)} with the original ones; they do not show what the detector's head does with the features, whatever the head is.</li>`,
+  );
+  const classes = [...new Set(entries.flatMap(([, r]) => Object.keys(r.perClass)))].sort();
+  const head = `<tr><th>Method</th><th>Detections</th><th>Similarity (all randomised)</th>${classes.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}<th>Verdict</th></tr>`;
+  const rows = entries.map(
+    ([m, r]) =>
+      `<tr data-method="${escapeHtml(m)}"><th scope="row">${escapeHtml(m)}</th><td>${r.detections}</td><td>${fmt(r.similarity, 3)}</td>${classes.map((c) => `<td>${fmt(r.perClass[c], 3)}</td>`).join('')}<td>${r.passed ? 'passes' : '<b>fails</b>'}</td></tr>`,
+  );
+  const layers = entries[0]?.[1].perLayer.map((l) => l.layer) ?? [];
+  const cascade = `<tr><th>Randomised down to</th>${entries.map(([m]) => `<th>${escapeHtml(m)}</th>`).join('')}</tr>${layers
+    .map((layer, k) => `<tr><th scope="row">${escapeHtml(layer)}</th>${entries.map(([, r]) => `<td>${fmt(r.perLayer[k]?.similarity, 3)}</td>`).join('')}</tr>`)
+    .join('\n')}`;
+  return `<ul>${sentences.join('')}</ul>
+<div class="scroll"><table><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table></div>
+<p class="note">Adebayo et al. 2018: the weights of the layers between the CAM layer and the class output are re-initialised one after the other, from the output back (cascading); each method's maps of the same detections are recomputed and compared with the original maps (Spearman rank correlation, 1 = same ranking). A method passes when the similarity with every one of those layers randomised is below 0.5.</p>
+<div class="scroll"><table><thead>${cascade.slice(0, cascade.indexOf('</tr>') + 5)}</thead><tbody>${cascade.slice(cascade.indexOf('</tr>') + 5)}</tbody></table></div>`;
+}
+
+/** Paired differences a − b with their 95 % intervals; only those whose interval excludes 0 are marked. */
+function comparisonTable(comparisons: readonly Comparison[]): string {
+  if (comparisons.length === 0) return '<p>No detections.</p>';
+  const rows = comparisons.map((c) => {
+    const cls = c.significant ? ' class="significant"' : '';
+    const verdict = c.significant ? (c.aBetter ? `${escapeHtml(c.a)} better` : `${escapeHtml(c.b)} better`) : 'no significant difference';
+    return `<tr${cls} data-a="${escapeHtml(c.a)}" data-b="${escapeHtml(c.b)}" data-metric="${c.metric}"><td>${c.metric}</td><th scope="row">${escapeHtml(c.a)} − ${escapeHtml(c.b)}</th><td>${fmt(c.mean, 3)} <span class="sd">[${fmt(c.ci95[0], 3)}, ${fmt(c.ci95[1], 3)}]</span></td><td>${c.n}</td><td>${verdict}</td></tr>`;
+  });
+  return `<div class="scroll"><table><thead><tr><th>Metric</th><th>Difference</th><th>Mean [95 % interval]</th><th>n</th><th>Verdict</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></div>
+<p class="note">Paired over the detections both methods have, resampled by frame (2000 resamples, seeded). <b>Bold rows</b>: the interval excludes 0 (significant at 95 %); the others are no evidence of a difference.</p>`;
+}
+
 function spreadCell(s: Spread, digits: number, detections: number, unit = ''): string {
   if (s.n === 0 || !Number.isFinite(s.mean)) return '<span class="na">—</span>';
   const n = s.n !== detections ? ` <span class="n">${unit ? `${s.n} ${unit}` : `n=${s.n}`}</span>` : '';
-  return `${fmt(s.mean, digits)} <span class="sd">± ${fmt(s.std, digits)}</span>${n}`;
+  const ci = s.ci95 ? ` <span class="sd">[${fmt(s.ci95[0], digits)}, ${fmt(s.ci95[1], digits)}]</span>` : ` <span class="sd">± ${fmt(s.std, digits)}</span>`;
+  return `${fmt(s.mean, digits)}${ci}${n}`;
 }
 
 function fmt(v: number | undefined, digits: number): string {
@@ -201,14 +268,6 @@ function gallery(items: readonly GalleryItem[]): string {
     .join('\n')}</div>`;
 }
 
-function jpegDataUri(jpeg: Uint8Array): string {
-  // JPEG files start with the SOI marker FF D8 FF; anything else would show as a broken image.
-  if (jpeg.length < 3 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[2] !== 0xff) {
-    throw new Error('audit report: gallery thumbnail is not a JPEG');
-  }
-  return `data:image/jpeg;base64,${Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength).toString('base64')}`;
-}
-
 function settingsTable(data: AuditReportData): string {
   const { extra, ...main } = data.settings;
   const rows = Object.entries({ ...main, ...(extra ?? {}) }).map(
@@ -248,6 +307,7 @@ th,td{border:1px solid var(--line);padding:4px 7px;text-align:right;white-space:
 tbody th{text-align:left;font-weight:600}tr.random{color:var(--muted);background:var(--alt)}
 td.best{font-weight:700}td.worse{background:#fdecea}.sd,.n{color:var(--muted);font-size:12px}.na{color:var(--muted)}
 .note{color:var(--muted);font-size:13px;max-width:900px}.worse{background:#fdecea}
+.sig{color:#2ca02c;font-weight:700}tr.significant{font-weight:700}
 .pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}.chart{margin:0}.chart svg{max-width:100%;height:auto}.chart .grid{stroke:#eceff2}.chart .axis{stroke:#9aa3ab}
 .chart .tick{font-size:11px;fill:var(--muted)}.chart .label{font-size:12px;fill:var(--fg)}
 .legend{display:flex;gap:14px;flex-wrap:wrap;font-size:13px;margin-top:4px}.key{display:inline-flex;align-items:center;gap:6px}

@@ -2,91 +2,26 @@
 // against random maps (deletion/insertion, pointing, max-sensitivity, temporal stability) and gathers the
 // report's data. The CLI (src/cli/audit.ts) only parses flags, shows progress and writes the files.
 import { basename } from 'node:path';
-import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { auditSchema, DEFAULT_AUDIT, DEFAULT_EXPLAIN, explainSchema, methodParamKey, parseSettings, withoutDefaults, type AuditOptions } from '../settings.js';
-import type { AuditableExplainer, Detection, ExplainOptions, Frame, SaliencyMap, ScoredDetection } from '../types.js';
-import { openDecoder, type SourceInfo } from '../video/index.js';
-import { auditDetection } from './detection.js';
-import { AuditAborted, checkpoint, detectionExplainer, engineDetectBatch, igMap, matchDetection } from './engine-bridge.js';
-import { prepareAuditImage, resolveBlurSigma } from './image.js';
-import { IG, SLOW_METHODS, isCamMethod, type AuditMethod } from './methods.js';
-import { detectionScorer } from './scorer.js';
-import { resolveAuditSettings } from './settings.js';
-import { TemporalCollector } from './temporal.js';
-import { detectionThumbnail } from './thumbnail.js';
-import { IouTracker } from './tracker.js';
-import type { AuditReportData, AuditSettings, DetectionAudit, Explain, GalleryItem, MapGrid } from './types.js';
+import type { Engine } from '../engine.js';
+import type { AuditableExplainer, Frame, ScoredDetection } from '../types.js';
+import { probeSource, type SourceInfo } from '../video/index.js';
+import { expectedSampledFrames, methodParamsOnRecord, resolveRunOptions, type AuditRunOptions, type ResolvedRunOptions } from './run-options.js';
+import { runSanity } from './sanity-run.js';
+import { clusterBootstrap } from './bootstrap.js';
+import { AuditAborted } from './engine-bridge.js';
+import { auditFrame, galleryItems, type FrameAudit } from './frame-audit.js';
+import type { FrameCurveStats } from './frame-curves.js';
+import { driveOrder, spreadFrames, type FrameSampler } from './frames.js';
+import { IG, isCamMethod, isSlowMethod, scoresBatches, type AuditMethod } from './methods.js';
+import type { GroundTruth } from './ground-truth.js';
+import { LabelsCollector } from './labels-collector.js';
+import { TrackCollector } from './tracks.js';
+import type { AuditReportData, DetectionAudit, GalleryItem } from './types.js';
 import { WorstKeeper } from './worst.js';
 
-export interface AuditRunOptions {
-  /** In report order. */
-  methods: readonly AuditMethod[];
-  /** Keep every N-th decoded frame (the first one included). */
-  every: number;
-  /** Seconds into the source to start at / to decode from there. */
-  start?: number;
-  duration?: number;
-  /** Stop after this many sampled frames. */
-  maxFrames?: number;
-  /** Classes to audit; empty = all. */
-  classes: string[];
-  /** Detections below this score are not audited. */
-  minScore: number;
-  /** Each method's own parameters (the settings schema's `methodParams`). */
-  methodParams: ExplainOptions['methodParams'];
-  /**
-   * Threshold of the detector runs on perturbed copies. Low, so a falling score is tracked down instead of
-   * dropping off a cliff at --min-score (never above minScore).
-   */
-  rescoreThreshold: number;
-  /** Compute max-sensitivity (settings.sensitivitySamples re-explanations per map; skipped for SLOW_METHODS). */
-  sensitivity: boolean;
-  igSteps: number;
-  igBaseline: AuditOptions['igBaseline'];
-  /** Worst (frame, method) thumbnails kept for the report. */
-  gallerySize: number;
-  thumbnailWidth: number;
-  /** Metric settings (steps, baselines, random seeds, ...); resolved and checked by runAudit. */
-  settings: Partial<AuditSettings>;
-  /** Source name shown in the report (default: the file name). */
-  sourceLabel?: string;
-  title?: string;
-}
-
-// Defaults and bounds of what the audit's flags set are the settings schema's (auditSchema, explainSchema).
-export const DEFAULT_RUN_OPTIONS: Readonly<Omit<AuditRunOptions, 'methods'>> = Object.freeze({
-  every: DEFAULT_AUDIT.every,
-  classes: [],
-  minScore: DEFAULT_EXPLAIN.minScore,
-  methodParams: DEFAULT_EXPLAIN.methodParams,
-  rescoreThreshold: 0.05,
-  sensitivity: true,
-  igSteps: DEFAULT_AUDIT.igSteps,
-  igBaseline: DEFAULT_AUDIT.igBaseline,
-  gallerySize: DEFAULT_AUDIT.gallery,
-  thumbnailWidth: 480,
-  settings: {},
-});
-
-/** The run options' checks: the audit settings' and explain settings' own fields (same bounds, same one-line messages). */
-const a = withoutDefaults(auditSchema.shape);
-const runOptionsSchema = z.object({
-  methods: a.methods,
-  every: a.every,
-  start: a.start,
-  duration: a.duration,
-  maxFrames: a.maxFrames,
-  igSteps: a.igSteps,
-  igBaseline: a.igBaseline,
-  // Named as its flag is (`--gallery`), so a bad value reads the same from the API as from the command line.
-  gallery: a.gallery,
-  classes: explainSchema.shape.classes,
-  minScore: explainSchema.shape.minScore,
-  methodParams: explainSchema.shape.methodParams,
-  thumbnailWidth: z.number().int().min(16).max(8192),
-  rescoreThreshold: z.number().gt(0).max(1),
-});
+// The options live in run-options.ts; callers import them from here as before.
+export { auditRunOptions, DEFAULT_RUN_OPTIONS, expectedSampledFrames, resolveRunOptions, type AuditRunOptions, type ResolvedRunOptions } from './run-options.js';
 
 export interface AuditProgress {
   /** Sampled frames fully audited. */
@@ -102,6 +37,10 @@ export interface AuditProgress {
   detectionsDone: number;
   /** framesDone plus the share of the current frame done: a smooth value for a progress bar. */
   value: number;
+  /** With --budget: seconds spent and allowed. */
+  budget?: { spentS: number; totalS: number };
+  /** Per method, the current width of its deletion AUC's 95 % interval (from 2 detections on). */
+  intervalWidths?: Record<string, number>;
 }
 
 export interface AuditRunControl {
@@ -111,6 +50,12 @@ export interface AuditRunControl {
   warn?: (msg: string) => void;
   /** The source's probe result, when the caller already has it. */
   info?: SourceInfo;
+  /** Counts the detector runs on perturbed copies (bench:audit). */
+  stats?: FrameCurveStats;
+  /** A fresh engine like the audited one, for --sanity (each randomisation step loads its own). */
+  createEngine?: () => Promise<Engine>;
+  /** `--labels`: ground truth for the labelled frames (ground-truth.ts); the report gains its `labels` section. */
+  labels?: GroundTruth;
 }
 
 export interface AuditRunResult {
@@ -122,53 +67,8 @@ export interface AuditRunResult {
   interrupted: boolean;
 }
 
-/** Checks every option up front, so a bad value fails before anything is decoded. */
-export function resolveRunOptions(partial: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'>): AuditRunOptions & { settings: AuditSettings } {
-  const o = { ...DEFAULT_RUN_OPTIONS, ...partial };
-  const { gallery, ...checked } = parseSettings(runOptionsSchema, { ...o, gallery: o.gallerySize }, (m) => new UserError(m));
-  return { ...o, ...checked, gallerySize: gallery, settings: resolveAuditSettings(o.settings) } as AuditRunOptions & { settings: AuditSettings };
-}
-
-/** The parameters of the audited methods that have some, for the report's settings (`polycamVariant: 'plus'`). */
-function methodParamsOnRecord(methods: readonly AuditMethod[], params: ExplainOptions['methodParams']): Record<string, string | number | boolean> {
-  const entries = Object.entries(params as Record<string, Record<string, string | number | boolean>>)
-    .filter(([m]) => (methods as readonly string[]).includes(m))
-    .flatMap(([m, p]) => Object.entries(p).map(([k, v]) => [methodParamKey(m, k), v] as const));
-  return Object.fromEntries(entries);
-}
-
-/** The run options an audit's settings (its flags, a fleet job's audit part) stand for. */
-export function auditRunOptions(a: AuditOptions): Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'> {
-  return {
-    methods: a.methods,
-    every: a.every,
-    ...(a.start !== undefined ? { start: a.start } : {}),
-    ...(a.duration !== undefined ? { duration: a.duration } : {}),
-    ...(a.maxFrames !== undefined ? { maxFrames: a.maxFrames } : {}),
-    sensitivity: a.samples > 0,
-    igSteps: a.igSteps,
-    igBaseline: a.igBaseline,
-    gallerySize: a.gallery,
-    settings: {
-      steps: a.steps,
-      deletionBaseline: a.baseline,
-      insertionBaseline: a.baseline,
-      // samples 0 turns the metric off (settings.extra says so); the settings keep their checked defaults.
-      ...(a.samples > 0 ? { sensitivitySamples: a.samples, sensitivityRadius: a.radius } : {}),
-      randomSeeds: Array.from({ length: a.randomMaps }, (_, i) => i + 1),
-    },
-  };
-}
-
-/** Sampled frames to expect, from the probed frame count (undefined when the source does not say). */
-export function expectedSampledFrames(info: Pick<SourceInfo, 'frameCount' | 'fps' | 'duration'>, o: Pick<AuditRunOptions, 'every' | 'start' | 'duration' | 'maxFrames'>): number | undefined {
-  let n = info.frameCount ?? (info.duration && info.fps > 0 ? Math.round(info.duration * info.fps) : undefined);
-  if (n === undefined) return o.maxFrames;
-  if (o.start && info.fps > 0) n = Math.max(0, n - Math.round(o.start * info.fps));
-  if (o.duration && info.fps > 0) n = Math.min(n, Math.max(1, Math.round(o.duration * info.fps)));
-  const s = Math.ceil(n / o.every);
-  return o.maxFrames !== undefined ? Math.min(s, o.maxFrames) : s;
-}
+/** Frames (with detections) the sanity check explains again at every step of its cascade. */
+const SANITY_FRAMES = 2;
 
 export async function runAudit(
   source: string,
@@ -186,157 +86,84 @@ export async function runAudit(
   const firstCam = camMethods[0];
   // Same checks as explain (class names against the model), before any frame is decoded.
   engine.checkOptions({ ...engine.defaults, method: firstCam ?? 'xgradcam', classes: o.classes, minScore: o.minScore, perDetection: true, methodParams: o.methodParams });
-  if (methods.includes('polycam') && engine.batchLimit === 1) {
-    throw new UserError(`polycam cannot run on model ${engine.model}: its graph takes one image per forward pass and PolyCAM scores batches of masked inputs`);
+  const batching = methods.find((m) => scoresBatches(m, o.methodParams));
+  if (batching && engine.batchLimit === 1) {
+    throw new UserError(`${batching} cannot run on model ${engine.model}: its graph takes one image per forward pass and ${batching} scores batches of masked inputs`);
   }
-  const sensitivityFor = (m: AuditMethod): boolean => o.sensitivity && isCamMethod(m) && !SLOW_METHODS.includes(m);
+  const sensitivityFor = (m: AuditMethod): boolean => o.sensitivity && !isSlowMethod(m, o.methodParams);
   const skipped = methods.filter((m) => o.sensitivity && !sensitivityFor(m));
   if (skipped.length) warn(`max-sensitivity is not computed for ${skipped.join(', ')}: it would recompute each of their slow maps ${s.sensitivitySamples + 1} times`);
 
-  const decoder = await openDecoder(source, {
-    ...(control.info ? { info: control.info } : {}),
-    ...(o.start !== undefined ? { start: o.start } : {}),
-    ...(o.duration !== undefined ? { duration: o.duration } : {}),
-  });
-  const framesTotal = expectedSampledFrames(decoder.info, o);
-  const detectForFrame = engineDetectBatch(engine, o.minScore, signal);
+  if (o.sanity && !control.createEngine) warn('--sanity is not run here: it needs to load fresh copies of the model');
+  const sanityFrames: { frame: Frame; found: ScoredDetection[] }[] = [];
+  const startedAt = performance.now();
+  const sampler = await openSampler(source, o, control, warn);
+  const framesTotal = o.budget !== undefined ? undefined : sampler.candidates !== undefined && o.maxFrames !== undefined ? Math.min(sampler.candidates, o.maxFrames) : (sampler.candidates ?? o.maxFrames);
   const rescoreThreshold = Math.min(o.rescoreThreshold, o.minScore);
-  const detectPerturbed = engineDetectBatch(engine, rescoreThreshold, signal);
-  const tracker = new IouTracker(s.trackIou);
+  const tracks = new TrackCollector(s);
   const keeper = new WorstKeeper<GalleryItem>(o.gallerySize);
   const audits: DetectionAudit[] = [];
-  let temporal: TemporalCollector | undefined;
-  let framesDone = 0;
-  let detectionsDone = 0;
+  const state = { framesDone: 0, detectionsDone: 0, warnedSlow: false };
   let interrupted = false;
   let stoppedEarly = false;
-  let warnedSlow = false;
+  // The budget: frames are not started when the mean frame so far would overrun it, and a frame still running
+  // when it is spent is dropped (its partial work discarded); the outputs cover the frames done.
+  const budgetMs = o.budget !== undefined ? o.budget * 1000 : undefined;
+  const budgetStop = new AbortController();
+  const budgetTimer = budgetMs !== undefined ? setTimeout(() => budgetStop.abort(), Math.max(0, budgetMs - (performance.now() - startedAt))) : undefined;
+  const frameSignal = signal ? AbortSignal.any([signal, budgetStop.signal]) : budgetStop.signal;
+  const labels = control.labels
+    ? new LabelsCollector(control.labels, engine, { camMethods, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams, thumbnails: o.gallerySize, thumbnailWidth: o.thumbnailWidth, signal: frameSignal })
+    : undefined;
 
   const report = (frame: Frame | undefined, inFrame: number, doneInFrame: number): void =>
     onProgress({
-      framesDone,
+      framesDone: state.framesDone,
       ...(framesTotal !== undefined ? { framesTotal } : {}),
       ...(frame ? { frame: frame.index, time: frame.time } : {}),
       detectionsInFrame: inFrame,
       detectionsDoneInFrame: doneInFrame,
-      detectionsDone,
-      value: framesDone + (inFrame > 0 ? doneInFrame / inFrame : 0),
+      detectionsDone: state.detectionsDone,
+      value: state.framesDone + (inFrame > 0 ? doneInFrame / inFrame : 0),
+      ...(budgetMs !== undefined ? { budget: { spentS: (performance.now() - startedAt) / 1000, totalS: budgetMs / 1000 } } : {}),
+      intervalWidths: intervalWidths(audits, methods),
     });
 
-  async function auditFrame(decoded: Frame): Promise<void> {
-    // The decoder hands out Node Buffers, whose slice() is a view, not a copy: the perturbation code copies
-    // images with slice(), so it must get a plain Uint8Array or it would paint over the frame itself.
-    const frame: Frame = { ...decoded, rgb: new Uint8Array(decoded.rgb.buffer, decoded.rgb.byteOffset, decoded.rgb.byteLength) };
-    const { width: W, height: H } = frame;
-    report(frame, 0, 0);
-    // One forward pass for the detections with their score indices (IG needs them); explain decodes the
-    // same heads, so its per-detection maps are matched to these by class and box.
-    let found: ScoredDetection[] = (await detectForFrame([frame.rgb], W, H))[0] ?? [];
-    if (o.classes.length) found = found.filter((d) => o.classes.includes(d.label));
-    // Updated on empty frames too: a track that misses a sampled frame ends.
-    const trackIds = tracker.update(found);
-    if (found.length === 0) return;
-
-    const camMaps = new Map<AuditMethod, (SaliencyMap | undefined)[]>();
-    const camMs = new Map<AuditMethod, number>();
-    for (const m of camMethods) {
-      await checkpoint(signal);
-      const t0 = performance.now();
-      const ex = await engine.explain(frame, { method: m, perDetection: true, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams });
-      const ms = performance.now() - t0;
-      camMaps.set(m, found.map((d) => ex.maps.find((map) => map.detectionIndex === matchDetection(ex.detections, d))));
-      if (ex.maps.length) camMs.set(m, ms / ex.maps.length);
-      if (m === 'polycam' && !warnedSlow) {
-        warnedSlow = true;
-        const left = framesTotal !== undefined ? framesTotal - framesDone - 1 : undefined;
-        warn(`polycam took ${(ms / 1000).toFixed(0)} s on this frame${left ? `; roughly ${((left * ms) / 60000).toFixed(0)} min more for the other ${left} sampled frames` : ''}`);
-      }
-    }
-    const mapSize = [...camMaps.values()].flat().find((m) => m !== undefined);
-    const image = await prepareAuditImage(frame.rgb, W, H, s.blurSigma);
-    temporal ??= TemporalCollector.fromSettings(W, H, s);
-    const worst = new Map<string, { energy: number; det: Detection; index: number; map: SaliencyMap }>();
-
-    for (const [i, obj] of found.entries()) {
-      await checkpoint(signal);
-      report(frame, found.length, i);
-      const detection: Detection = { label: obj.label, classId: obj.classId, score: Math.round(obj.score * 1e4) / 1e4, box: obj.box };
-      const maps: Record<string, SaliencyMap> = {};
-      const msPerMap: Record<string, number> = {};
-      for (const m of methods) {
-        if (m === IG) {
-          const t0 = performance.now();
-          const { map } = await igMap(engine, frame, obj, {
-            steps: o.igSteps,
-            baseline: o.igBaseline,
-            blurSigma: resolveBlurSigma(s.blurSigma, W, H),
-            ...(mapSize ? { width: mapSize.width, height: mapSize.height } : {}),
-            ...(signal ? { signal } : {}),
-          });
-          msPerMap[m] = performance.now() - t0;
-          maps[m] = map;
-          if (!warnedSlow && !camMethods.includes('polycam')) {
-            warnedSlow = true;
-            warn(`ig took ${(msPerMap[m]! / 1000).toFixed(0)} s for one detection (${o.igSteps} gradient steps); every detection costs about as much`);
-          }
-          continue;
-        }
-        const map = camMaps.get(m)?.[i];
-        if (!map) continue; // explain did not find this box (should not happen: same forward pass)
-        maps[m] = map;
-        const ms = camMs.get(m);
-        if (ms !== undefined) msPerMap[m] = ms;
-      }
-      if (Object.keys(maps).length === 0) continue;
-      const explainers: Record<string, Explain> = {};
-      for (const m of camMethods) {
-        const map = maps[m];
-        if (map && sensitivityFor(m)) explainers[m] = detectionExplainer(engine, m, detection, o, map, frame, signal);
-      }
-      const audit = await auditDetection(
-        {
-          image,
-          detection,
-          detectionIndex: i,
-          frame: frame.index,
-          time: frame.time,
-          trackId: trackIds[i]!,
-          maps: maps as Record<string, MapGrid>,
-          scoreBatch: detectionScorer(detectPerturbed, detection),
-          explainers,
-          msPerMap,
-        },
-        s,
-      );
-      audits.push(audit);
-      detectionsDone++;
-      for (const [m, map] of Object.entries(maps)) {
-        temporal.add(m, trackIds[i]!, { frame: frame.index, label: detection.label, classId: detection.classId, box: detection.box, map });
-        const e = audit.methods[m]?.energyInBoxes;
-        const have = worst.get(m);
-        if (e !== undefined && Number.isFinite(e) && (!have || e < have.energy)) worst.set(m, { energy: e, det: detection, index: i, map });
-      }
-    }
-    // One thumbnail per (frame, method) at most, rendered only when it would enter the gallery.
-    for (const [method, w] of worst) {
-      if (!keeper.wouldKeep(w.energy)) continue;
-      const jpeg = await detectionThumbnail(frame, w.det, w.map, engine.model, engine.backend, { width: o.thumbnailWidth, quality: 75 });
-      keeper.offer(w.energy, { frame: frame.index, time: frame.time, method, label: w.det.label, detectionIndex: w.index, energyInBoxes: w.energy, jpeg });
-    }
-  }
-
-  let ordinal = 0;
   try {
-    for await (const frame of decoder) {
-      if (ordinal++ % o.every !== 0) continue;
+    for await (const { frame: decoded, ordinal } of sampler.frames) {
       if (signal?.aborted) {
         interrupted = true;
         break;
       }
-      await auditFrame(frame);
-      framesDone++;
+      if (budgetMs !== undefined) {
+        const spent = performance.now() - startedAt;
+        const perFrame = state.framesDone > 0 ? spent / state.framesDone : 0;
+        if (budgetStop.signal.aborted || spent + perFrame > budgetMs) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+      // The decoder hands out Node Buffers, whose slice() is a view, not a copy: keep a plain Uint8Array.
+      const frame: Frame = { ...decoded, rgb: new Uint8Array(decoded.rgb.buffer, decoded.rgb.byteOffset, decoded.rgb.byteLength) };
+      let got: FrameAudit;
+      try {
+        got = await auditFrame(frame, { engine, o, methods, camMethods, sensitivityFor, rescoreThreshold, framesTotal, warn, report, state, signal: frameSignal, ...(control.stats ? { stats: control.stats } : {}) });
+      } catch (err) {
+        if (err instanceof AuditAborted && budgetStop.signal.aborted && !signal?.aborted) {
+          stoppedEarly = true;
+          break;
+        }
+        throw err;
+      }
+      audits.push(...got.audits);
+      if (o.sanity && got.found.length && sanityFrames.length < SANITY_FRAMES) sanityFrames.push({ frame, found: got.found });
+      tracks.add(frame, { ordinal, found: got.found, audits: got.audits, maps: got.maps });
+      for (const item of await galleryItems(frame, got, keeper, engine, o.thumbnailWidth)) keeper.offer(item.energyInBoxes, item);
+      await labels?.add(frame, got);
+      state.framesDone++;
+      state.detectionsDone += got.audits.length;
       report(undefined, 0, 0);
-      if (o.maxFrames !== undefined && framesDone >= o.maxFrames) {
+      if (o.maxFrames !== undefined && state.framesDone >= o.maxFrames) {
         stoppedEarly = true;
         break;
       }
@@ -345,9 +172,16 @@ export async function runAudit(
     if (!(err instanceof AuditAborted)) throw err;
     interrupted = true;
   } finally {
-    await decoder.close();
+    if (budgetTimer) clearTimeout(budgetTimer);
   }
-  const decoded = await decoder.done;
+  const decoded = await sampler.close();
+  // Frames were visited out of drive order with a budget: the report lists them in drive order.
+  audits.sort((a, b) => a.frame - b.frame || a.detectionIndex - b.detectionIndex);
+  const temporal = tracks.results();
+  const sanity =
+    o.sanity && !interrupted && control.createEngine && sanityFrames.length
+      ? await runSanity({ createEngine: control.createEngine, frames: sanityFrames, methods: camMethods, methodParams: o.methodParams })
+      : undefined;
 
   const extra: Record<string, string | number | boolean> = {
     model: engine.model,
@@ -357,10 +191,14 @@ export async function runAudit(
     ...(o.start !== undefined ? { start: o.start } : {}),
     ...(o.duration !== undefined ? { duration: o.duration } : {}),
     ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}),
+    ...(o.budget !== undefined ? { budget: o.budget, frameOrder: sampler.candidates !== undefined ? 'spread' : 'drive' } : {}),
+    ...(sanity ? { sanityFrames: sanityFrames.length, sanityLayers: sanity.layers.length, sanityThreshold: sanity.threshold } : {}),
+    maps: o.maps,
     classes: o.classes.length ? o.classes.join(', ') : 'all',
     minScore: o.minScore,
     rescoreThreshold,
     matchIou: 0.5,
+    ...(control.labels ? { labels: control.labels.file } : {}),
     maxSensitivity: o.sensitivity ? (skipped.length ? `on (not for ${skipped.join(', ')})` : 'on') : 'off',
     ...(methods.includes(IG) ? { igSteps: o.igSteps, igBaseline: o.igBaseline } : {}),
     ...methodParamsOnRecord(methods, o.methodParams),
@@ -374,16 +212,45 @@ export async function runAudit(
     createdAt: new Date().toISOString(),
     methods,
     settings: { ...s, extra },
-    framesSampled: framesDone,
+    framesSampled: state.framesDone,
     detections: audits,
-    temporal: temporal?.results() ?? [],
+    temporal,
     gallery: keeper.items().map((k) => k.item),
+    ...(sanity ? { sanity: sanity.methods } : {}),
+    ...(labels ? { labels: labels.results() } : {}),
   };
   return {
     data,
-    // Stopping at --max-frames is what was asked for; only a source that broke off is incomplete.
+    // Stopping at --max-frames or the budget is what was asked for; only a source that broke off is incomplete.
     complete: interrupted ? false : stoppedEarly || decoded.complete,
     ...(decoded.error && !stoppedEarly && !interrupted ? { decodeError: decoded.error } : {}),
     interrupted,
   };
+}
+
+/** Frames in drive order, or spread over the drive when there is a budget and the source can seek. */
+async function openSampler(source: string, o: ResolvedRunOptions, control: AuditRunControl, warn: (m: string) => void): Promise<FrameSampler> {
+  const opts = { every: o.every, ...(o.start !== undefined ? { start: o.start } : {}), ...(o.duration !== undefined ? { duration: o.duration } : {}) };
+  if (o.budget !== undefined) {
+    const info = control.info ?? (await probeSource(source));
+    const spread = source.toLowerCase().endsWith('.mcap') ? undefined : spreadFrames(source, info, opts);
+    if (spread) return spread;
+    warn('--budget: this source cannot seek or does not say how long it is; frames are audited in drive order until the budget is spent');
+    return driveOrder(source, { ...opts, info });
+  }
+  const d = await driveOrder(source, { ...opts, ...(control.info ? { info: control.info } : {}) });
+  const candidates = expectedSampledFrames(d.info, { ...opts, ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}) });
+  return { ...d, ...(candidates !== undefined ? { candidates } : {}) };
+}
+
+/** Current 95 % interval width of each method's deletion AUC (what the progress bar shows). */
+function intervalWidths(audits: readonly DetectionAudit[], methods: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  // One frame's resamples are all alike: no width to show yet.
+  if (new Set(audits.map((a) => a.frame)).size < 2) return out;
+  for (const m of methods) {
+    const ci = clusterBootstrap(audits.map((a) => ({ value: a.methods[m]?.deletionAuc ?? NaN, cluster: a.frame })), { resamples: 200 }).ci95;
+    if (Number.isFinite(ci[0]) && Number.isFinite(ci[1])) out[m] = ci[1] - ci[0];
+  }
+  return out;
 }

@@ -50,6 +50,34 @@ export async function maxSensitivity(
 }
 
 /**
+ * Max-sensitivity of several maps of one image at once (the detections of a frame): each noisy copy is explained
+ * once and read for every map. `explainAll` returns, per base map, its map on the noisy copy, or undefined when
+ * that detection is gone there (the map vanished: a relative change of 1).
+ */
+export async function maxSensitivities(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  explainAll: (noisy: Uint8Array) => Promise<(Float32Array | undefined)[]>,
+  baseMaps: readonly Float32Array[],
+  options: { samples: number; radius: number; seed: number },
+): Promise<number[]> {
+  checkImage(rgb, width, height);
+  checkSensitivityOptions(options.samples, options.radius);
+  const norms = baseMaps.map(l2);
+  const worst = baseMaps.map(() => 0);
+  for (let s = 0; s < options.samples; s++) {
+    const maps = await explainAll(addUniformNoise(rgb, options.radius, mulberry32(mixSeed(options.seed, s))));
+    baseMaps.forEach((base, i) => {
+      const m = maps[i] ?? new Float32Array(base.length);
+      if (m.length !== base.length) throw new Error(`audit: explain returned ${m.length} values, expected ${base.length}`);
+      worst[i] = Math.max(worst[i]!, relativeDistance(m, base, norms[i]!));
+    });
+  }
+  return worst;
+}
+
+/**
  * The random baseline: an "explainer" whose output has nothing to do with the input (a fresh uniform random
  * map per call). Its max-sensitivity is about 0.7 for any image: what a map unrelated to the pixels scores.
  */

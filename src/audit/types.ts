@@ -1,6 +1,8 @@
 // Types of the faithfulness audit: what the metrics take (small function types, so any engine plugs in)
 // and what they produce (per-detection results, the aggregated table, the report's data).
 import type { Box } from '../types.js';
+import type { SanityMethodResult } from './sanity.js';
+import type { LabelsReport } from './labels-types.js';
 
 /**
  * Scores a batch of perturbed copies of one image for ONE tracked detection. The caller runs the detector,
@@ -31,7 +33,8 @@ export interface AuditImage {
 }
 
 /** What removed pixels are replaced with (deletion) or what insertion starts from. */
-export type PerturbBaseline = 'blur' | 'mean' | 'black';
+/** 'road': removed pixels imputed from their neighbours with noise (ROAD, Rong et al. 2022; road.ts). */
+export type PerturbBaseline = 'blur' | 'mean' | 'black' | 'road';
 
 export type TemporalMeasure = 'l1' | 'corr';
 export type TemporalRegion = 'frame' | 'box';
@@ -147,6 +150,26 @@ export interface Spread {
   mean: number;
   std: number;
   n: number;
+  /** 95 % cluster-bootstrap interval of the mean (detections resampled by frame; temporal: by track). */
+  ci95?: [number, number];
+}
+
+/** A paired difference a − b of one metric over the detections both have (b may be RANDOM). */
+export interface Comparison {
+  metric: ScalarMetric | 'temporalChange';
+  a: string;
+  b: string;
+  /** Per class comparisons carry their class. */
+  label?: string;
+  mean: number;
+  ci95: [number, number];
+  n: number;
+  /** Frames the detections came from (the bootstrap's clusters). */
+  frames: number;
+  /** The interval excludes 0 (and comes from 2 frames or more). */
+  significant: boolean;
+  /** Significant and in the metric's good direction for a. */
+  aBetter: boolean;
 }
 
 /** One row of the summary table. */
@@ -171,6 +194,22 @@ export interface AuditSummary {
   overall: SummaryRow[];
   /** Per class (sorted by label): one row per method, then RANDOM. */
   perClass: SummaryRow[];
+  /** Overall: each method against random, then each pair of methods, per metric. */
+  comparisons: Comparison[];
+}
+
+/** A metric's entry in the JSON summary. */
+export interface IntervalJson {
+  mean: number;
+  ci95: [number, number];
+  n: number;
+}
+
+/** The JSON summary: `overall.<method>.<metric>` and `perClass.<label>.<method>.<metric>`, plus the comparisons. */
+export interface AuditSummaryJson {
+  overall: Record<string, Record<string, IntervalJson>>;
+  perClass: Record<string, Record<string, Record<string, IntervalJson>>>;
+  comparisons: Comparison[];
 }
 
 /** A worst-frame thumbnail: the caller renders the overlay and encodes it as JPEG. */
@@ -204,10 +243,16 @@ export interface AuditReportData {
   detections: DetectionAudit[];
   temporal: TemporalResult[];
   gallery: GalleryItem[];
+  /** `--sanity`: per method, how similar its maps stay when the layers after the CAM layer are randomised. */
+  sanity?: Record<string, SanityMethodResult>;
+  /** `--labels`: the detector and its maps against ground truth. */
+  labels?: LabelsReport;
 }
 
 /** The JSON result: the report data minus images, plus the aggregated table. NaN is written as null. */
-export interface AuditReportJson extends Omit<AuditReportData, 'gallery'> {
+export interface AuditReportJson extends Omit<AuditReportData, 'gallery' | 'labels'> {
   gallery: GalleryItemJson[];
-  summary: AuditSummary;
+  /** The labels section without its thumbnails. */
+  labels?: LabelsReport;
+  summary: AuditSummaryJson;
 }

@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { aggregate } from '../audit/aggregate.js';
+import { groundTruth, readLabelsFile, sourceFiles } from '../audit/ground-truth.js';
 import { IG } from '../audit/methods.js';
 import { auditRunOptions, resolveRunOptions, runAudit, type AuditProgress, type AuditRunOptions } from '../audit/run.js';
 import type { AuditReportData, Spread } from '../audit/types.js';
@@ -25,6 +26,7 @@ interface Flags extends ModelFlags, Partial<AuditOptions> {
   title?: string;
   quiet?: boolean;
   topic?: string;
+  labels?: string;
 }
 
 /** The audit's settings from its flags, checked against the schema (bad values: the same one line as everywhere). */
@@ -48,6 +50,7 @@ export function auditCommand(): Command {
     .option('--classes <list>', 'comma-separated class labels to audit (default: every detected class)', classList)
     .addOption(schemaOption('minScore', explainSchema.shape.minScore, { description: 'detections below this score are not audited, 0..1' }));
   addMethodParamOptions(cmd)
+    .option('--labels <file>', 'ground truth (COCO JSON, e.g. a corrected export): recall, precision, misses with their why-not maps, confusions, false positives')
     .option('--title <text>', 'report title')
     .option('-q, --quiet', 'no progress and no summary; warnings and errors only')
     // A subcommand does not inherit the program's output settings: keep flag errors to one 'saliencam:' line.
@@ -71,6 +74,7 @@ export function auditCommand(): Command {
     if (flags.report) await checkOutputPath(flags.report);
     if (flags.json) await checkOutputPath(flags.json);
     const info = await probeSource(source);
+    const labelsFile = flags.labels !== undefined ? await readLabelsFile(flags.labels) : undefined;
 
     const progress = createProgress('audit', { quiet: Boolean(flags.quiet), unit: 'sampled frames', lineEachUnit: true });
     const warn = (msg: string): void => progress.log(msg);
@@ -86,7 +90,9 @@ export function auditCommand(): Command {
     const engine = await Engine.create({ ...engineOptions(flags), warn });
     let result;
     try {
-      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info });
+      const createEngine = (): Promise<Engine> => Engine.create({ ...engineOptions(flags), warn });
+      const labels = labelsFile ? groundTruth(labelsFile, engine.classNames, sourceFiles(source)) : undefined;
+      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine, ...(labels ? { labels } : {}) });
     } finally {
       progress.stop();
       release();
@@ -95,6 +101,7 @@ export function auditCommand(): Command {
     if (flags.report) await writeAuditReport(flags.report, result.data);
     if (flags.json) await writeAuditJson(flags.json, result.data);
     if (!flags.quiet) process.stdout.write(terminalSafeLines(summaryText(result.data, [flags.report, flags.json].filter((f): f is string => !!f))));
+    if (!flags.quiet && result.data.sanity) process.stdout.write(terminalSafeLines(sanityText(result.data)));
     if (result.interrupted) {
       process.stderr.write(`saliencam: interrupted; the report covers the ${result.data.framesSampled} sampled frames audited\n`);
       process.exitCode = EXIT.interrupted;
@@ -117,9 +124,23 @@ export function summaryText(data: AuditReportData, written: string[]): string {
     `${data.source}: ${data.framesSampled ?? 0} sampled frames, ${data.detections.length} detections, ${data.model} on ${data.backend}`,
     line(cols),
     ...rows.map(line),
+    ...(data.labels ? [labelsLine(data.labels)] : []),
     ...written.map((w) => `wrote ${w}`),
     '',
   ].join('\n');
+}
+
+/** `--labels` in one line: recall per class and the failures found. */
+function labelsLine(l: NonNullable<AuditReportData['labels']>): string {
+  const recall = l.perClass.filter((r) => r.labelled > 0).map((r) => `${r.label} recall ${r.hits}/${r.labelled}`);
+  return `labels (${l.framesLabelled} frames): ${recall.join(', ') || 'no labelled boxes'}; ${l.misses.length} misses, ${l.confusions.length} confusions, ${l.falsePositives.length} false positives`;
+}
+
+/** The sanity check's verdicts in plain words. */
+export function sanityText(data: AuditReportData): string {
+  return `${Object.entries(data.sanity ?? {})
+    .map(([m, r]) => `sanity ${m}: similarity ${Number.isFinite(r.similarity) ? r.similarity.toFixed(2) : '—'} with the layers after the CAM layer randomised: ${r.passed ? 'passes (its maps depend on them)' : 'FAILS (its maps do not depend on them)'}`)
+    .join('\n')}\n`;
 }
 
 /** An audit's progress for the progress helper: sampled frames, detections, and where it is. */
@@ -128,5 +149,17 @@ function auditProgressUpdate(p: AuditProgress): ProgressUpdate {
     p.frame !== undefined
       ? `at frame ${p.frame}${p.detectionsInFrame ? ` (detection ${p.detectionsDoneInFrame + 1}/${p.detectionsInFrame})` : ''}`
       : undefined;
-  return { done: p.framesDone, total: p.framesTotal, value: p.value, details: [`${p.detectionsDone} detections`, ...(where ? [where] : [])] };
+  const widths = Object.entries(p.intervalWidths ?? {});
+  return {
+    done: p.framesDone,
+    total: p.framesTotal,
+    value: p.value,
+    details: [
+      `${p.detectionsDone} detections`,
+      ...(p.budget ? [`${p.budget.spentS.toFixed(0)}/${p.budget.totalS} s of the budget`] : []),
+      // How far the numbers are from settled: the width of each method's deletion AUC interval.
+      ...(widths.length ? [`95% CI width (deletion) ${widths.map(([m, w]) => `${m} ${w.toFixed(2)}`).join(', ')}`] : []),
+      ...(where ? [where] : []),
+    ],
+  };
 }

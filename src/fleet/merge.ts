@@ -132,6 +132,11 @@ async function concatClips(files: DriveFiles, parts: number[]): Promise<void> {
 async function mergeAudits(files: DriveFiles, indices: number[], drive: string): Promise<AuditReportData> {
   const parts: AuditReportData[] = [];
   for (const i of indices) parts.push(deserialize(await readFile(await ownOutput(files.segmentAudit(i)))) as AuditReportData);
+  return mergeAuditParts(parts, drive);
+}
+
+/** The segments' audits (in drive order) as one drive's audit: what a single-machine audit of the same frames gives. */
+export function mergeAuditParts(parts: readonly AuditReportData[], drive: string): AuditReportData {
   const first = parts[0]!;
   const gallerySize = Math.max(...parts.map((p) => p.gallery.length));
   // Track ids restart in each segment: offset them so tracks of different segments stay apart.

@@ -20,6 +20,7 @@ export function centernetDetector(graph: LoadedGraph): Detector {
     classNames: COCO_CLASSES,
     graph,
     inputName: 'tower_0/images',
+    inputResize: { halfPixelCenters: false },
     inputSize: { width: SIZE, height: SIZE },
     scoreNodes: [`${head}/centernet_cls_output/BiasAdd`],
     scoreActivation: 'sigmoid',

@@ -72,6 +72,7 @@ export function classifierDetector(graph: LoadedGraph, l: ClassifierLayout, clas
     graph,
     inputName: l.inputName,
     inputSize: l.inputSize,
+    inputResize: { halfPixelCenters: true },
     scoreNodes: [l.logits],
     // Gradient targets are logits; PolyCAM's masked-input scores are logits too (softmax couples the classes).
     scoreActivation: 'none',

@@ -29,6 +29,8 @@ export interface Detector {
   /** Resize/normalise an already-sized RGB batch [n,h,w,3] (0-255) the way preprocess does, for perturbed inputs. */
   normalise(rgb: tf.Tensor4D): tf.Tensor4D;
   readonly inputSize: { width: number; height: number };
+  /** Set when preprocess is a stretched bilinear resize (`resizedFrame`) to inputSize: the audit then perturbs at that size. */
+  readonly inputResize?: { halfPixelCenters: boolean };
   /**
    * Decode the `decodeNodes` outputs (batch row 0) into detections in source pixels, after NMS. `classes` (the
    * labels asked for) lets a classifier return those classes even when they are not among its top scores.

@@ -24,6 +24,7 @@ export function nanodetDetector(graph: LoadedGraph): Detector {
     classNames: COCO_CLASSES,
     graph,
     inputName: 'input_1',
+    inputResize: { halfPixelCenters: false },
     inputSize: { width: SIZE, height: SIZE },
     // Pre-sigmoid class logits per level, NCHW [1,80,h,w].
     scoreNodes: [`${p}/onnx_tf_prefix_Split_153`, `${p}/onnx_tf_prefix_Split_164`, `${p}/onnx_tf_prefix_Split_175`],

@@ -37,6 +37,8 @@ export interface CamMethod {
   readonly realtime: boolean;
   /** Class-agnostic: every target gets the same map. */
   readonly classAgnostic: boolean;
+  /** Scores batches of masked model inputs (needs a model that takes batches; the audit checks it). */
+  readonly scoresBatches?: boolean;
   /** Reads class weights from the model's dense layer (classifiers only: `Detector.camWeights`). */
   readonly needsClassWeights: boolean;
   /** Non-negative maps [K,h,w] at the (highest) layer resolution, not yet normalised. */

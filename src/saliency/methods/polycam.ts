@@ -81,6 +81,7 @@ export function polycam(variant: PolycamVariant): CamMethod {
     multiLayer: true,
     realtime: false,
     classAgnostic: false,
+    scoresBatches: true,
     needsClassWeights: false,
     compute: (ctx, layers, targets) => computePolycam(ctx, layers, targets, variant),
   };

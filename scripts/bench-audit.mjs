@@ -1,0 +1,77 @@
+// npm run bench:audit — what an audit costs against an export of the same clip, side by side in one run on
+// this machine: `saliencam export` of the sample clip (a child process, model load included), then the default
+// audit of the same clip at --every 10 (in this process, model load included, as the CLI does it), their ratio,
+// the detector runs per audited detection and the share of the audit's time spent inside the engine's calls
+// (forward passes and CAMs) rather than around them. Options: --every <n> (10), --methods <list> (default set).
+// Needs `npm run build` first (it imports dist/).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: opt } = parseArgs({ options: { every: { type: 'string', default: '10' }, methods: { type: 'string' } } });
+const BIN = resolve('bin/saliencam.js');
+const CLIP = resolve('clips/test_video.mp4');
+const dir = mkdtempSync(join(tmpdir(), 'saliencam-bench-audit-'));
+const { Engine } = await import(resolve('dist/engine.js'));
+const { runAudit } = await import(resolve('dist/audit/run.js'));
+const { writeAuditJson, writeAuditReport } = await import(resolve('dist/audit/write.js'));
+const { DEFAULT_AUDIT } = await import(resolve('dist/settings.js'));
+
+try {
+  // 1. export
+  let t0 = performance.now();
+  const ex = spawnSync(process.execPath, [BIN, 'export', CLIP, '-o', join(dir, 'out.mp4'), '--quiet'], { encoding: 'utf8' });
+  if (ex.status !== 0) throw new Error(`export failed: ${ex.stderr}`);
+  const exportS = (performance.now() - t0) / 1000;
+
+  // 2. the default audit at --every N, engine calls timed and counted
+  t0 = performance.now();
+  const engine = await Engine.create({ backend: 'wasm' });
+  const inside = { ms: 0, runs: 0 };
+  const timed = (name, runs) => {
+    const f = engine[name].bind(engine);
+    engine[name] = async (...args) => {
+      const t = performance.now();
+      try {
+        return await f(...args);
+      } finally {
+        inside.ms += performance.now() - t;
+        inside.runs += runs(args);
+      }
+    };
+  };
+  timed('explain', () => 1);
+  timed('detectInputs', (a) => a[0].length);
+  timed('detectBatch', (a) => a[0].length);
+  const methods = opt.methods ? opt.methods.split(',') : DEFAULT_AUDIT.methods;
+  const auditStart = performance.now();
+  let shown = -1;
+  const r = await runAudit(CLIP, { methods, every: Number(opt.every) }, engine, (p) => {
+    if (p.framesDone !== shown) process.stderr.write(`bench:audit: ${(shown = p.framesDone)}/${p.framesTotal ?? '?'} frames, ${p.detectionsDone} detections, ${((performance.now() - auditStart) / 1000).toFixed(0)} s\n`);
+  });
+  const loopMs = performance.now() - auditStart;
+  await writeAuditReport(join(dir, 'a.html'), r.data);
+  await writeAuditJson(join(dir, 'a.json'), r.data);
+  engine.dispose();
+  const auditS = (performance.now() - t0) / 1000;
+  const dets = r.data.detections.length;
+  const out = {
+    machine: 'shared 2-core VM (other jobs running): compare only the ratio, measured side by side in this run',
+    exportS: +exportS.toFixed(1),
+    auditS: +auditS.toFixed(1),
+    ratio: +(auditS / exportS).toFixed(1),
+    every: Number(opt.every),
+    methods: methods.join(','),
+    framesSampled: r.data.framesSampled,
+    detections: dets,
+    detectorRunsPerDetection: dets ? +(inside.runs / dets).toFixed(1) : null,
+    shareInsideEngine: +(inside.ms / loopMs).toFixed(3),
+  };
+  console.log(`export ${out.exportS} s · audit ${out.auditS} s (--every ${out.every}, ${out.framesSampled} frames, ${dets} detections) · ratio ${out.ratio}`);
+  console.log(`detector runs per detection ${out.detectorRunsPerDetection} · share of the audit inside the engine's calls ${(out.shareInsideEngine * 100).toFixed(0)} %`);
+  console.log(JSON.stringify(out));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,133 @@
+// One sampled frame of an audit: detect, explain with every method, measure (frame.ts), and offer the
+// frame's worst maps to the gallery. runAudit (run.ts) loops over frames and hands the results to collectors.
+import { camMethod } from '../saliency/methods/index.js';
+import type { AuditableExplainer, CamMethodName, Detection, Frame, SaliencyMap, ScoredDetection } from '../types.js';
+import { checkpoint, engineDetectBatch, igMap, matchDetection } from './engine-bridge.js';
+import { measureFrame } from './frame.js';
+import type { FrameCurveStats } from './frame-curves.js';
+import { prepareAuditImage, resolveBlurSigma } from './image.js';
+import { IG, isCamMethod, isSlowMethod, type AuditMethod } from './methods.js';
+import type { ResolvedRunOptions } from './run-options.js';
+import { detectionThumbnail } from './thumbnail.js';
+import type { DetectionAudit, GalleryItem } from './types.js';
+import type { WorstKeeper } from './worst.js';
+
+export interface FrameAudit {
+  /** Every detection of the frame above the threshold (in the audited classes). */
+  found: ScoredDetection[];
+  audits: DetectionAudit[];
+  /** method -> map per detection index. */
+  maps: Map<string, (SaliencyMap | undefined)[]>;
+}
+
+export interface FrameAuditContext {
+  engine: AuditableExplainer;
+  o: ResolvedRunOptions;
+  methods: readonly AuditMethod[];
+  camMethods: readonly CamMethodName[];
+  sensitivityFor: (m: AuditMethod) => boolean;
+  rescoreThreshold: number;
+  framesTotal: number | undefined;
+  warn: (msg: string) => void;
+  report: (frame: Frame | undefined, inFrame: number, doneInFrame: number) => void;
+  state: { framesDone: number; warnedSlow: boolean };
+  signal?: AbortSignal;
+  stats?: FrameCurveStats;
+}
+
+export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<FrameAudit> {
+  const { engine, o, signal } = c;
+  const s = o.settings;
+  const { width: W, height: H } = frame;
+  c.report(frame, 0, 0);
+  // One forward pass for the detections with their score indices (IG needs them); explain decodes the same
+  // heads, so its per-detection maps are matched to these by class and box.
+  let found: ScoredDetection[] = (await engineDetectBatch(engine, o.minScore, signal)([frame.rgb], W, H))[0] ?? [];
+  if (o.classes.length) found = found.filter((d) => o.classes.includes(d.label));
+  const maps = new Map<string, (SaliencyMap | undefined)[]>();
+  if (found.length === 0) return { found, audits: [], maps };
+
+  const msPerMap = new Map<string, (number | undefined)[]>();
+  for (const m of c.camMethods) {
+    await checkpoint(signal);
+    const t0 = performance.now();
+    const perDetection = o.maps === 'detection';
+    const ex = await engine.explain(frame, { method: m, perDetection, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams });
+    const ms = performance.now() - t0;
+    maps.set(m, found.map((d) => (perDetection ? ex.maps.find((map) => map.detectionIndex === matchDetection(ex.detections, d)) : ex.maps.find((map) => map.classId === d.classId))));
+    msPerMap.set(m, found.map(() => (ex.maps.length ? ms / ex.maps.length : undefined)));
+    if (isSlowMethod(m, o.methodParams) && !c.state.warnedSlow) {
+      c.state.warnedSlow = true;
+      const left = c.framesTotal !== undefined ? c.framesTotal - c.state.framesDone - 1 : undefined;
+      c.warn(`${m} took ${(ms / 1000).toFixed(0)} s on this frame${left ? `; roughly ${((left * ms) / 60000).toFixed(0)} min more for the other ${left} sampled frames` : ''}`);
+    }
+  }
+  if (c.methods.includes(IG)) {
+    const mapSize = [...maps.values()].flat().find((m) => m !== undefined);
+    const igMaps: SaliencyMap[] = [];
+    const igMs: number[] = [];
+    for (const obj of found) {
+      await checkpoint(signal);
+      const t0 = performance.now();
+      const { map } = await igMap(engine, frame, obj, {
+        steps: o.igSteps,
+        baseline: o.igBaseline,
+        blurSigma: resolveBlurSigma(s.blurSigma, W, H),
+        ...(mapSize ? { width: mapSize.width, height: mapSize.height } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      igMs.push(performance.now() - t0);
+      igMaps.push(map);
+      if (!c.state.warnedSlow) {
+        c.state.warnedSlow = true;
+        c.warn(`ig took ${(igMs[0]! / 1000).toFixed(0)} s for one detection (${o.igSteps} gradient steps); every detection costs about as much`);
+      }
+    }
+    maps.set(IG, igMaps);
+    msPerMap.set(IG, igMs);
+  }
+  // In report order.
+  const ordered = new Map(c.methods.flatMap((m) => (maps.has(m) ? [[m, maps.get(m)!] as const] : [])));
+  const image = await prepareAuditImage(frame.rgb, W, H, s.blurSigma);
+  c.report(frame, found.length, 0);
+  const audits = await measureFrame({
+    engine,
+    frame,
+    image,
+    detections: found,
+    maps: ordered,
+    msPerMap,
+    // The registry's rows say which methods give every detection of a frame the same map.
+    classAgnostic: (m) => isCamMethod(m as AuditMethod) && camMethod(m as CamMethodName, o.methodParams).classAgnostic,
+    sensitivity: c.camMethods.filter(c.sensitivityFor),
+    explain: { minScore: o.minScore, methodParams: o.methodParams },
+    perDetection: o.maps === 'detection',
+    rescoreThreshold: c.rescoreThreshold,
+    settings: s,
+    ...(signal ? { signal } : {}),
+    ...(c.stats ? { stats: c.stats } : {}),
+  });
+  return { found, audits, maps: ordered };
+}
+
+/** One thumbnail per (frame, method) at most: the lowest energy in box, rendered only when it would be kept. */
+export async function galleryItems(frame: Frame, got: FrameAudit, keeper: WorstKeeper<GalleryItem>, engine: AuditableExplainer, width: number): Promise<GalleryItem[]> {
+  const worst = new Map<string, { energy: number; det: Detection; index: number; map: SaliencyMap }>();
+  for (const a of got.audits) {
+    for (const m of Object.keys(a.methods)) {
+      const e = a.methods[m]?.energyInBoxes;
+      const map = got.maps.get(m)?.[a.detectionIndex];
+      const have = worst.get(m);
+      if (map && e !== undefined && Number.isFinite(e) && (!have || e < have.energy)) {
+        worst.set(m, { energy: e, det: { label: a.label, classId: a.classId, score: a.score, box: a.box }, index: a.detectionIndex, map });
+      }
+    }
+  }
+  const out: GalleryItem[] = [];
+  for (const [method, w] of worst) {
+    if (!keeper.wouldKeep(w.energy)) continue;
+    const jpeg = await detectionThumbnail(frame, w.det, w.map, engine.model, engine.backend, { width, quality: 75 });
+    out.push({ frame: frame.index, time: frame.time, method, label: w.det.label, detectionIndex: w.index, energyInBoxes: w.energy, jpeg });
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+// `audit --sanity` on a real detector: each step of the cascade loads a fresh engine (so nothing cached from
+// the original weights, such as the fast gradient path's head filters, survives), re-initialises the weights of
+// the layers after the CAM layer from the output back, and explains the same detections again.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Engine } from '../engine.js';
+import type { DetectedObject } from '../model/detector.js';
+import type { CamMethodName, ExplainOptions, Frame } from '../types.js';
+import { layersAfter, sanityCascade, type MapsByMethod, type SanityResult } from './sanity.js';
+
+export interface SanityInput {
+  /** A fresh engine of the same model and settings as the audited one. */
+  createEngine: () => Promise<Engine>;
+  /** Frames and the detections to explain on them (from the original model). */
+  frames: readonly { frame: Frame; found: DetectedObject[] }[];
+  methods: readonly CamMethodName[];
+  methodParams: ExplainOptions['methodParams'];
+  seed?: number;
+}
+
+/** Replaces the named weights by normal values of each tensor's own spread (Adebayo et al.: re-initialised). */
+export function randomiseWeights(engine: Engine, names: readonly string[], seed: number): void {
+  const executor = (engine.detector.graph.model as unknown as { executor: { weightMap: Record<string, tf.Tensor[]> } }).executor;
+  const map = { ...executor.weightMap };
+  names.forEach((name, i) => {
+    const old = map[name]?.[0];
+    if (!old) throw new Error(`sanity: no weight ${name}`);
+    const v = old.dataSync();
+    let mean = 0;
+    for (const x of v) mean += x;
+    mean /= v.length || 1;
+    let sd = 0;
+    for (const x of v) sd += (x - mean) ** 2;
+    sd = Math.sqrt(sd / (v.length || 1)) || 0.05;
+    map[name] = [tf.randomNormal(old.shape, 0, sd, 'float32', seed + i)];
+    old.dispose();
+  });
+  // Through the setter, so the executor knows the new tensors are weights (it does not dispose those).
+  executor.weightMap = map;
+}
+
+export async function runSanity(input: SanityInput): Promise<SanityResult> {
+  const probe = await input.createEngine();
+  const camLayer = probe.layersFor(false)[0]!;
+  const output = probe.detector.scoreNodes[0]!;
+  const layers = layersAfter(probe.detector.graph.nodes, camLayer, output);
+  probe.dispose();
+  const targets = input.frames.flatMap((f) => f.found.map((d) => ({ label: d.label })));
+  const mapsAt = async (k: number): Promise<MapsByMethod> => {
+    const engine = await input.createEngine();
+    try {
+      if (k > 0) randomiseWeights(engine, layers.slice(0, k).flatMap((l) => l.weights), input.seed ?? 1);
+      const out: MapsByMethod = {};
+      for (const m of input.methods) {
+        const maps: (Float32Array | undefined)[] = [];
+        for (const { frame, found } of input.frames) {
+          const ex = await engine.explainDetections(frame, found, { method: m, perDetection: true, classes: [], minScore: 0, methodParams: input.methodParams });
+          for (let i = 0; i < found.length; i++) maps.push(ex.maps.find((x) => x.detectionIndex === i)?.data);
+        }
+        out[m] = maps;
+      }
+      return out;
+    } finally {
+      engine.dispose();
+    }
+  };
+  return sanityCascade(
+    layers.map((l) => l.name),
+    targets,
+    mapsAt,
+  );
+}
