@@ -9,6 +9,32 @@ export interface DetectedObject extends Detection {
   scoreIndices: number[][];
 }
 
+/**
+ * What a CAM target is to the model: a weighted sum of score cells, Σ weight · output[cell] (each cell as
+ * DetectedObject.scoreIndices' entries; weights default to 1, −1 for a contrastive target's other class).
+ */
+export interface ScoreCells {
+  readonly cells: readonly (readonly number[])[];
+  readonly cellWeights?: readonly number[];
+}
+
+/** W in Σ_ij W ⊙ ∂S/∂A: the layer's activation (XGrad-CAM) or ones (Grad-CAM). */
+export type SumWeighting = 'activation' | 'ones';
+
+/**
+ * An adapter's exact shortcut for per-channel gradient sums at one layer, from tensors the forward pass
+ * computed, with no backward pass (CenterNet's: centernet-adjoint.ts). It must equal the backward pass up to
+ * float rounding (test/saliency-fast-gradients.test.ts, scripts/exactness.mjs).
+ */
+export interface GradientShortcut {
+  /** Nodes the frame's forward pass must fetch for `sums`, besides the layer itself. */
+  readonly fetches: readonly string[];
+  /** Σ_ij W_ijc ∂S_k/∂A_ijc for each target k and channel c: [K,C]. `fetched` gives the forward's tensors by name. */
+  sums(fetched: (name: string) => tf.Tensor, targets: readonly ScoreCells[], weighting: SumWeighting): tf.Tensor2D;
+  /** Frees what it keeps across frames. */
+  dispose(): void;
+}
+
 export interface Detector {
   readonly name: string;
   readonly classNames: readonly string[];
@@ -47,6 +73,11 @@ export interface Detector {
    * nearest the box's centre when none does. Absent for models without spatial score cells (classifiers).
    */
   regionBest?(outputs: tf.Tensor[], box: Box, classId: number, frameWidth: number, frameHeight: number): Promise<RegionBest>;
+  /**
+   * The exact gradient-sum shortcut at `layer`, when the head allows one (absent or undefined: the backward
+   * pass runs). Asked once per layer; the caller disposes what it gets.
+   */
+  gradientShortcut?(layer: string): GradientShortcut | undefined;
 }
 
 /** The best-scoring cell of a class in a region. */

@@ -6,11 +6,14 @@ import { dirname, join } from 'node:path';
 import { oneLine, UserError } from '../errors.js';
 import { relaxInputBatch, relaxReshapeBatch, splitBiasOnlyFusedConvs } from './graph-rewrite.js';
 import type { GraphNode } from './graph.js';
+import { indexGraph, type GraphIndex } from './graph-walk.js';
 
 /** A loaded model with its (rewritten) topology, for graph analysis. */
 export interface LoadedGraph {
   model: GraphModel;
   nodes: GraphNode[];
+  /** The topology's one index (data edges, consumers, what the inputs reach), built here once. */
+  index: GraphIndex;
   path: string;
 }
 
@@ -91,7 +94,8 @@ export async function loadGraphModelFromFile(path: string, edit?: (nodes: GraphN
   try {
     const model = await loadGraphModel(handler);
     relaxReshapeBatch(nodes, model.weights);
-    return { model, nodes, path };
+    const index = indexGraph(nodes, model.inputs.map((i) => i.name));
+    return { model, nodes, index, path };
   } catch (err) {
     throw new UserError(`model ${path} failed to load: ${oneLine(err)}`);
   }
