@@ -2,24 +2,15 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Box, Detection, Frame } from '../types.js';
 import type { LoadedGraph } from './load.js';
+import type { ScoreCells, SumWeighting } from './score-cells.js';
+
+export type { ScoreCells, SumWeighting };
 
 /** A detection plus where its class score lives in the score node's output (for CAM targets). */
 export interface DetectedObject extends Detection {
   /** Where the score lives: [score node index, ...gatherND index into that node's row (batch axis removed)]. */
   scoreIndices: number[][];
 }
-
-/**
- * What a CAM target is to the model: a weighted sum of score cells, Σ weight · output[cell] (each cell as
- * DetectedObject.scoreIndices' entries; weights default to 1, −1 for a contrastive target's other class).
- */
-export interface ScoreCells {
-  readonly cells: readonly (readonly number[])[];
-  readonly cellWeights?: readonly number[];
-}
-
-/** W in Σ_ij W ⊙ ∂S/∂A: the layer's activation (XGrad-CAM) or ones (Grad-CAM). */
-export type SumWeighting = 'activation' | 'ones';
 
 /**
  * An adapter's exact shortcut for per-channel gradient sums at one layer, from tensors the forward pass

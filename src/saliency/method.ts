@@ -2,7 +2,7 @@
 // gradient-free ones, its map); the context supplies activations, gradients and scoring, so the same
 // method code runs on a real detector graph and on a toy model in tests.
 import * as tf from '@tensorflow/tfjs-core';
-import type { SumWeighting } from '../model/detector.js';
+import type { SumWeighting } from '../model/score-cells.js';
 import type { CamTarget } from './targets.js';
 import { weightedSum } from './normalise.js';
 

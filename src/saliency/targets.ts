@@ -4,7 +4,7 @@
 // a detection target is that one box's score; a region target ("why not here") the class's best cell in a box;
 // a contrastive target ("why a rather than b") score(a) − score(b) at a detection's cells.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ScoreCells } from '../model/detector.js';
+import type { ScoreCells } from '../model/score-cells.js';
 
 /** One batch row (batch axis kept, size 1) of each score node's output. */
 export type ScoreRows = tf.Tensor[];
