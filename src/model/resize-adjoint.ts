@@ -14,7 +14,7 @@ function resizeAxis(alignCorners: boolean, halfPixelCenters: boolean, inSize: nu
 /**
  * The adjoint of ResizeBilinear ([1,H,W,C] → [1,h,w,C]), exact, as a few gathers per axis: WASM's
  * ResizeBilinearGrad kernel is a slow loop (about as long as the whole detector forward pass here). The integer
- * factors of CenterNet's neck take the strided conv of HeadAdjoint.maskTranspose instead.
+ * factors of CenterNet's neck take the strided conv of centernet-adjoint.ts (HeadAdjoint.maskTranspose) instead.
  */
 export function resizeBilinearTranspose(dy: tf.Tensor4D, [h, w]: [number, number], alignCorners: boolean, halfPixelCenters: boolean): tf.Tensor4D {
   return tf.tidy(() => {
