@@ -8,7 +8,7 @@ import { resizedFrame } from './model/frame-input.js';
 import { loadDetector } from './model/registry.js';
 import { DEFAULT_EXPLAIN, explainSchema, settingsIssue } from './settings.js';
 import { camMethod, methodsFor } from './saliency/methods/index.js';
-import { DetectorGraph, GraphCamContext, type GradientPath, type TargetBatching } from './saliency/graph-context.js';
+import { DetectorGraph, GraphCamContext, type GradientCounts, type GradientPath, type TargetBatching } from './saliency/graph-context.js';
 import { minMaxPerMap } from './saliency/normalise.js';
 import { mapStats } from './saliency/stats.js';
 import { gatheredScore, type CamTarget } from './saliency/targets.js';
@@ -37,7 +37,7 @@ export interface EngineOptions {
    * cheap), sequential on WASM/CPU (`npm run bench` measured K=8 batched slower than 8 passes there).
    */
   batching?: TargetBatching | 'auto';
-  /** 'fast' (default): exact gradient sums without a backward pass where the head allows; 'full': always backward. */
+  /** 'fast' (default): the detector's exact gradient-sum shortcut where it offers one; 'full': always backward. */
   gradients?: GradientPath;
   /**
    * Explain in this many worker threads, each with its own backend instance ('auto': one per core, up to 4,
@@ -98,6 +98,11 @@ export class Engine implements AuditableExplainer {
     // No region or contrastive targets: the defaults' boxes are in the real source's pixels, not this frame's.
     await this.explain({ index: 0, time: 0, width, height, rgb }, { minScore: 0, classes: [this.detector.classNames[0]!], why: [], versus: null });
     return performance.now() - t0;
+  }
+
+  /** How gradients were computed so far (shortcut sums, backward passes). */
+  get gradientCounts(): Readonly<GradientCounts> {
+    return this.graph.counts;
   }
 
   get classNames(): readonly string[] {

@@ -80,7 +80,7 @@ async function eigencam(X: Float32Array, h: number, w: number, c: number): Promi
   const act = tf.tensor4d(X, [1, h, w, c]);
   const before = tf.memory().numTensors;
   const ctx = { input: act, activation: () => act, gradients: () => [], scoreInputs: () => [] } as never;
-  const out = await camMethod('eigencam').compute(ctx, ['toy'], [{ label: 'a', classId: 0, score: () => tf.scalar(0) }]);
+  const out = await camMethod('eigencam').compute(ctx, ['toy'], [{ label: 'a', classId: 0, cells: [[0, 0]] }]);
   const data = (await out.data()) as Float32Array;
   out.dispose();
   expect(tf.memory().numTensors).toBe(before); // every intermediate tensor freed

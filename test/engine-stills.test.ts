@@ -65,7 +65,7 @@ describe('CenterNet + CAMs on the Udacity stills', () => {
   });
 
   it('batched multi-label maps equal K sequential passes (relative difference < 1e-4)', async () => {
-    // Both on the backward pass: the default fast gradient sums (head-adjoint.ts) do not batch at all.
+    // Both on the backward pass: the default fast gradient sums (model/centernet-adjoint.ts) do not batch at all.
     const batched = await Engine.create({ backend: 'wasm', batching: 'batched', gradients: 'full' });
     const seq = await Engine.create({ backend: 'wasm', batching: 'sequential', gradients: 'full' });
     try {

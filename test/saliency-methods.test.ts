@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs';
 import { Matrix, SVD } from 'ml-matrix';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CamContext } from '../src/saliency/method.js';
+import { sumsOfGradients, type CamContext } from '../src/saliency/method.js';
 import { CAM_METHODS, camMethod } from '../src/saliency/methods/index.js';
 import { auditSchema, dashboardSchema, explainSchema, METHOD_PARAM_SCHEMAS, settingsIssue } from '../src/settings.js';
 import { fuseLayers } from '../src/saliency/lnorm.js';
@@ -47,7 +47,7 @@ function jsNonlinear(a: Float32Array, k: number): number {
   return t + (s * s) / 10;
 }
 
-const targets: CamTarget[] = [0, 1].map((k) => ({ label: `c${k}`, classId: k, score: (rows) => tf.reshape(tf.slice(rows[0]!, [0, k], [1, 1]), []) as tf.Scalar }));
+const targets: CamTarget[] = [0, 1].map((k) => ({ label: `c${k}`, classId: k, cells: [[0, k]] }));
 
 function toyContext(head: Head, sequential = false): CamContext {
   const act = tf.tensor4d(A, [1, H, W, C]);
@@ -56,10 +56,12 @@ function toyContext(head: Head, sequential = false): CamContext {
       const aK = tf.concat(new Array<tf.Tensor>(ts.length).fill(act));
       return tf.grad((a) => batchedScore([head(a as tf.Tensor4D)], ts))(aK) as tf.Tensor4D;
     });
+  const gradients = (ts: CamTarget[]) => (sequential ? (tf.concat(ts.map((t) => grads([t]))) as tf.Tensor4D) : grads(ts));
   return {
     input: act,
     activation: () => act,
-    gradients: (_layers, ts) => [sequential ? (tf.concat(ts.map((t) => grads([t]))) as tf.Tensor4D) : grads(ts)],
+    gradients: (_layers, ts) => [gradients(ts)],
+    gradientSums: (_layer, ts, weighting) => tf.tidy(() => sumsOfGradients(act, gradients(ts), weighting)),
     scoreInputs: () => {
       throw new Error('not used');
     },

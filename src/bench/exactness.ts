@@ -1,4 +1,4 @@
-// Fast vs full gradients, map by map: the shortcut (saliency/head-adjoint.ts) must reproduce the backward pass.
+// Fast vs full gradients, map by map: the detector's gradient shortcut (model/centernet-adjoint.ts) must reproduce the backward pass.
 // Used by a test on a few real frames and by scripts/exactness.mjs on every still and every frame of a clip.
 import { basename } from 'node:path';
 import { mapChange } from '../audit/temporal.js';

@@ -104,7 +104,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   // saliency off (maxTargets 0), whose forward fetches the decode nodes only, + decode + the frame's record.
   const seq = await Engine.create({ ...o.engine, batching: 'sequential' });
   await seq.warmUp();
-  // The backward-pass path the fast gradient sums replace (saliency/head-adjoint.ts), side by side.
+  // The backward-pass path the fast gradient sums replace (model/centernet-adjoint.ts, the detector's gradient shortcut), side by side.
   const full = await Engine.create({ ...o.engine, batching: 'auto', gradients: 'full' });
   await full.warmUp();
   const forward = forwardOnly(engine, frame);

@@ -2,11 +2,28 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Box, Detection, Frame } from '../types.js';
 import type { LoadedGraph } from './load.js';
+import type { ScoreCells, SumWeighting } from './score-cells.js';
+
+export type { ScoreCells, SumWeighting };
 
 /** A detection plus where its class score lives in the score node's output (for CAM targets). */
 export interface DetectedObject extends Detection {
   /** Where the score lives: [score node index, ...gatherND index into that node's row (batch axis removed)]. */
   scoreIndices: number[][];
+}
+
+/**
+ * An adapter's exact shortcut for per-channel gradient sums at one layer, from tensors the forward pass
+ * computed, with no backward pass (CenterNet's: centernet-adjoint.ts). It must equal the backward pass up to
+ * float rounding (test/saliency-fast-gradients.test.ts, scripts/exactness.mjs).
+ */
+export interface GradientShortcut {
+  /** Nodes the frame's forward pass must fetch for `sums`, besides the layer itself. */
+  readonly fetches: readonly string[];
+  /** Σ_ij W_ijc ∂S_k/∂A_ijc for each target k and channel c: [K,C]. `fetched` gives the forward's tensors by name. */
+  sums(fetched: (name: string) => tf.Tensor, targets: readonly ScoreCells[], weighting: SumWeighting): tf.Tensor2D;
+  /** Frees what it keeps across frames. */
+  dispose(): void;
 }
 
 export interface Detector {
@@ -49,6 +66,11 @@ export interface Detector {
    * nearest the box's centre when none does. Absent for models without spatial score cells (classifiers).
    */
   regionBest?(outputs: tf.Tensor[], box: Box, classId: number, frameWidth: number, frameHeight: number): Promise<RegionBest>;
+  /**
+   * The exact gradient-sum shortcut at `layer`, when the head allows one (absent or undefined: the backward
+   * pass runs). Asked once per layer; the caller disposes what it gets.
+   */
+  gradientShortcut?(layer: string): GradientShortcut | undefined;
 }
 
 /** The best-scoring cell of a class in a region. */

@@ -1,8 +1,12 @@
-// Read-only walks over a GraphModel topology, for recognising a model's layout without knowing its node names.
+// The one index over a GraphModel's topology, built once when the model loads (LoadedGraph.index), and the
+// walks over it: recognising a layout (recognise.ts, yolo.ts, classifier.ts), the skip tensors to feed for
+// gradients (`frontier`), an adapter's gradient shortcut (centernet-head.ts).
+// Control inputs (`^x`) only order execution and carry no value: every walk follows data edges alone.
 import { inputNode, type GraphNode } from './graph.js';
 
 export interface GraphIndex {
   byName: Map<string, GraphNode>;
+  /** Data consumers of each node. */
   consumers: Map<string, string[]>;
   /** Nodes computed from the model input (not constants). */
   dynamic: Set<string>;
@@ -18,15 +22,9 @@ export function indexGraph(nodes: GraphNode[], inputNames: string[]): GraphIndex
       consumers.set(src, [...(consumers.get(src) ?? []), n.name]);
     }
   }
-  const dynamic = new Set<string>();
-  const stack = [...inputNames];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (dynamic.has(n)) continue;
-    dynamic.add(n);
-    stack.push(...(consumers.get(n) ?? []));
-  }
-  return { byName, consumers, dynamic };
+  const g = { byName, consumers, dynamic: new Set<string>() };
+  g.dynamic = descendants(g, inputNames);
+  return g;
 }
 
 /** Data inputs of a node (control dependencies and output indices stripped). */
@@ -39,17 +37,47 @@ export function dynamicInputsOf(g: GraphIndex, name: string): string[] {
   return inputsOf(g, name).filter((n) => g.dynamic.has(n));
 }
 
-/** All dynamic ancestors of `name`, itself included. */
-export function dynamicAncestors(g: GraphIndex, name: string): Set<string> {
+function closure(start: Iterable<string>, next: (name: string) => string[]): Set<string> {
   const seen = new Set<string>();
-  const stack = [name];
+  const stack = [...start];
   while (stack.length) {
     const n = stack.pop()!;
-    if (seen.has(n) || !g.dynamic.has(n)) continue;
+    if (seen.has(n)) continue;
     seen.add(n);
-    stack.push(...inputsOf(g, n));
+    stack.push(...next(n));
   }
   return seen;
+}
+
+/** Every node computed from `starts`, themselves included. */
+export function descendants(g: GraphIndex, starts: Iterable<string>): Set<string> {
+  return closure(starts, (n) => g.consumers.get(n) ?? []);
+}
+
+/** Every node `name` is computed from, itself included. */
+export function ancestors(g: GraphIndex, name: string): Set<string> {
+  return closure([name], (n) => inputsOf(g, n));
+}
+
+/** All dynamic ancestors of `name`, itself included. */
+export function dynamicAncestors(g: GraphIndex, name: string): Set<string> {
+  return closure(g.dynamic.has(name) ? [name] : [], (n) => dynamicInputsOf(g, n));
+}
+
+/**
+ * The tensors that must be fed beside `layers` so that `output` can be computed without the model input:
+ * nodes computed from the input, not downstream of the layers, that feed a node downstream of them (skip
+ * connections). Empty when the layers cut the graph.
+ */
+export function frontier(g: GraphIndex, layers: string[], output: string): string[] {
+  const downstream = descendants(g, layers);
+  const layerSet = new Set(layers);
+  const result = new Set<string>();
+  for (const name of ancestors(g, output)) {
+    if (!downstream.has(name) || layerSet.has(name)) continue;
+    for (const src of inputsOf(g, name)) if (g.dynamic.has(src) && !downstream.has(src)) result.add(src);
+  }
+  return [...result];
 }
 
 /**

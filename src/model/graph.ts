@@ -12,52 +12,6 @@ export function inputNode(ref: string): string {
   return ref.replace(/^\^/, '').replace(/:\d+$/, '');
 }
 
-function consumers(nodes: GraphNode[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const n of nodes) {
-    for (const ref of n.input ?? []) {
-      const src = inputNode(ref);
-      out.set(src, [...(out.get(src) ?? []), n.name]);
-    }
-  }
-  return out;
-}
-
-function closure(start: Iterable<string>, next: (name: string) => string[]): Set<string> {
-  const seen = new Set<string>();
-  const stack = [...start];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...next(n));
-  }
-  return seen;
-}
-
-/**
- * The tensors that must be fed beside `layers` so that `output` can be computed without the model input:
- * nodes computed from the input, not downstream of the layers, that feed a node downstream of them (skip
- * connections). Empty when the layers cut the graph.
- */
-export function frontier(nodes: GraphNode[], layers: string[], output: string, inputName: string): string[] {
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  const cons = consumers(nodes);
-  const dynamic = closure([inputName], (n) => cons.get(n) ?? []);
-  const downstream = closure(layers, (n) => cons.get(n) ?? []);
-  const ancestors = closure([output], (n) => (byName.get(n)?.input ?? []).map(inputNode));
-  const layerSet = new Set(layers);
-  const result = new Set<string>();
-  for (const name of ancestors) {
-    if (!downstream.has(name) || layerSet.has(name)) continue;
-    for (const ref of byName.get(name)?.input ?? []) {
-      const src = inputNode(ref);
-      if (dynamic.has(src) && !downstream.has(src)) result.add(src);
-    }
-  }
-  return [...result];
-}
-
 export const PROBE_SUFFIX = '/saliencam_probe';
 
 /**

@@ -9,11 +9,14 @@ import { checkManifest, DTYPE_BYTES, type WeightsGroup } from './manifest.js';
 import { insideModelFolder, readRegularFile } from './model-files.js';
 import { relaxInputBatch, relaxReshapeBatch, splitBiasOnlyFusedConvs } from './graph-rewrite.js';
 import type { GraphNode } from './graph.js';
+import { indexGraph, type GraphIndex } from './graph-walk.js';
 
 /** A loaded model with its (rewritten) topology, for graph analysis. */
 export interface LoadedGraph {
   model: GraphModel;
   nodes: GraphNode[];
+  /** The topology's one index (data edges, consumers, what the inputs reach), built here once. */
+  index: GraphIndex;
   path: string;
 }
 
@@ -94,7 +97,8 @@ export async function loadGraphModelFromFile(path: string, edit?: (nodes: GraphN
   try {
     const model = await loadGraphModel(handler);
     relaxReshapeBatch(nodes, model.weights);
-    return { model, nodes, path };
+    const index = indexGraph(nodes, model.inputs.map((i) => i.name));
+    return { model, nodes, index, path };
   } catch (err) {
     // TF.js may quote values of the weights it decoded: keep the line short and escaped.
     throw new UserError(`model ${path} failed to load: ${terminalSafe(oneLine(err).slice(0, 200))}`);

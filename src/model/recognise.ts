@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { oneLine, UserError } from '../errors.js';
 import { classifierDetector, findClassifierHead } from './classifier.js';
 import type { Detector } from './detector.js';
-import { indexGraph, type GraphIndex } from './graph-walk.js';
+import type { GraphIndex } from './graph-walk.js';
 import { inputNode } from './graph.js';
 import { loadGraphModelFromFile, type LoadedGraph } from './load.js';
 import { addLogitNode, findClassSigmoid, LOGIT_SUFFIX, findNeckOutputs, sigmoidInput, yoloClassNames, yoloDetector, type YoloLayout } from './yolo.js';
@@ -57,7 +57,7 @@ function probeShapes(graph: LoadedGraph, input: InputInfo, names: string[]): Map
 /** The adapter for a model.json with no --adapter and no built-in node names, or a one-line UserError. */
 export async function recogniseGraph(graph: LoadedGraph, model: string): Promise<Detector> {
   const input = inputInfo(graph, model);
-  const g = indexGraph(graph.nodes, [input.name]);
+  const g = graph.index;
   const outputs = graph.model.outputs.map((o) => o.name);
   const outputNodes = outputs.map(inputNode);
   let shapes: Map<string, number[]>;

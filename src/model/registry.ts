@@ -54,7 +54,7 @@ async function loadNamed(model: string, adapter?: string): Promise<Detector> {
   // A re-exported copy of a built-in detector works without an adapter.
   for (const builtin of Object.values(BUILTIN_MODELS)) {
     const d = builtin.adapter(graph);
-    if (graph.model.inputs.some((i) => i.name === d.inputName) && d.scoreNodes.every((s) => graph.nodes.some((n) => n.name === s))) return d;
+    if (graph.model.inputs.some((i) => i.name === d.inputName) && d.scoreNodes.every((s) => graph.index.byName.has(s))) return d;
   }
   // Otherwise recognise the layout: ultralytics YOLO exports and GAP + dense classifiers (or a one-line error).
   try {
@@ -79,9 +79,8 @@ async function importAdapter(path: string): Promise<AdapterFactory> {
 }
 
 function checkedAdapter(d: Detector, model: string): Detector {
-  const names = new Set(d.graph.nodes.map((n) => n.name));
   for (const node of [...d.scoreNodes, d.camLayer, ...d.polyLayers, ...d.decodeNodes]) {
-    if (!names.has(node) && !d.graph.model.outputs.some((o) => o.name === node)) {
+    if (!d.graph.index.byName.has(node) && !d.graph.model.outputs.some((o) => o.name === node)) {
       throw new UserError(`adapter for ${model} names node ${node}, which the graph does not have`);
     }
   }

@@ -2,52 +2,58 @@
 // only the part of the graph after the fed layer (plus the skip tensors that layer does not cut).
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
-import type { Detector } from '../model/detector.js';
+import type { Detector, GradientShortcut, SumWeighting } from '../model/detector.js';
 import { registerMissingGradients } from '../model/gradients.js';
-import { addGradientProbes, frontier, inputNode, PROBE_SUFFIX } from '../model/graph.js';
+import { addGradientProbes, PROBE_SUFFIX } from '../model/graph.js';
+import { descendants, frontier } from '../model/graph-walk.js';
 import { loadGraphModelFromFile, type LoadedGraph } from '../model/load.js';
-import { HeadAdjoint } from './head-adjoint.js';
-import type { CamContext } from './method.js';
-import { batchedScore, type CamTarget } from './targets.js';
+import { sumsOfGradients, type CamContext } from './method.js';
+import { batchedScore, targetScore, type CamTarget } from './targets.js';
 
 registerMissingGradients();
 
 export type TargetBatching = 'batched' | 'sequential';
 
 /**
- * 'fast': gradient sums from the head's transposed linear structure where the graph allows it (head-adjoint.ts;
- * exact); 'full': always the backward pass (kept for comparison and for layers the shortcut does not cover).
+ * 'fast': gradient sums from the detector's shortcut where it offers one (Detector.gradientShortcut; exact);
+ * 'full': always the backward pass (kept for comparison: scripts/exactness.mjs).
  */
 export type GradientPath = 'fast' | 'full';
+
+/** How a DetectorGraph's gradients were computed, counted: a test proves the shortcut ran by reading these. */
+export interface GradientCounts {
+  /** Gradient sums from the detector's shortcut (one per call, all targets at once). */
+  shortcut: number;
+  /** Backward passes (one per group of targets batched together). */
+  backward: number;
+}
 
 /** Most targets in one batched backward pass. */
 export const MAX_BATCH = 8;
 
-/** Per-detector graph facts computed once: frontiers and the probed twin model. */
+/** Per-detector graph facts computed once: frontiers, gradient shortcuts and the probed twin model. */
 export class DetectorGraph {
   private readonly frontiers = new Map<string, string[]>();
   private probed?: Promise<LoadedGraph>;
   private probedLayers = '';
-  private readonly adjoints = new Map<string, HeadAdjoint | undefined>();
+  private readonly shortcuts = new Map<string, GradientShortcut | undefined>();
+  readonly counts: GradientCounts = { shortcut: 0, backward: 0 };
 
   constructor(
     readonly detector: Detector,
     readonly gradientPath: GradientPath = 'fast',
   ) {}
 
-  /** The exact shortcut for XGrad-CAM / Grad-CAM sums at `layer`, when the fast path is on and the graph fits. */
-  adjointOf(layer: string): HeadAdjoint | undefined {
+  /** The detector's gradient-sum shortcut at `layer`, when the fast path is on and the adapter offers one. */
+  shortcutOf(layer: string): GradientShortcut | undefined {
     if (this.gradientPath !== 'fast') return undefined;
-    if (!this.adjoints.has(layer)) {
-      const d = this.detector;
-      this.adjoints.set(layer, HeadAdjoint.find(d.graph.model, d.graph.nodes, d.scoreNodes, layer));
-    }
-    return this.adjoints.get(layer);
+    if (!this.shortcuts.has(layer)) this.shortcuts.set(layer, this.detector.gradientShortcut?.(layer));
+    return this.shortcuts.get(layer);
   }
 
   /** Every tensor the frame's forward pass must keep for gradients at `layer` (skip tensors, shortcut inputs). */
   gradientFetches(layer: string): string[] {
-    return [...new Set([...this.frontierOf(layer), ...(this.adjointOf(layer)?.fetches() ?? [])])];
+    return [...new Set([...this.frontierOf(layer), ...(this.shortcutOf(layer)?.fetches ?? [])])];
   }
 
   /** Skip tensors that must be fed beside `layer` to compute every score node. */
@@ -56,7 +62,7 @@ export class DetectorGraph {
     if (!f) {
       const set = new Set<string>();
       for (const out of this.detector.scoreNodes) {
-        for (const n of frontier(this.detector.graph.nodes, [layer], out, this.detector.inputName)) set.add(n);
+        for (const n of frontier(this.detector.graph.index, [layer], out)) set.add(n);
       }
       f = [...set];
       this.frontiers.set(layer, f);
@@ -79,17 +85,8 @@ export class DetectorGraph {
   private readonly feeds = new Map<string, string>();
 
   private findFeedLayer(layers: string[]): string {
-    const cons = new Map<string, string[]>();
-    for (const n of this.detector.graph.nodes) for (const ref of n.input ?? []) cons.set(inputNode(ref), [...(cons.get(inputNode(ref)) ?? []), n.name]);
     for (const candidate of layers) {
-      const down = new Set<string>();
-      const stack = [candidate];
-      while (stack.length) {
-        const n = stack.pop()!;
-        if (down.has(n)) continue;
-        down.add(n);
-        stack.push(...(cons.get(n) ?? []));
-      }
+      const down = descendants(this.detector.graph.index, [candidate]);
       if (layers.every((l) => down.has(l))) return candidate;
     }
     return layers[0]!;
@@ -110,8 +107,8 @@ export class DetectorGraph {
   dispose(): void {
     void this.probed?.then((g) => g.model.dispose());
     this.probed = undefined;
-    for (const a of this.adjoints.values()) a?.dispose();
-    this.adjoints.clear();
+    for (const a of this.shortcuts.values()) a?.dispose();
+    this.shortcuts.clear();
   }
 }
 
@@ -137,10 +134,17 @@ export class GraphCamContext implements CamContext {
     return t as tf.Tensor4D;
   }
 
-  gradientSums(layer: string, targets: CamTarget[], weighting: 'activation' | 'ones'): tf.Tensor2D | undefined {
-    const adjoint = this.graph.adjointOf(layer);
-    if (!adjoint || !targets.every((t) => t.cells) || !adjoint.fetches().every((n) => this.fetched.has(n))) return undefined;
-    return adjoint.sums((name) => this.activation(name), targets, weighting);
+  gradientSums(layer: string, targets: CamTarget[], weighting: SumWeighting): tf.Tensor2D {
+    const shortcut = this.graph.shortcutOf(layer);
+    if (shortcut) {
+      this.graph.counts.shortcut++;
+      // `activation` throws for a tensor the forward pass did not fetch: never a silent fall-back.
+      return shortcut.sums((name) => this.activation(name), targets, weighting);
+    }
+    return tf.tidy(() => {
+      const [G] = this.gradients([layer], targets);
+      return sumsOfGradients(this.activation(layer), G!, weighting);
+    });
   }
 
   gradients(layers: string[], targets: CamTarget[]): tf.Tensor4D[] {
@@ -161,6 +165,7 @@ export class GraphCamContext implements CamContext {
     const k = targets.length;
     const fed = this.graph.feedLayer(layers);
     const probedLayers = layers.filter((l) => l !== fed);
+    this.graph.counts.backward++;
     return tf.tidy(() => {
       const feeds: Record<string, tf.Tensor> = {};
       for (const name of this.graph.frontierOf(fed)) feeds[name] = repeatBatch(this.activation(name), k);
@@ -201,7 +206,7 @@ export class GraphCamContext implements CamContext {
       const rows: tf.Tensor1D[] = [];
       for (let b = 0; b < n; b++) {
         const row = heads.map((h) => tf.slice(h, b, 1));
-        rows.push(tf.stack(targets.map((t) => t.score(row))) as tf.Tensor1D);
+        rows.push(tf.stack(targets.map((t) => targetScore(t, row))) as tf.Tensor1D);
       }
       return tf.stack(rows) as tf.Tensor2D;
     });

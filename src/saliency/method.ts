@@ -2,6 +2,7 @@
 // gradient-free ones, its map); the context supplies activations, gradients and scoring, so the same
 // method code runs on a real detector graph and on a toy model in tests.
 import * as tf from '@tensorflow/tfjs-core';
+import type { SumWeighting } from '../model/score-cells.js';
 import type { CamTarget } from './targets.js';
 import { weightedSum } from './normalise.js';
 
@@ -18,10 +19,15 @@ export interface CamContext {
   /** CAM's class weights [K,C] for `layer`, read from the model's dense layer; absent when it has none. */
   classWeights?(layer: string, targets: CamTarget[]): tf.Tensor2D;
   /**
-   * Optional shortcut: Σ_ij W ⊙ ∂S_k/∂A per channel, [K,C], with W the activation or ones, computed without
-   * the gradient map. Returns undefined when this context has no exact shortcut for the layer.
+   * Σ_ij W ⊙ ∂S_k/∂A per channel, [K,C], with W the activation or ones: from the detector's gradient shortcut
+   * where it has one (Detector.gradientShortcut), else `sumsOfGradients` over one backward pass.
    */
-  gradientSums?(layer: string, targets: CamTarget[], weighting: 'activation' | 'ones'): tf.Tensor2D | undefined;
+  gradientSums(layer: string, targets: CamTarget[], weighting: SumWeighting): tf.Tensor2D;
+}
+
+/** Σ_ij W ⊙ G per channel from activations [1,h,w,C] and gradients [K,h,w,C]: [K,C]. */
+export function sumsOfGradients(A: tf.Tensor4D, G: tf.Tensor4D, weighting: SumWeighting): tf.Tensor2D {
+  return tf.tidy(() => tf.sum(weighting === 'activation' ? tf.mul(A, G) : G, [1, 2]) as tf.Tensor2D);
 }
 
 /** Per-channel weights [K,C] from activations [1,h,w,C] and gradients [K,h,w,C]. */
@@ -45,15 +51,20 @@ export interface CamMethod {
   compute(ctx: CamContext, layers: string[], targets: CamTarget[]): tf.Tensor3D | Promise<tf.Tensor3D>;
 }
 
-/** Channel weights from gradient sums (see CamContext.gradientSums), for methods that need no more. */
+/** Channel weights from gradient sums (CamContext.gradientSums): the whole definition of a method that needs no more. */
 export interface SumWeights {
-  weighting: 'activation' | 'ones';
+  weighting: SumWeighting;
   /** Weights [K,C] from the activation [1,h,w,C] and the sums [K,C]. */
   finish: (A: tf.Tensor4D, sums: tf.Tensor2D) => tf.Tensor2D;
 }
 
-/** A single-layer gradient CAM from its channel-weight function (and, when sums suffice, their form). */
-export function gradientCam(name: string, weights: GradientWeights, fromSums?: SumWeights): CamMethod {
+/** The same weights from a gradient map (for the multi-layer methods, whose gradients come from one backward pass). */
+export function weightsFromGradients(w: SumWeights): GradientWeights {
+  return (A, G) => tf.tidy(() => w.finish(A, sumsOfGradients(A, G, w.weighting)));
+}
+
+/** A single-layer gradient CAM whose channel weights are a function of the gradient sums alone. */
+export function sumCam(name: string, w: SumWeights): CamMethod {
   return {
     name,
     needsGradients: true,
@@ -65,8 +76,25 @@ export function gradientCam(name: string, weights: GradientWeights, fromSums?: S
       const layer = layers[0]!;
       return tf.tidy(() => {
         const A = ctx.activation(layer);
-        const sums = fromSums && ctx.gradientSums?.(layer, targets, fromSums.weighting);
-        if (sums) return weightedSum(A, fromSums.finish(A, sums));
+        return weightedSum(A, w.finish(A, ctx.gradientSums(layer, targets, w.weighting)));
+      });
+    },
+  };
+}
+
+/** A single-layer gradient CAM from its channel-weight function over the whole gradient map. */
+export function gradientCam(name: string, weights: GradientWeights): CamMethod {
+  return {
+    name,
+    needsGradients: true,
+    multiLayer: false,
+    realtime: true,
+    classAgnostic: false,
+    needsClassWeights: false,
+    compute(ctx, layers, targets) {
+      const layer = layers[0]!;
+      return tf.tidy(() => {
+        const A = ctx.activation(layer);
         const [G] = ctx.gradients([layer], targets);
         return weightedSum(A, weights(A, G!));
       });

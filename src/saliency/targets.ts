@@ -1,13 +1,15 @@
-// CAM targets: plain functions from one batch row of the score nodes' outputs to a scalar (as in
-// pytorch-grad-cam), plus what they explain. A class target sums the scores of that class's detections;
+// CAM targets: weighted sums of score cells (model/detector.ts ScoreCells), plus what they explain; one form,
+// read both as a differentiable score (`targetScore`) and by a detector's gradient shortcut. A class target sums
+// the scores of that class's detections;
 // a detection target is that one box's score; a region target ("why not here") the class's best cell in a box;
 // a contrastive target ("why a rather than b") score(a) − score(b) at a detection's cells.
 import * as tf from '@tensorflow/tfjs-core';
+import type { ScoreCells } from '../model/score-cells.js';
 
 /** One batch row (batch axis kept, size 1) of each score node's output. */
 export type ScoreRows = tf.Tensor[];
 
-export interface CamTarget {
+export interface CamTarget extends ScoreCells {
   label: string;
   classId: number;
   /** Set for per-detection targets: index into the frame's detections. */
@@ -16,18 +18,18 @@ export interface CamTarget {
   region?: [number, number, number, number];
   /** Set for contrastive targets: the class whose score at the same cells is subtracted. */
   versus?: string;
-  /** The score cells summed by `score` ([node, ...index], as DetectedObject.scoreIndices): fast gradient paths read them. */
-  cells?: number[][];
-  /** Each cell's coefficient in the sum (default 1 each): −1 for a contrastive target's subtracted class. */
-  cellWeights?: number[];
-  score: (rows: ScoreRows) => tf.Scalar;
+}
+
+/** A target's score on one batch row of the score nodes' outputs. */
+export function targetScore(t: ScoreCells, rows: ScoreRows): tf.Scalar {
+  return gatheredScore(t.cells, t.cellWeights)(rows);
 }
 
 /**
  * Sum of the rows' values at [node, ...index] positions. Built from slices: TF.js has no gradient for
  * GatherNd, and a slice's gradient (a pad) is cheap for the few cells a detection has.
  */
-export function gatheredScore(indices: number[][], weights?: readonly number[]): (rows: ScoreRows) => tf.Scalar {
+export function gatheredScore(indices: readonly (readonly number[])[], weights?: readonly number[]): (rows: ScoreRows) => tf.Scalar {
   return (rows) => {
     const parts = indices.map(([node, ...idx], i) => {
       const v = tf.reshape(tf.slice(rows[node!]!, [0, ...idx], [1, ...idx.map(() => 1)]), []);
@@ -52,17 +54,16 @@ export function classTargets(detections: readonly TargetSource[]): CamTarget[] {
     label: dets[0]!.label,
     classId: dets[0]!.classId,
     cells: dets.flatMap((d) => d.scoreIndices),
-    score: gatheredScore(dets.flatMap((d) => d.scoreIndices)),
   }));
 }
 
 export function detectionTargets(detections: readonly TargetSource[]): CamTarget[] {
-  return detections.map((d, i) => ({ label: d.label, classId: d.classId, detectionIndex: i, cells: d.scoreIndices, score: gatheredScore(d.scoreIndices) }));
+  return detections.map((d, i) => ({ label: d.label, classId: d.classId, detectionIndex: i, cells: d.scoreIndices }));
 }
 
 /** The class's best cell in a region (model/region.ts found it): a one-cell target marked with its box. */
 export function regionTarget(label: string, classId: number, region: [number, number, number, number], scoreIndex: number[]): CamTarget {
-  return { label, classId, region, cells: [scoreIndex], score: gatheredScore([scoreIndex]) };
+  return { label, classId, region, cells: [scoreIndex] };
 }
 
 /**
@@ -79,12 +80,12 @@ export function contrastTargets(
     const own = detections[i]!.scoreIndices;
     const cells = [...own, ...own.map((idx) => sameCell(idx, versus.classId))];
     const cellWeights = cells.map((_, j) => (j < own.length ? 1 : -1));
-    return { ...t, versus: versus.label, cells, cellWeights, score: gatheredScore(cells, cellWeights) };
+    return { ...t, versus: versus.label, cells, cellWeights };
   });
 }
 
 /** Σ_k target_k(row k): one scalar whose gradient w.r.t. a K-row batch gives each row its own target's gradient. */
 export function batchedScore(heads: tf.Tensor[], targets: CamTarget[]): tf.Scalar {
-  const scores = targets.map((t, k) => t.score(heads.map((h) => tf.slice(h, k, 1))));
+  const scores = targets.map((t, k) => targetScore(t, heads.map((h) => tf.slice(h, k, 1))));
   return scores.length === 1 ? scores[0]! : (tf.addN(scores) as tf.Scalar);
 }

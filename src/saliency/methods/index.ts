@@ -2,13 +2,13 @@
 // the method files and zod (never settings or types), so settings can take the method names from it without a circle.
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { gradientCam, type CamMethod } from '../method.js';
+import { gradientCam, sumCam, type CamMethod } from '../method.js';
 import { eigencamMap } from './eigencam.js';
-import { gradcamFromSums, gradcamWeights } from './gradcam.js';
+import { gradcam } from './gradcam.js';
 import { gradcamppWeights } from './gradcampp.js';
 import { polycam, polycamParams } from './polycam.js';
 import { cam } from './cam.js';
-import { xgradcamFromSums, xgradcamWeights } from './xgradcam.js';
+import { xgradcam } from './xgradcam.js';
 import { xpolycam } from './xpolycam.js';
 import { hirescam } from './hirescam.js';
 
@@ -48,8 +48,8 @@ function withParams<P extends z.ZodObject>(params: P, create: (p: z.output<P>) =
  * The first row is listed first everywhere.
  */
 const REGISTRY = {
-  xgradcam: { create: () => gradientCam('xgradcam', xgradcamWeights, xgradcamFromSums) },
-  gradcam: { create: () => gradientCam('gradcam', gradcamWeights, gradcamFromSums) },
+  xgradcam: { create: () => sumCam('xgradcam', xgradcam) },
+  gradcam: { create: () => sumCam('gradcam', gradcam) },
   'gradcam++': { create: () => gradientCam('gradcam++', gradcamppWeights) },
   eigencam: { create: () => eigencam },
   polycam: withParams(polycamParams, (p) => polycam(p.variant)),

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { CamMethod } from '../method.js';
+import { weightsFromGradients, type CamMethod } from '../method.js';
 import { fuseLayers } from '../lnorm.js';
 import { weightedSum } from '../normalise.js';
-import { xgradcamWeights } from './xgradcam.js';
+import { xgradcam } from './xgradcam.js';
+
+const xgradcamWeights = weightsFromGradients(xgradcam);
 
 /**
  * XPolyCAM: XGrad-CAM maps at every PolyCAM layer (gradients from one backward pass), fused from low to high

@@ -1,4 +1,4 @@
-// Exact gradient sums for a CenterNet-style head without a backward pass.
+// CenterNet's gradient shortcut (Detector.gradientShortcut): exact gradient sums without a backward pass.
 //
 // Why: XGrad-CAM and Grad-CAM need only Σ_ij W ⊙ ∂S/∂A per channel (W = A or 1), not the gradient map. A
 // CenterNet class score is a few cells of `logits = 1×1(depthwise(R ⊙ gate(mean R)))`, so ∂S/∂R is a 3×3 patch
@@ -8,209 +8,19 @@
 // channel: the sums come from tensors the forward pass computed, a gather at the peaks' patches, the gate's tiny
 // backward, and one per-frame product for the mean's path. Same numbers as the full backward, up to float rounding.
 //
-// The pattern is read from the graph; a head or layer that does not match gets no adjoint (the full path runs).
+// The pattern is read from the graph (centernet-head.ts); a head or layer that does not match gets no shortcut
+// (the full backward pass runs). Targets' cells are this adapter's own score indices, [0, y, x, class].
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
-import { inputNode, type GraphNode } from '../model/graph.js';
-import type { CamTarget } from './targets.js';
-
-export type SumWeighting = 'activation' | 'ones';
-
-interface Branch {
-  /** Depthwise conv on the layer (its output is fetched). */
-  depthwise: string;
-  depthwiseFilter: string;
-  padding: 'same' | 'valid';
-  /** 1×1 conv weights [1,1,C_layer,C_up]. */
-  pointwise: string;
-}
-
-interface Neck {
-  branches: Branch[];
-  /** The ResizeBilinear node (its pre-ReLU output gives R's mask over the resized channels without a slice). */
-  resizeNode: string;
-  resize: { alignCorners: boolean; halfPixelCenters: boolean };
-}
-
-interface Head {
-  score: string;
-  /** R: the ReLU whose output is gated. */
-  relu: string;
-  mean: string;
-  gate: string;
-  gated: string;
-  /** The score path's depthwise filter [k,k,C_R,1] (stride 1, SAME) and 1×1 weights [1,1,C_R,classes]. */
-  clsDepthwise: string;
-  clsPointwise: string;
-}
-
-function attrString(n: GraphNode, key: string): string | undefined {
-  const s = n.attr?.[key]?.s as string | undefined;
-  return s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8');
-}
-
-function unitStrides(n: GraphNode): boolean {
-  const list = (n.attr?.['strides']?.list?.i ?? ['1', '1', '1', '1']) as string[];
-  const dil = (n.attr?.['dilations']?.list?.i ?? ['1', '1', '1', '1']) as string[];
-  return list.every((v) => Number(v) === 1) && dil.every((v) => Number(v) === 1) && (attrString(n, 'data_format') ?? 'NHWC') === 'NHWC';
-}
-
-/** Follow an output through a split-off BiasAdd (graph-rewrite.ts) to the plain conv feeding it. */
-function throughBias(byName: Map<string, GraphNode>, name: string): GraphNode | undefined {
-  const n = byName.get(name);
-  if (n?.op === 'BiasAdd') return byName.get(inputNode(n.input![0]!));
-  return n;
-}
-
-function findHead(byName: Map<string, GraphNode>, score: string): Head | undefined {
-  const conv = throughBias(byName, score);
-  if (conv?.op !== 'Conv2D' || !unitStrides(conv)) return undefined;
-  const dw = byName.get(inputNode(conv.input![0]!));
-  if (dw?.op !== 'DepthwiseConv2dNative' || !unitStrides(dw) || attrString(dw, 'padding') !== 'SAME') return undefined;
-  const gated = byName.get(inputNode(dw.input![0]!));
-  if (gated?.op !== 'Mul') return undefined;
-  const ins = gated.input!.map((r) => byName.get(inputNode(r)));
-  const relu = ins.find((n) => n?.op === 'Relu');
-  const gate = ins.find((n) => n?.op === 'Sigmoid');
-  if (!relu || !gate) return undefined;
-  // The gate must see R only through a spatial mean.
-  let mean: GraphNode | undefined;
-  const stack = [gate.name];
-  const seen = new Set<string>();
-  while (stack.length) {
-    const n = byName.get(stack.pop()!);
-    if (!n || seen.has(n.name)) continue;
-    seen.add(n.name);
-    if (n.name === relu.name) return undefined;
-    if (n.op === 'Mean' && inputNode(n.input![0]!) === relu.name) {
-      if (n.attr?.['keep_dims']?.b !== true) return undefined;
-      mean = n;
-      continue;
-    }
-    for (const r of n.input ?? []) if (!r.startsWith('^')) stack.push(inputNode(r));
-  }
-  if (!mean) return undefined;
-  return {
-    score,
-    relu: relu.name,
-    mean: mean.name,
-    gate: gate.name,
-    gated: gated.name,
-    clsDepthwise: inputNode(dw.input![1]!),
-    clsPointwise: inputNode(conv.input![1]!),
-  };
-}
-
-/** layer → depthwise → 1×1 (→ bias) per branch → Add → ResizeBilinear → last input of the Concat under R. */
-function findNeck(byName: Map<string, GraphNode>, head: Head, layer: string): Neck | undefined {
-  const concat = byName.get(inputNode(byName.get(head.relu)!.input![0]!));
-  if (concat?.op !== 'ConcatV2') return undefined;
-  const parts = concat.input!.filter((r) => !r.startsWith('^'));
-  const resize = byName.get(inputNode(parts[parts.length - 2]!)); // the last tensor input (the axis comes after)
-  if (resize?.op !== 'ResizeBilinear') return undefined;
-  const add = byName.get(inputNode(resize.input![0]!));
-  if (add?.op !== 'Add' && add?.op !== 'AddV2' && add?.op !== 'AddN') return undefined;
-  const branches: Branch[] = [];
-  for (const ref of add.input!) {
-    const conv = throughBias(byName, inputNode(ref));
-    if (conv?.op !== 'Conv2D' || !unitStrides(conv)) return undefined;
-    const dw = byName.get(inputNode(conv.input![0]!));
-    if (dw?.op !== 'DepthwiseConv2dNative' || !unitStrides(dw) || inputNode(dw.input![0]!) !== layer) return undefined;
-    const pad = attrString(dw, 'padding');
-    if (pad !== 'SAME' && pad !== 'VALID') return undefined;
-    branches.push({ depthwise: dw.name, depthwiseFilter: inputNode(dw.input![1]!), padding: pad === 'SAME' ? 'same' : 'valid', pointwise: inputNode(conv.input![1]!) });
-  }
-  return { branches, resizeNode: resize.name, resize: { alignCorners: resize.attr?.['align_corners']?.b === true, halfPixelCenters: resize.attr?.['half_pixel_centers']?.b === true } };
-}
-
-/** Nodes on any path from `layer` to `output` that consume `layer` directly. */
-function directConsumersOnPath(nodes: GraphNode[], layer: string, output: string): string[] {
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  const anc = new Set<string>();
-  const stack = [output];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (anc.has(n)) continue;
-    anc.add(n);
-    for (const r of byName.get(n)?.input ?? []) stack.push(inputNode(r));
-  }
-  return nodes.filter((n) => anc.has(n.name) && (n.input ?? []).some((r) => !r.startsWith('^') && inputNode(r) === layer)).map((n) => n.name);
-}
-
-/** One axis of TF.js's bilinear resize: output index d reads `lo` with weight 1 − f and `hi` with weight f. */
-function resizeAxis(alignCorners: boolean, halfPixelCenters: boolean, inSize: number, outSize: number) {
-  const r = alignCorners && outSize > 1 ? (inSize - 1) / (outSize - 1) : inSize / outSize;
-  return (d: number) => {
-    const src = halfPixelCenters ? r * (d + 0.5) - 0.5 : r * d;
-    const lo = Math.max(0, Math.floor(src));
-    return { lo, hi: Math.min(inSize - 1, Math.ceil(src)), f: src - lo };
-  };
-}
-
-/**
- * The adjoint of ResizeBilinear ([1,H,W,C] → [1,h,w,C]), exact, as a few gathers per axis: WASM's
- * ResizeBilinearGrad kernel is a slow loop (about as long as the whole detector forward pass here). The integer
- * factors of CenterNet's neck take the strided conv of HeadAdjoint.maskTranspose instead.
- */
-export function resizeBilinearTranspose(dy: tf.Tensor4D, [h, w]: [number, number], alignCorners: boolean, halfPixelCenters: boolean): tf.Tensor4D {
-  return tf.tidy(() => {
-    const along = (t: tf.Tensor4D, axis: 1 | 2, inSize: number): tf.Tensor4D => {
-      const outSize = t.shape[axis];
-      const tap = resizeAxis(alignCorners, halfPixelCenters, inSize, outSize);
-      // For each input index, the output indices that read it and with what weight.
-      const lists: [number, number][][] = Array.from({ length: inSize }, () => []);
-      for (let d = 0; d < outSize; d++) {
-        const { lo, hi, f } = tap(d);
-        lists[lo]!.push([d, 1 - f]);
-        if (f !== 0) lists[hi]!.push([d, f]);
-      }
-      const m = Math.max(...lists.map((l) => l.length));
-      let out: tf.Tensor4D | undefined;
-      for (let j = 0; j < m; j++) {
-        const idx = lists.map((l) => l[j]?.[0] ?? 0);
-        const wt = Float32Array.from(lists.map((l) => l[j]?.[1] ?? 0));
-        const shape: [number, number, number, number] = axis === 1 ? [1, inSize, 1, 1] : [1, 1, inSize, 1];
-        const part = tf.mul(tf.gather(t, tf.tensor1d(idx, 'int32'), axis), tf.tensor4d(wt, shape)) as tf.Tensor4D;
-        out = out ? (tf.add(out, part) as tf.Tensor4D) : part;
-      }
-      return out!;
-    };
-    return along(along(dy, 1, h), 2, w);
-  });
-}
-
-/** Source cells and weights of a bilinear resize at the given output cells (y·W + x), as TF.js computes them. */
-export function bilinearTaps(
-  cells: number[],
-  [inH, inW]: [number, number],
-  [outH, outW]: [number, number],
-  alignCorners: boolean,
-  halfPixelCenters: boolean,
-): { idx: number[]; weight: Float32Array }[] {
-  const ay = resizeAxis(alignCorners, halfPixelCenters, inH, outH);
-  const ax = resizeAxis(alignCorners, halfPixelCenters, inW, outW);
-  const taps = [0, 1, 2, 3].map(() => ({ idx: new Array<number>(cells.length), weight: new Float32Array(cells.length) }));
-  cells.forEach((cell, i) => {
-    const y = ay(Math.floor(cell / outW));
-    const x = ax(cell % outW);
-    const corners: [number, number, number][] = [
-      [y.lo, x.lo, (1 - y.f) * (1 - x.f)],
-      [y.lo, x.hi, (1 - y.f) * x.f],
-      [y.hi, x.lo, y.f * (1 - x.f)],
-      [y.hi, x.hi, y.f * x.f],
-    ];
-    corners.forEach(([yy, xx, w], t) => {
-      taps[t]!.idx[i] = yy * inW + xx;
-      taps[t]!.weight[i] = w;
-    });
-  });
-  return taps;
-}
+import { findHead, findNeck, type Branch, type Head, type Neck } from './centernet-head.js';
+import type { GradientShortcut, ScoreCells, SumWeighting } from './detector.js';
+import type { LoadedGraph } from './load.js';
+import { bilinearTaps, resizeBilinearTranspose } from './resize-adjoint.js';
 
 /** Per-frame tensors an adjoint reads, by node name (owned by the caller). */
-export type Fetched = (name: string) => tf.Tensor;
+type Fetched = (name: string) => tf.Tensor;
 
-export class HeadAdjoint {
+export class HeadAdjoint implements GradientShortcut {
   private readonly onesCache = new Map<string, tf.Tensor>();
 
   private constructor(
@@ -222,31 +32,25 @@ export class HeadAdjoint {
     private readonly neck?: Neck,
   ) {}
 
-  /** The adjoint for `layer` under the single score node `score`, or undefined when the graph does not match. */
-  static find(model: GraphModel, nodes: GraphNode[], scoreNodes: readonly string[], layer: string): HeadAdjoint | undefined {
-    if (scoreNodes.length !== 1) return undefined;
-    const byName = new Map(nodes.map((n) => [n.name, n]));
-    const head = findHead(byName, scoreNodes[0]!);
+  /** The shortcut for `layer` under the score node `score`, or undefined when the graph does not match. */
+  static find(graph: LoadedGraph, score: string, layer: string): HeadAdjoint | undefined {
+    const g = graph.index;
+    const head = findHead(g, score);
     if (!head) return undefined;
-    const weights = model.weights;
     const needed = [head.clsDepthwise, head.clsPointwise];
     let found: HeadAdjoint | undefined;
-    if (layer === head.gated) found = new HeadAdjoint(model, head, layer, 'gated');
-    else if (layer === head.relu) found = new HeadAdjoint(model, head, layer, 'relu');
+    if (layer === head.gated) found = new HeadAdjoint(graph.model, head, layer, 'gated');
+    else if (layer === head.relu) found = new HeadAdjoint(graph.model, head, layer, 'relu');
     else {
-      const neck = findNeck(byName, head, layer);
+      const neck = findNeck(g, head, layer);
       if (!neck) return undefined;
-      // Every use of the layer on the way to the score must be one of the branches.
-      const uses = directConsumersOnPath(nodes, layer, head.score);
-      if (uses.length !== neck.branches.length || !neck.branches.every((b) => uses.includes(b.depthwise))) return undefined;
       needed.push(...neck.branches.flatMap((b) => [b.depthwiseFilter, b.pointwise]));
-      found = new HeadAdjoint(model, head, layer, 'neck', neck);
+      found = new HeadAdjoint(graph.model, head, layer, 'neck', neck);
     }
-    return needed.every((w) => weights[w]?.[0]) ? found : undefined;
+    return needed.every((w) => graph.model.weights[w]?.[0]) ? found : undefined;
   }
 
-  /** Nodes the frame's forward pass must fetch for `sums` (besides the layer itself). */
-  fetches(): string[] {
+  get fetches(): string[] {
     const h = this.head;
     return [h.relu, h.mean, h.gate, ...(this.neck ? [this.neck.resizeNode, ...this.neck.branches.map((b) => b.depthwise)] : [])];
   }
@@ -257,9 +61,9 @@ export class HeadAdjoint {
 
   /**
    * Σ_ij W_ijc ∂S_k/∂A_ijc for every target k and channel c of the layer: [K,C]. W is the layer's activation or
-   * ones. Targets must carry their score cells (CamTarget.cells). Exact: no cell of the gradient is dropped.
+   * ones. Exact: no cell of the gradient is dropped.
    */
-  sums(fetched: Fetched, targets: CamTarget[], weighting: SumWeighting): tf.Tensor2D {
+  sums(fetched: Fetched, targets: readonly ScoreCells[], weighting: SumWeighting): tf.Tensor2D {
     return tf.tidy(() => {
       const h = this.head;
       const R = fetched(h.relu) as tf.Tensor4D;
@@ -278,7 +82,6 @@ export class HeadAdjoint {
       // linear in the score, so weighting the rows is exact.
       const coef: number[] = [];
       targets.forEach((t, k) => {
-        if (!t.cells) throw new Error('head adjoint needs targets with score cells');
         for (const [ci, [node, y, x, c]] of t.cells.entries()) {
           const w = t.cellWeights?.[ci] ?? 1;
           if (node !== 0 || y === undefined || x === undefined || c === undefined) throw new Error('head adjoint: unexpected score index');
