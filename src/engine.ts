@@ -109,6 +109,11 @@ export class Engine implements AuditableExplainer {
     return this.detector.classNames;
   }
 
+  /** Whether `why` regions can be explained: the detector has score cells over the image (a classifier has none). */
+  get explainsRegions(): boolean {
+    return this.detector.regionBest !== undefined;
+  }
+
   get methods(): readonly CamMethodName[] {
     return methodsFor(this.detector);
   }
