@@ -4,6 +4,7 @@
 // detections are recomputed. A method whose maps stay the same when the model they explain has changed does not
 // explain that model: it fails. Similarity is the Spearman rank correlation of the map values.
 import { inputNode, type GraphNode } from '../model/graph.js';
+import { pearson } from './correlation.js';
 
 /** Spearman rank correlation (average ranks for ties); NaN when either side is constant. */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -21,27 +22,6 @@ function ranks(v: ArrayLike<number>): Float64Array {
     i = j + 1;
   }
   return r;
-}
-
-function pearson(a: Float64Array, b: Float64Array): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
 }
 
 function constant(v: Float32Array): boolean {

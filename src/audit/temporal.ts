@@ -4,6 +4,7 @@
 //   'corr' = 1 - Pearson correlation, in [0, 2]; ignores the maps' overall scale.
 // Regions: 'box' compares the map inside each frame's box of the object, resampled to a fixed grid, so the
 // object's own motion (and the dashcam's) does not count as instability; 'frame' compares whole maps.
+import { pearson } from './correlation.js';
 import { checkMap } from './image.js';
 import { mixSeed, randomMap } from './rng.js';
 import type { Box } from '../types.js';
@@ -27,28 +28,10 @@ export function mapChange(a: Float32Array, b: Float32Array, measure: TemporalMea
     }
     return mass > 0 ? diff / mass : 0;
   }
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i]! - ma;
-    const db = b[i]! - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
+  const r = pearson(a, b);
   // A flat map has no correlation: count it as unchanged only if the other is the same flat map.
-  if (saa === 0 || sbb === 0) return saa === sbb && ma === mb ? 0 : 1;
-  return 1 - sab / Math.sqrt(saa * sbb);
+  if (Number.isNaN(r)) return a.every((v) => v === a[0]) && b.every((v) => v === a[0]) ? 0 : 1;
+  return 1 - r;
 }
 
 /**
