@@ -2,7 +2,7 @@
 // choices and bounds, the WebSocket `set` command, the engine's checks, `hello`'s lists and the web app's
 // types (z.infer) all come from here, so a bad value gets the same one-line message wherever it is given.
 import { z } from 'zod';
-import { CAM_METHODS, METHOD_PARAM_SCHEMAS, type CamMethodName, type MethodParams, type MethodParamSchemas } from './saliency/methods/index.js';
+import { CAM_METHODS, DEFAULT_METHOD, METHOD_PARAM_SCHEMAS, type CamMethodName, type MethodParams, type MethodParamSchemas } from './saliency/methods/index.js';
 
 // The method names and their parameters' schemas are the registry's (a new method is its file plus its
 // registry row, nothing here).
@@ -38,7 +38,7 @@ export const regionSchema = z.strictObject({ label: className, box: boxSchema })
 export type RegionTarget = z.infer<typeof regionSchema>;
 
 export const explainSchema = z.object({
-  method: z.enum(CAM_METHODS).default('xgradcam'),
+  method: z.enum(CAM_METHODS).default(DEFAULT_METHOD),
   /** Class labels to explain; empty = every detected class. */
   classes: z.array(className).max(1000).default([]),
   /** Detections below this score are dropped (and not explained). */

@@ -1,6 +1,8 @@
 // `audit --labels`: each labelled frame's detections matched to its labels (ground-truth.ts), the matched
 // detections' maps scored against the labelled box, every miss explained by a region ("why not") map, every
 // confusion by a contrastive map (detected class − labelled class), and the false positives listed.
+import { DEFAULT_METHOD } from '../saliency/methods/index.js';
+import { REGION_METHOD } from '../saliency/failure-targets.js';
 import type { AuditableExplainer, CamMethodName, Detection, ExplainOptions, Frame, SaliencyMap } from '../types.js';
 import { checkpoint, matchDetection } from './engine-bridge.js';
 import type { FrameAudit } from './frame-audit.js';
@@ -97,7 +99,7 @@ export class LabelsCollector {
       const chunk = missed.slice(i, i + 16);
       await checkpoint(this.o.signal);
       const ex = await this.engine.explain(frame, {
-        method: this.o.camMethods[0] ?? 'xgradcam',
+        method: this.o.camMethods[0] ?? DEFAULT_METHOD,
         why: chunk.map((l) => ({ label: l.label, box: l.box })),
         classes: [...new Set(chunk.map((l) => l.label))],
         minScore: this.o.minScore,
@@ -116,7 +118,7 @@ export class LabelsCollector {
           label: l.label,
           box: l.box,
           bestScore: w?.bestScore ?? NaN,
-          method: w?.method ?? 'hirescam',
+          method: w?.method ?? REGION_METHOD.name,
           energyInBox: w?.energyInBox ?? NaN,
           pointingHit: w?.pointingHit ?? false,
           ...(jpeg ? { jpeg } : {}),

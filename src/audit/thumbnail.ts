@@ -1,4 +1,5 @@
 // A gallery thumbnail: the frame with one detection's box and the map explaining it, as a small JPEG.
+import { DEFAULT_METHOD } from '../saliency/methods/index.js';
 import sharp from 'sharp';
 import { renderFrame } from '../render/index.js';
 import type { Detection, ExplainRecord, Frame, SaliencyMap } from '../types.js';
@@ -25,7 +26,7 @@ export async function detectionThumbnail(
     height: frame.height,
     model,
     backend,
-    method: 'xgradcam',
+    method: DEFAULT_METHOD,
     detections: [detection],
     saliency: [],
     timing: { detectMs: 0, saliencyMs: 0, totalMs: 0 },

@@ -64,6 +64,9 @@ export type CamMethodName = keyof Registry;
 /** Every method name, in the registry's order (a non-empty tuple, as zod's enum wants). */
 export const CAM_METHODS = Object.keys(REGISTRY) as [CamMethodName, ...CamMethodName[]];
 
+/** What explains when nothing is asked for: XGrad-CAM (exact and as cheap as a forward pass on CenterNet). */
+export const DEFAULT_METHOD: CamMethodName = 'xgradcam';
+
 /** The methods that declare parameters, each with its parameter schema. */
 export type MethodParamSchemas = { [N in CamMethodName as Registry[N] extends { params: z.ZodObject } ? N : never]: Registry[N] extends { params: infer P } ? P : never };
 export const METHOD_PARAM_SCHEMAS = Object.fromEntries(
