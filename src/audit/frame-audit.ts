@@ -4,7 +4,7 @@ import { camMethod } from '../saliency/methods/index.js';
 import type { AuditableExplainer, CamMethodName, Detection, Frame, SaliencyMap, ScoredDetection } from '../types.js';
 import { checkpoint, engineDetectBatch, igMap, matchDetection } from './engine-bridge.js';
 import { measureFrame } from './frame.js';
-import type { FrameCurveStats } from './frame-curves.js';
+import type { FrameCurveStats, PerturbedRuns } from './frame-curves.js';
 import { prepareAuditImage, resolveBlurSigma } from './image.js';
 import { IG, isCamMethod, isSlowMethod, type AuditMethod } from './methods.js';
 import type { ResolvedRunOptions } from './run-options.js';
@@ -33,6 +33,7 @@ export interface FrameAuditContext {
   state: { framesDone: number; warnedSlow: boolean };
   signal?: AbortSignal;
   stats?: FrameCurveStats;
+  perturbed?: PerturbedRuns;
 }
 
 export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<FrameAudit> {
@@ -106,6 +107,7 @@ export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<Fr
     settings: s,
     ...(signal ? { signal } : {}),
     ...(c.stats ? { stats: c.stats } : {}),
+    ...(c.perturbed ? { perturbed: c.perturbed } : {}),
   });
   return { found, audits, maps: ordered };
 }

@@ -7,7 +7,7 @@
 import type { AuditableExplainer, CamMethodName, ExplainOptions, Frame, ScoredDetection } from '../types.js';
 import { detectionResult } from './detection.js';
 import { checkpoint, matchDetection } from './engine-bridge.js';
-import { frameCurves, type CurveJob, type FrameCurveStats } from './frame-curves.js';
+import { frameCurves, type CurveJob, type FrameCurveStats, type PerturbedRuns } from './frame-curves.js';
 import { baselineImage } from './image.js';
 import { mixSeed, randomMap } from './rng.js';
 import { maxSensitivities } from './sensitivity.js';
@@ -35,6 +35,8 @@ export interface FrameMeasureInput {
   settings: AuditSettings;
   signal?: AbortSignal;
   stats?: FrameCurveStats;
+  /** Perturbed copies scored on a worker pool (else by `engine`, one batch at a time). */
+  perturbed?: PerturbedRuns;
 }
 
 /** The frame's DetectionAudits, one per detection that has a map (in detection order). */
@@ -79,14 +81,15 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
 
   const detect = async (images: Float32Array[]) => {
     await checkpoint(signal);
-    return engine.detectInputs(images, space.width, space.height, W, H, input.rescoreThreshold);
+    return (input.perturbed ?? engine).detectInputs(images, space.width, space.height, W, H, input.rescoreThreshold);
   };
   const curves = await frameCurves(
     { width: space.width, height: space.height, data: space.data, deletionBase, insertionBase },
     detections,
     jobs,
     detect,
-    { steps: s.steps, batchSize: Math.min(s.batchSize, engine.batchLimit) },
+    // detectInputs runs its images one forward each, so batches here only set how much one call carries.
+    input.perturbed ? { steps: s.steps, batchSize: s.batchSize, concurrency: input.perturbed.concurrency } : { steps: s.steps, batchSize: Math.min(s.batchSize, engine.batchLimit) },
     input.stats,
   );
   const curveFor = (job: number, detection: number): PerturbationResult => curves[job]![jobs[job]!.targets.indexOf(detection)]!;

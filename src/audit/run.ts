@@ -11,7 +11,7 @@ import { runSanity } from './sanity-run.js';
 import { clusterBootstrap } from './bootstrap.js';
 import { AuditAborted } from './engine-bridge.js';
 import { auditFrame, galleryItems, type FrameAudit } from './frame-audit.js';
-import type { FrameCurveStats } from './frame-curves.js';
+import type { FrameCurveStats, PerturbedRuns } from './frame-curves.js';
 import { driveOrder, spreadFrames, type FrameSampler } from './frames.js';
 import { IG, isCamMethod, isSlowMethod, scoresBatches, type AuditMethod } from './methods.js';
 import type { GroundTruth } from './ground-truth.js';
@@ -52,6 +52,8 @@ export interface AuditRunControl {
   info?: SourceInfo;
   /** Counts the detector runs on perturbed copies (bench:audit). */
   stats?: FrameCurveStats;
+  /** Scores the perturbed copies on a worker pool (`--workers`), several batches at once; else the engine does. */
+  perturbed?: PerturbedRuns;
   /** A fresh engine like the audited one, for --sanity (each randomisation step loads its own). */
   createEngine?: () => Promise<Engine>;
   /** `--labels`: ground truth for the labelled frames (ground-truth.ts); the report gains its `labels` section. */
@@ -147,7 +149,7 @@ export async function runAudit(
       const frame: Frame = { ...decoded, rgb: new Uint8Array(decoded.rgb.buffer, decoded.rgb.byteOffset, decoded.rgb.byteLength) };
       let got: FrameAudit;
       try {
-        got = await auditFrame(frame, { engine, o, methods, camMethods, sensitivityFor, rescoreThreshold, framesTotal, warn, report, state, signal: frameSignal, ...(control.stats ? { stats: control.stats } : {}) });
+        got = await auditFrame(frame, { engine, o, methods, camMethods, sensitivityFor, rescoreThreshold, framesTotal, warn, report, state, signal: frameSignal, ...(control.stats ? { stats: control.stats } : {}), ...(control.perturbed ? { perturbed: control.perturbed } : {}) });
       } catch (err) {
         if (err instanceof AuditAborted && budgetStop.signal.aborted && !signal?.aborted) {
           stoppedEarly = true;

@@ -9,13 +9,14 @@ import { auditRunOptions, resolveRunOptions, runAudit, type AuditProgress, type 
 import type { AuditReportData, Spread } from '../audit/types.js';
 import { writeAuditJson, writeAuditReport } from '../audit/write.js';
 import { Engine } from '../engine.js';
+import { createInputPool } from '../explain/create.js';
 import { EXIT, UserError } from '../errors.js';
 import { checkOutputPath, probeSource } from '../video/index.js';
 import { createProgress, type ProgressUpdate } from './progress.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
 import { auditSchema, explainSchema, parseSettings, type AuditOptions } from '../settings.js';
-import { addMethodParamOptions, addModelOptions, auditMethodList, classList, engineOptions, methodParamsFromFlags, schemaOption, type ModelFlags } from './options.js';
+import { addMethodParamOptions, addModelOptions, addWorkerOption, auditMethodList, classList, engineOptions, methodParamsFromFlags, schemaOption, type ModelFlags } from './options.js';
 import { terminalSafe, terminalSafeLines } from '../terminal-text.js';
 
 interface Flags extends ModelFlags, Partial<AuditOptions> {
@@ -57,6 +58,7 @@ export function auditCommand(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(terminalSafeLines(s.startsWith('error:') ? `saliencam: ${s}` : s)) });
   addTopicOption(cmd);
   addModelOptions(cmd);
+  addWorkerOption(cmd);
   return cmd.action(async (sourceArg: string, flags: Flags) => {
     const source = sourceWithTopic(sourceArg, flags.topic);
     if (!flags.report && !flags.json) throw new UserError('audit: give --report <file.html> and/or --json <file.json>');
@@ -87,16 +89,26 @@ export function auditCommand(): Command {
       controller.abort();
     });
 
-    const engine = await Engine.create({ ...engineOptions(flags), warn });
+    // The perturbed copies are scored on worker threads (--workers; auto: one per core on WASM/CPU), loaded
+    // beside the engine that detects and explains in this thread.
+    const [made, pooled] = await Promise.allSettled([Engine.create({ ...engineOptions(flags), warn }), createInputPool({ ...engineOptions(flags), warn })]);
+    if (made.status === 'rejected' || pooled.status === 'rejected') {
+      if (made.status === 'fulfilled') made.value.dispose();
+      if (pooled.status === 'fulfilled') pooled.value?.dispose();
+      throw made.status === 'rejected' ? made.reason : (pooled as PromiseRejectedResult).reason;
+    }
+    const engine = made.value;
+    const pool = pooled.value;
     let result;
     try {
       const createEngine = (): Promise<Engine> => Engine.create({ ...engineOptions(flags), warn });
       const labels = labelsFile ? groundTruth(labelsFile, engine.classNames, sourceFiles(source)) : undefined;
-      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine, ...(labels ? { labels } : {}) });
+      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine, ...(labels ? { labels } : {}), ...(pool ? { perturbed: { detectInputs: pool.detectInputs.bind(pool), concurrency: pool.concurrency } } : {}) });
     } finally {
       progress.stop();
       release();
       engine.dispose();
+      pool?.dispose();
     }
     if (flags.report) await writeAuditReport(flags.report, result.data);
     if (flags.json) await writeAuditJson(flags.json, result.data);
