@@ -1,6 +1,7 @@
-// The audit's perturbed copies scored on the worker pool (`--workers`) give the numbers of the in-process
-// audit: the copies travel through the workers' shared slots, several batches in flight at once, and the
-// results are put back in order. Tiny: one still, one method, 4 steps.
+// The audit's perturbed copies scored, and max-sensitivity's noisy copies explained, on the worker pool
+// (`--workers`) give the numbers of the in-process audit: the perturbed copies travel through the workers'
+// shared slots, several batches in flight at once, and the results are put back in order. Tiny: one still, one
+// method, 4 steps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAudit, type AuditRunOptions } from '../src/audit/run.js';
 import type { DetectionAudit, MetricValues } from '../src/audit/types.js';
@@ -29,14 +30,16 @@ const numbers = (d: DetectionAudit) => {
 describe('audit with the perturbed copies on the worker pool', () => {
   it('gives the in-process numbers', async () => {
     expect(pool).toBeDefined();
-    // batchSize 3 with 2 in flight on one worker: batches queue in the pool, the slot is reused, the last batch is partial.
-    const options = { methods: ['eigencam'], classes: ['car'], sensitivity: false, settings: { steps: 4, randomSeeds: [1], batchSize: 3 } } satisfies Partial<AuditRunOptions>;
+    // batchSize 3 with 2 in flight on one worker: batches queue in the pool, the slot is reused, the last batch
+    // is partial; 3 noisy copies, 2 at once.
+    const options = { methods: ['eigencam'], classes: ['car'], sensitivity: true, settings: { steps: 4, randomSeeds: [1], batchSize: 3, sensitivitySamples: 3 } } satisfies Partial<AuditRunOptions>;
     const still = clipPath('test1.jpg');
     const local = await runAudit(still, options, engine);
     const stats = { runs: 0, detectMs: 0 };
-    const pooled = await runAudit(still, options, engine, undefined, { perturbed: { detectInputs: pool.detectInputs.bind(pool), concurrency: 2 }, stats });
+    const pooled = await runAudit(still, options, engine, undefined, { perturbed: { detectInputs: pool.detectInputs.bind(pool), explain: pool.explain.bind(pool), concurrency: 2 }, stats });
     expect(local.data.detections.length).toBeGreaterThan(1);
     expect(stats.runs).toBeGreaterThan(6);
+    expect(local.data.detections[0]!.methods.eigencam!.maxSensitivity).toBeGreaterThan(0);
     const a = local.data.detections.map(numbers);
     const b = pooled.data.detections.map(numbers);
     expect(b.length).toBe(a.length);

@@ -27,11 +27,11 @@ export interface InputImage {
 /** Detector on perturbation-space images: the detections of each (boxes in the frame's pixels). */
 export type DetectInputs = (images: Float32Array[]) => Promise<Detection[][]>;
 
-/** Where perturbed copies are scored when not by the audited engine itself: a worker pool, `concurrency` batches at once. */
-export interface PerturbedRuns {
-  detectInputs: AuditableExplainer['detectInputs'];
-  concurrency: number;
-}
+/**
+ * Where perturbed and noisy copies go when not to the audited engine itself: a worker pool with the same model
+ * and options (WorkerPoolExplainer), `concurrency` calls at once.
+ */
+export type PerturbedRuns = Pick<AuditableExplainer, 'detectInputs' | 'explain'> & { readonly concurrency: number };
 
 /** One map to perturb and the detections (indices into the frame's list) its curves are read for. */
 export interface CurveJob {

@@ -35,7 +35,7 @@ export interface FrameMeasureInput {
   settings: AuditSettings;
   signal?: AbortSignal;
   stats?: FrameCurveStats;
-  /** Perturbed copies scored on a worker pool (else by `engine`, one batch at a time). */
+  /** Perturbed copies scored and noisy copies explained on a worker pool (else by `engine`, one at a time). */
   perturbed?: PerturbedRuns;
 }
 
@@ -110,7 +110,7 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
       H,
       async (noisy) => {
         await checkpoint(signal);
-        const ex = await engine.explain({ ...frame, rgb: noisy }, { method: m, perDetection: input.perDetection, classes: labels, minScore, methodParams: input.explain.methodParams });
+        const ex = await (input.perturbed ?? engine).explain({ ...frame, rgb: noisy }, { method: m, perDetection: input.perDetection, classes: labels, minScore, methodParams: input.explain.methodParams });
         return have.map((i) => {
           const j = matchDetection(ex.detections, detections[i]!);
           if (j < 0) return undefined;
@@ -118,7 +118,7 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
         });
       },
       have.map((i) => per[i]!.data),
-      { samples: s.sensitivitySamples, radius: s.sensitivityRadius, seed: mixSeed(frame.index) },
+      { samples: s.sensitivitySamples, radius: s.sensitivityRadius, seed: mixSeed(frame.index), concurrency: input.perturbed?.concurrency ?? 1 },
     );
     const byDetection: number[] = [];
     have.forEach((i, k) => (byDetection[i] = values[k]!));

@@ -89,7 +89,7 @@ export function auditCommand(): Command {
       controller.abort();
     });
 
-    // The perturbed copies are scored on worker threads (--workers; auto: one per core on WASM/CPU), loaded
+    // The perturbed copies are scored, and max-sensitivity's noisy copies explained, on worker threads (--workers; auto: one per core on WASM/CPU), loaded
     // beside the engine that detects and explains in this thread.
     const [made, pooled] = await Promise.allSettled([Engine.create({ ...engineOptions(flags), warn }), createInputPool({ ...engineOptions(flags), warn })]);
     if (made.status === 'rejected' || pooled.status === 'rejected') {
@@ -103,7 +103,7 @@ export function auditCommand(): Command {
     try {
       const createEngine = (): Promise<Engine> => Engine.create({ ...engineOptions(flags), warn });
       const labels = labelsFile ? groundTruth(labelsFile, engine.classNames, sourceFiles(source)) : undefined;
-      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine, ...(labels ? { labels } : {}), ...(pool ? { perturbed: { detectInputs: pool.detectInputs.bind(pool), concurrency: pool.concurrency } } : {}) });
+      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine, ...(labels ? { labels } : {}), ...(pool ? { perturbed: pool } : {}) });
     } finally {
       progress.stop();
       release();
