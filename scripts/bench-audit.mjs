@@ -32,6 +32,7 @@ try {
   // 2. the default audit at --every N, engine calls timed and counted
   t0 = performance.now();
   const workers = opt.workers === 'auto' ? 'auto' : Number(opt.workers);
+  await (await import(resolve('dist/model/backend.js'))).initBackend('wasm'); // once, before both load side by side
   const [engine, pool] = await Promise.all([Engine.create({ backend: 'wasm' }), createInputPool({ backend: 'wasm', workers })]);
   const inside = { ms: 0, runs: 0 };
   const timed = (name, runs, on = engine) => {

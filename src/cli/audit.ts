@@ -10,6 +10,7 @@ import type { AuditReportData, Spread } from '../audit/types.js';
 import { writeAuditJson, writeAuditReport } from '../audit/write.js';
 import { Engine } from '../engine.js';
 import { createInputPool } from '../explain/create.js';
+import { initBackend } from '../model/backend.js';
 import { EXIT, UserError } from '../errors.js';
 import { checkOutputPath, probeSource } from '../video/index.js';
 import { createProgress, type ProgressUpdate } from './progress.js';
@@ -91,6 +92,8 @@ export function auditCommand(): Command {
 
     // The perturbed copies are scored, and max-sensitivity's noisy copies explained, on worker threads (--workers; auto: one per core on WASM/CPU), loaded
     // beside the engine that detects and explains in this thread.
+    // The backend is settled first: two `auto` set-ups racing each other would fall back to cpu.
+    await initBackend(flags.backend, warn);
     const [made, pooled] = await Promise.allSettled([Engine.create({ ...engineOptions(flags), warn }), createInputPool({ ...engineOptions(flags), warn })]);
     if (made.status === 'rejected' || pooled.status === 'rejected') {
       if (made.status === 'fulfilled') made.value.dispose();
