@@ -17,7 +17,7 @@ const BIN = resolve('bin/saliencam.js');
 const CLIP = resolve('clips/test_video.mp4');
 const dir = mkdtempSync(join(tmpdir(), 'saliencam-bench-audit-'));
 const { Engine } = await import(resolve('dist/engine.js'));
-const { runAudit } = await import(resolve('dist/audit/run.js'));
+const { parseAuditRun, runAudit } = await import(resolve('dist/audit/run.js'));
 const { createInputPool } = await import(resolve('dist/explain/create.js'));
 const { writeAuditJson, writeAuditReport } = await import(resolve('dist/audit/write.js'));
 const { DEFAULT_AUDIT } = await import(resolve('dist/settings.js'));
@@ -59,7 +59,7 @@ try {
   let shown = -1;
   const r = await runAudit(
     CLIP,
-    { methods, every: Number(opt.every) },
+    parseAuditRun({ methods, every: Number(opt.every) }),
     engine,
     (p) => {
       if (p.framesDone !== shown) process.stderr.write(`bench:audit: ${(shown = p.framesDone)}/${p.framesTotal ?? '?'} frames, ${p.detectionsDone} detections, ${((performance.now() - auditStart) / 1000).toFixed(0)} s\n`);

@@ -3,7 +3,7 @@
 // shared slots, several batches in flight at once, and the results are put back in order. Tiny: one still, one
 // method, 4 steps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAudit, type AuditRunOptions } from '../src/audit/run.js';
+import { parseAuditRun, runAudit } from '../src/audit/run.js';
 import type { DetectionAudit, MetricValues } from '../src/audit/types.js';
 import { Engine } from '../src/engine.js';
 import { createInputPool } from '../src/explain/create.js';
@@ -30,9 +30,9 @@ const numbers = (d: DetectionAudit) => {
 describe('audit with the perturbed copies on the worker pool', () => {
   it('gives the in-process numbers', async () => {
     expect(pool).toBeDefined();
-    // batchSize 3 with 2 in flight on one worker: batches queue in the pool, the slot is reused, the last batch
-    // is partial; 3 noisy copies, 2 at once.
-    const options = { methods: ['eigencam'], classes: ['car'], sensitivity: true, settings: { steps: 4, randomSeeds: [1], batchSize: 3, sensitivitySamples: 3 } } satisfies Partial<AuditRunOptions>;
+    // 14 perturbed copies in batches of 8, 2 in flight on one worker: the second queues in the pool, the slot is
+    // reused, the last batch is partial; 3 noisy copies, 2 at once.
+    const options = parseAuditRun({ methods: ['eigencam'], classes: ['car'], steps: 4, randomMaps: 1, samples: 3 });
     const still = clipPath('test1.jpg');
     const local = await runAudit(still, options, engine);
     const stats = { runs: 0, detectMs: 0 };

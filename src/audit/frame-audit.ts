@@ -7,9 +7,9 @@ import { measureFrame } from './frame.js';
 import type { FrameCurveStats, PerturbedRuns } from './frame-curves.js';
 import { prepareAuditImage, resolveBlurSigma } from './image.js';
 import { IG, isCamMethod, isSlowMethod, type AuditMethod } from './methods.js';
-import type { ResolvedRunOptions } from './run-options.js';
+import type { AuditRun } from './run-options.js';
 import { detectionThumbnail } from './thumbnail.js';
-import type { DetectionAudit, GalleryItem } from './types.js';
+import type { AuditSettings, DetectionAudit, GalleryItem } from './types.js';
 import type { WorstKeeper } from './worst.js';
 
 export interface FrameAudit {
@@ -22,7 +22,9 @@ export interface FrameAudit {
 
 export interface FrameAuditContext {
   engine: AuditableExplainer;
-  o: ResolvedRunOptions;
+  o: AuditRun;
+  /** The metric settings o stands for (metricSettings). */
+  s: AuditSettings;
   methods: readonly AuditMethod[];
   camMethods: readonly CamMethodName[];
   sensitivityFor: (m: AuditMethod) => boolean;
@@ -37,8 +39,7 @@ export interface FrameAuditContext {
 }
 
 export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<FrameAudit> {
-  const { engine, o, signal } = c;
-  const s = o.settings;
+  const { engine, o, s, signal } = c;
   const { width: W, height: H } = frame;
   c.report(frame, 0, 0);
   // One forward pass for the detections with their score indices (IG needs them); explain decodes the same

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { aggregate } from '../audit/aggregate.js';
 import { groundTruth, readLabelsFile, sourceFiles } from '../audit/ground-truth.js';
 import { IG } from '../audit/methods.js';
-import { auditRunOptions, resolveRunOptions, runAudit, type AuditProgress, type AuditRunOptions } from '../audit/run.js';
+import { parseAuditRun, runAudit, type AuditProgress, type AuditRun } from '../audit/run.js';
 import type { AuditReportData, Spread } from '../audit/types.js';
 import { writeAuditJson, writeAuditReport } from '../audit/write.js';
 import { Engine } from '../engine.js';
@@ -16,7 +16,7 @@ import { checkOutputPath, probeSource } from '../video/index.js';
 import { createProgress, type ProgressUpdate } from './progress.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
-import { auditSchema, explainSchema, parseSettings, type AuditOptions } from '../settings.js';
+import { auditSchema, explainSchema, type AuditOptions } from '../settings.js';
 import { addMethodParamOptions, addModelOptions, addWorkerOption, auditMethodList, classList, engineOptions, methodParamsFromFlags, schemaOption, type ModelFlags } from './options.js';
 import { terminalSafe, terminalSafeLines } from '../terminal-text.js';
 
@@ -31,10 +31,10 @@ interface Flags extends ModelFlags, Partial<AuditOptions> {
   labels?: string;
 }
 
-/** The audit's settings from its flags, checked against the schema (bad values: the same one line as everywhere). */
-function auditSettings(flags: Flags): AuditOptions {
+/** The audit run its flags stand for, checked against the schema (bad values: the same one line as everywhere). */
+function auditRun(flags: Flags): AuditRun {
   const given = Object.fromEntries(Object.keys(auditSchema.shape).flatMap((k) => (flags[k as keyof Flags] !== undefined ? [[k, flags[k as keyof Flags]]] : [])));
-  return parseSettings(auditSchema, given, (m) => new UserError(m));
+  return parseAuditRun({ ...given, classes: flags.classes ?? [], minScore: flags.minScore, methodParams: methodParamsFromFlags(flags), ...(flags.title ? { title: flags.title } : {}) });
 }
 
 export function auditCommand(): Command {
@@ -64,16 +64,8 @@ export function auditCommand(): Command {
     const source = sourceWithTopic(sourceArg, flags.topic);
     if (!flags.report && !flags.json) throw new UserError('audit: give --report <file.html> and/or --json <file.json>');
     if (flags.report && flags.json && resolve(flags.report) === resolve(flags.json)) throw new UserError('--report and --json must be different files');
-    const a = auditSettings(flags);
-    const options: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'> = {
-      ...auditRunOptions(a),
-      classes: flags.classes ?? [],
-      minScore: flags.minScore,
-      methodParams: methodParamsFromFlags(flags),
-      ...(flags.title ? { title: flags.title } : {}),
-    };
     // Everything that can be wrong with the command line fails here, before the model loads.
-    resolveRunOptions(options);
+    const a = auditRun(flags);
     if (flags.report) await checkOutputPath(flags.report);
     if (flags.json) await checkOutputPath(flags.json);
     const info = await probeSource(source);
@@ -106,7 +98,7 @@ export function auditCommand(): Command {
     try {
       const createEngine = (): Promise<Engine> => Engine.create({ ...engineOptions(flags), warn });
       const labels = labelsFile ? groundTruth(labelsFile, engine.classNames, sourceFiles(source)) : undefined;
-      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine, ...(labels ? { labels } : {}), ...(pool ? { perturbed: pool } : {}) });
+      result = await runAudit(source, a, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine, ...(labels ? { labels } : {}), ...(pool ? { perturbed: pool } : {}) });
     } finally {
       progress.stop();
       release();
