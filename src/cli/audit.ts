@@ -10,6 +10,7 @@ import type { AuditReportData, Spread } from '../audit/types.js';
 import { writeAuditJson, writeAuditReport } from '../audit/write.js';
 import { Engine } from '../engine.js';
 import { createInputPool } from '../explain/create.js';
+import type { WorkerPoolExplainer } from '../explain/worker-pool.js';
 import { initBackend } from '../model/backend.js';
 import { EXIT, UserError } from '../errors.js';
 import { checkOutputPath, probeSource } from '../video/index.js';
@@ -82,18 +83,13 @@ export function auditCommand(): Command {
       controller.abort();
     });
 
-    // The perturbed copies are scored, and max-sensitivity's noisy copies explained, on worker threads (--workers; auto: one per core on WASM/CPU), loaded
-    // beside the engine that detects and explains in this thread.
-    // The backend is settled first: two `auto` set-ups racing each other would fall back to cpu.
-    await initBackend(flags.backend, warn);
-    const [made, pooled] = await Promise.allSettled([Engine.create({ ...engineOptions(flags), warn }), createInputPool({ ...engineOptions(flags), warn })]);
-    if (made.status === 'rejected' || pooled.status === 'rejected') {
-      if (made.status === 'fulfilled') made.value.dispose();
-      if (pooled.status === 'fulfilled') pooled.value?.dispose();
-      throw made.status === 'rejected' ? made.reason : (pooled as PromiseRejectedResult).reason;
-    }
-    const engine = made.value;
-    const pool = pooled.value;
+    // The perturbed copies are scored, and max-sensitivity's noisy copies explained, on worker threads
+    // (--workers; auto: one per core on WASM/CPU), loaded beside the engine that detects and explains here.
+    const { engine, pool } = await loadEngines(flags, warn).catch((err: unknown) => {
+      progress.stop();
+      release();
+      throw err;
+    });
     let result;
     try {
       const createEngine = (): Promise<Engine> => Engine.create({ ...engineOptions(flags), warn });
@@ -117,6 +113,17 @@ export function auditCommand(): Command {
       process.exitCode = EXIT.partial;
     }
   });
+}
+
+/** The audit's engine and, unless --workers 0, its pool; neither is left running when the other fails. */
+async function loadEngines(flags: Flags, warn: (msg: string) => void): Promise<{ engine: Engine; pool: WorkerPoolExplainer | undefined }> {
+  // The backend is settled first: two `auto` set-ups racing each other fall back to cpu.
+  await initBackend(flags.backend, warn);
+  const [made, pooled] = await Promise.allSettled([Engine.create({ ...engineOptions(flags), warn }), createInputPool({ ...engineOptions(flags), warn })]);
+  if (made.status === 'fulfilled' && pooled.status === 'fulfilled') return { engine: made.value, pool: pooled.value };
+  if (made.status === 'fulfilled') made.value.dispose();
+  if (pooled.status === 'fulfilled') pooled.value?.dispose();
+  throw made.status === 'rejected' ? made.reason : (pooled as PromiseRejectedResult).reason;
 }
 
 /** The overall table in plain text: what the report's summary shows, for the terminal. */
