@@ -7,7 +7,7 @@ import { aggregate } from '../src/audit/aggregate.js';
 import { parseAuditRun, runAudit } from '../src/audit/run.js';
 import type { AuditReportData } from '../src/audit/types.js';
 import { Engine } from '../src/engine.js';
-import { auditSegment } from '../src/fleet/adapter.js';
+import { auditSegment } from '../src/fleet/calls.js';
 import { mergeAuditParts } from '../src/fleet/merge.js';
 import { DEFAULT_EXPLAIN } from '../src/settings.js';
 import { clipPath, TEST_VIDEO } from './helpers/clips.js';
