@@ -2,7 +2,9 @@
 // this machine: `saliencam export` of the sample clip (a child process, model load included), then the default
 // audit of the same clip at --every 10 (in this process, model load included, as the CLI does it), their ratio,
 // the detector runs per audited detection and the share of the audit's time spent inside the engine's calls
-// (forward passes and CAMs) rather than around them. Options: --every <n> (10), --methods <list> (default set).
+// (forward passes and CAMs, summed over threads) rather than around them. As the CLI does, the perturbed and noisy
+// copies go to a worker pool (--workers, auto: one per core). Options: --every <n> (10), --methods <list>
+// (default set), --workers <n|auto> (auto; 0: all in this thread).
 // Needs `npm run build` first (it imports dist/).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,12 +12,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values: opt } = parseArgs({ options: { every: { type: 'string', default: '10' }, methods: { type: 'string' } } });
+const { values: opt } = parseArgs({ options: { every: { type: 'string', default: '10' }, methods: { type: 'string' }, workers: { type: 'string', default: 'auto' } } });
 const BIN = resolve('bin/saliencam.js');
 const CLIP = resolve('clips/test_video.mp4');
 const dir = mkdtempSync(join(tmpdir(), 'saliencam-bench-audit-'));
 const { Engine } = await import(resolve('dist/engine.js'));
-const { runAudit } = await import(resolve('dist/audit/run.js'));
+const { parseAuditRun, runAudit } = await import(resolve('dist/audit/run.js'));
+const { createInputPool } = await import(resolve('dist/explain/create.js'));
 const { writeAuditJson, writeAuditReport } = await import(resolve('dist/audit/write.js'));
 const { DEFAULT_AUDIT } = await import(resolve('dist/settings.js'));
 
@@ -28,11 +31,13 @@ try {
 
   // 2. the default audit at --every N, engine calls timed and counted
   t0 = performance.now();
-  const engine = await Engine.create({ backend: 'wasm' });
+  const workers = opt.workers === 'auto' ? 'auto' : Number(opt.workers);
+  await (await import(resolve('dist/model/backend.js'))).initBackend('wasm'); // once, before both load side by side
+  const [engine, pool] = await Promise.all([Engine.create({ backend: 'wasm' }), createInputPool({ backend: 'wasm', workers })]);
   const inside = { ms: 0, runs: 0 };
-  const timed = (name, runs) => {
-    const f = engine[name].bind(engine);
-    engine[name] = async (...args) => {
+  const timed = (name, runs, on = engine) => {
+    const f = on[name].bind(on);
+    on[name] = async (...args) => {
       const t = performance.now();
       try {
         return await f(...args);
@@ -45,16 +50,27 @@ try {
   timed('explain', () => 1);
   timed('detectInputs', (a) => a[0].length);
   timed('detectBatch', (a) => a[0].length);
+  if (pool) {
+    timed('explain', () => 1, pool);
+    timed('detectInputs', (a) => a[0].length, pool);
+  }
   const methods = opt.methods ? opt.methods.split(',') : DEFAULT_AUDIT.methods;
   const auditStart = performance.now();
   let shown = -1;
-  const r = await runAudit(CLIP, { methods, every: Number(opt.every) }, engine, (p) => {
-    if (p.framesDone !== shown) process.stderr.write(`bench:audit: ${(shown = p.framesDone)}/${p.framesTotal ?? '?'} frames, ${p.detectionsDone} detections, ${((performance.now() - auditStart) / 1000).toFixed(0)} s\n`);
-  });
+  const r = await runAudit(
+    CLIP,
+    parseAuditRun({ methods, every: Number(opt.every) }),
+    engine,
+    (p) => {
+      if (p.framesDone !== shown) process.stderr.write(`bench:audit: ${(shown = p.framesDone)}/${p.framesTotal ?? '?'} frames, ${p.detectionsDone} detections, ${((performance.now() - auditStart) / 1000).toFixed(0)} s\n`);
+    },
+    pool ? { perturbed: pool } : {},
+  );
   const loopMs = performance.now() - auditStart;
   await writeAuditReport(join(dir, 'a.html'), r.data);
   await writeAuditJson(join(dir, 'a.json'), r.data);
   engine.dispose();
+  pool?.dispose();
   const auditS = (performance.now() - t0) / 1000;
   const dets = r.data.detections.length;
   const out = {
@@ -63,6 +79,7 @@ try {
     auditS: +auditS.toFixed(1),
     ratio: +(auditS / exportS).toFixed(1),
     every: Number(opt.every),
+    workers: pool ? pool.concurrency : 0,
     methods: methods.join(','),
     framesSampled: r.data.framesSampled,
     detections: dets,
@@ -70,7 +87,7 @@ try {
     shareInsideEngine: +(inside.ms / loopMs).toFixed(3),
   };
   console.log(`export ${out.exportS} s · audit ${out.auditS} s (--every ${out.every}, ${out.framesSampled} frames, ${dets} detections) · ratio ${out.ratio}`);
-  console.log(`detector runs per detection ${out.detectorRunsPerDetection} · share of the audit inside the engine's calls ${(out.shareInsideEngine * 100).toFixed(0)} %`);
+  console.log(`detector runs per detection ${out.detectorRunsPerDetection} · share of the audit inside the engine's calls ${(out.shareInsideEngine * 100).toFixed(0)} % (summed over ${out.workers} workers + this thread)`);
   console.log(JSON.stringify(out));
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -133,6 +133,18 @@ export const auditSchema = z.object({
 
 export type AuditOptions = z.infer<typeof auditSchema>;
 export const DEFAULT_AUDIT: AuditOptions = auditSchema.parse({});
+
+/**
+ * Everything an audit run takes (runAudit): the audit's settings and what to explain, in one schema parsed once
+ * at each edge (`saliencam audit`'s flags, a fleet job) and passed inward as AuditRun.
+ */
+export const auditRunSchema = auditSchema.extend({
+  ...explainSchema.pick({ classes: true, minScore: true, methodParams: true }).shape,
+  title: z.string().max(500).optional(),
+  /** Source name shown in the report (default: the file name). */
+  sourceLabel: z.string().max(500).optional(),
+});
+export type AuditRun = z.infer<typeof auditRunSchema>;
 export const DEFAULT_AUDIT_METHODS: readonly AuditMethod[] = DEFAULT_AUDIT.methods;
 
 /** A schema's fields without their defaults, every one required: data that must be complete (a fleet job). */

@@ -4,10 +4,10 @@
 import { deserialize, serialize } from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregate } from '../src/audit/aggregate.js';
-import { runAudit } from '../src/audit/run.js';
+import { parseAuditRun, runAudit } from '../src/audit/run.js';
 import type { AuditReportData } from '../src/audit/types.js';
 import { Engine } from '../src/engine.js';
-import { auditSegment } from '../src/fleet/adapter.js';
+import { auditSegment } from '../src/fleet/calls.js';
 import { mergeAuditParts } from '../src/fleet/merge.js';
 import { DEFAULT_EXPLAIN } from '../src/settings.js';
 import { clipPath, TEST_VIDEO } from './helpers/clips.js';
@@ -31,7 +31,7 @@ describe('fleet audit merge', () => {
     ].map((r) => deserialize(serialize(r.data)) as AuditReportData);
     merged = mergeAuditParts(parts, 'drive');
     single = (
-      await runAudit(video, { methods: ['xgradcam'], every: 18, classes: ['car'], minScore: 0.4, gallerySize: 2, settings: { steps: 4, randomSeeds: [1], sensitivitySamples: 1 } }, engine)
+      await runAudit(video, parseAuditRun({ methods: ['xgradcam'], every: 18, classes: ['car'], minScore: 0.4, gallery: 2, steps: 4, randomMaps: 1, samples: 1 }), engine)
     ).data;
   }, 600_000);
 

@@ -9,7 +9,8 @@ import { DEFAULT_AUDIT_SETTINGS, type AuditReportData, type DetectionAudit } fro
 import { WorstKeeper, worstDetections } from '../src/audit/worst.js';
 import { writeAuditJson, writeAuditReport, writeFileAtomic } from '../src/audit/write.js';
 import { UserError } from '../src/errors.js';
-import { resolveAuditSettings } from '../src/audit/settings.js';
+import { metricSettings } from '../src/audit/settings.js';
+import { DEFAULT_AUDIT } from '../src/settings.js';
 
 function det(frame: number, label: string, g: number, x: number, trackId = 0): DetectionAudit {
   return {
@@ -176,11 +177,20 @@ describe('writing the outputs', () => {
   });
 });
 
-describe('resolveAuditSettings', () => {
-  it('fills defaults and rejects bad flags with a UserError', () => {
-    expect(resolveAuditSettings({ steps: 10 })).toMatchObject({ steps: 10, batchSize: 8, randomSeeds: [1, 2, 3], temporalRegion: 'box' });
-    for (const bad of [{ steps: 1 }, { batchSize: 0 }, { randomSeeds: [] }, { sensitivityRadius: -1 }, { temporalMeasure: 'l2' as never }, { deletionBaseline: 'grey' as never }, { blurSigma: -2 }]) {
-      expect(() => resolveAuditSettings(bad)).toThrow(UserError);
-    }
+describe('metricSettings', () => {
+  it('are what the parsed audit options stand for, the metrics\' own knobs at their defaults', () => {
+    expect(metricSettings(DEFAULT_AUDIT)).toEqual(DEFAULT_AUDIT_SETTINGS);
+    expect(metricSettings({ ...DEFAULT_AUDIT, steps: 10, baseline: 'road', randomMaps: 2, samples: 4, radius: 0.1 })).toMatchObject({
+      steps: 10,
+      deletionBaseline: 'road',
+      insertionBaseline: 'road',
+      randomSeeds: [1, 2],
+      sensitivitySamples: 4,
+      sensitivityRadius: 0.1,
+      batchSize: 8,
+      temporalRegion: 'box',
+    });
+    // samples 0 turns max-sensitivity off; its settings stay at their defaults.
+    expect(metricSettings({ ...DEFAULT_AUDIT, samples: 0, radius: 0.5 })).toMatchObject({ sensitivitySamples: 8, sensitivityRadius: 0.02 });
   });
 });

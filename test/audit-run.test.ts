@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregate } from '../src/audit/aggregate.js';
 import { RANDOM, type AuditReportJson } from '../src/audit/types.js';
 import { parseAuditMethods } from '../src/audit/methods.js';
-import { expectedSampledFrames, resolveRunOptions, runAudit, type AuditProgress, type AuditRunResult } from '../src/audit/run.js';
+import { expectedSampledFrames, parseAuditRun, runAudit, type AuditProgress, type AuditRunResult } from '../src/audit/run.js';
 import { writeAuditJson, writeAuditReport } from '../src/audit/write.js';
 import { Engine } from '../src/engine.js';
 import { chromiumMissing, launchChromium } from './helpers/chromium.js';
@@ -38,15 +38,7 @@ describe('runAudit on test_video.mp4', () => {
     const t0 = performance.now();
     result = await runAudit(
       video,
-      {
-        methods: ['xgradcam'],
-        every: 12,
-        classes: ['car'],
-        minScore: 0.4,
-        sensitivity: true,
-        gallerySize: 4,
-        settings: { steps: 6, randomSeeds: [1], sensitivitySamples: 2 },
-      },
+      parseAuditRun({ methods: ['xgradcam'], every: 12, classes: ['car'], minScore: 0.4, gallery: 4, steps: 6, randomMaps: 1, samples: 2 }),
       engine,
       (p) => progress.push(p),
     );
@@ -163,7 +155,7 @@ describe('runAudit on test_video.mp4', () => {
     const controller = new AbortController();
     const r = await runAudit(
       video,
-      { methods: ['xgradcam'], every: 12, classes: ['car'], minScore: 0.6, sensitivity: false, gallerySize: 0, settings: { steps: 3, randomSeeds: [1] } },
+      parseAuditRun({ methods: ['xgradcam'], every: 12, classes: ['car'], minScore: 0.6, samples: 0, gallery: 0, steps: 3, randomMaps: 1 }),
       engine,
       (p) => {
         if (p.framesDone === 1) controller.abort();
@@ -181,7 +173,7 @@ describe('runAudit on test_video.mp4', () => {
     // Candidates every 12th frame: 0, 12, 24, 36, visited 0, 24, 12, 36 (a prefix of it, whatever the speed).
     const r = await runAudit(
       video,
-      { methods: ['xgradcam'], every: 12, budget: 600, classes: ['car'], minScore: 0.6, sensitivity: false, gallerySize: 0, settings: { steps: 3, randomSeeds: [1] } },
+      parseAuditRun({ methods: ['xgradcam'], every: 12, budget: 600, classes: ['car'], minScore: 0.6, samples: 0, gallery: 0, steps: 3, randomMaps: 1 }),
       engine,
     );
     expect(r.complete).toBe(true);
@@ -191,7 +183,7 @@ describe('runAudit on test_video.mp4', () => {
     expect(r.data.settings.extra).toMatchObject({ budget: 600, frameOrder: 'spread' });
     // Tracks are linked in drive order even though the frames were not visited in it.
     expect(r.data.temporal.some((t) => t.method === 'xgradcam' && t.transitions >= 3)).toBe(true);
-    const tiny = await runAudit(video, { methods: ['xgradcam'], every: 12, budget: 1, classes: ['car'], minScore: 0.6, sensitivity: false, gallerySize: 0, settings: { steps: 3, randomSeeds: [1] } }, engine);
+    const tiny = await runAudit(video, parseAuditRun({ methods: ['xgradcam'], every: 12, budget: 1, classes: ['car'], minScore: 0.6, samples: 0, gallery: 0, steps: 3, randomMaps: 1 }), engine);
     expect(tiny.complete).toBe(true);
     const visited = [...new Set(tiny.data.detections.map((d) => d.frame))];
     expect([0, 24, 12, 36].slice(0, tiny.data.framesSampled)).toEqual(expect.arrayContaining(visited));
@@ -201,7 +193,7 @@ describe('runAudit on test_video.mp4', () => {
     const before = tf.memory().numTensors;
     const r = await runAudit(
       video,
-      { methods: ['xgradcam', 'ig'], maxFrames: 1, classes: ['car'], minScore: 0.6, igSteps: 2, sensitivity: true, gallerySize: 2, settings: { steps: 3, randomSeeds: [1], sensitivitySamples: 1 } },
+      parseAuditRun({ methods: ['xgradcam', 'ig'], maxFrames: 1, classes: ['car'], minScore: 0.6, igSteps: 2, gallery: 2, steps: 3, randomMaps: 1, samples: 1 }),
       engine,
     );
     expect(tf.memory().numTensors).toBe(before);
@@ -226,14 +218,15 @@ describe('audit run options', () => {
     expect(parseAuditMethods('xgradcam, IG ,eigencam')).toEqual(['xgradcam', 'ig', 'eigencam']);
     expect(() => parseAuditMethods('xgradcam,random')).toThrow(/unknown method 'random'/);
     expect(() => parseAuditMethods(' , ')).toThrow(/at least one/);
-    expect(() => resolveRunOptions({ methods: [] })).toThrow(/at least one method/);
-    expect(() => resolveRunOptions({ methods: ['xgradcam'], every: 0 })).toThrow(/--every/);
-    expect(() => resolveRunOptions({ methods: ['xgradcam'], settings: { steps: 1 } })).toThrow(/steps/);
-    expect(resolveRunOptions({ methods: ['xgradcam'] })).toMatchObject({ every: 10, minScore: 0.3, igSteps: 50, settings: { steps: 20 } });
+    expect(() => parseAuditRun({ methods: [] })).toThrow(/at least one method/);
+    expect(() => parseAuditRun({ methods: ['xgradcam'], every: 0 })).toThrow(/--every/);
+    expect(() => parseAuditRun({ methods: ['xgradcam'], steps: 1 })).toThrow(/^--steps: /);
+    expect(parseAuditRun({ methods: ['xgradcam'] })).toMatchObject({ every: 10, minScore: 0.3, igSteps: 50, steps: 20, samples: 8, randomMaps: 3, gallery: 12 });
+    expect(parseAuditRun({})).toMatchObject({ methods: ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'xpolycam'] });
     // Method parameters are the settings schema's, nested under the method; a bad one names its flag.
-    expect(resolveRunOptions({ methods: ['polycam'] }).methodParams).toEqual({ polycam: { variant: 'plus' } });
-    expect(() => resolveRunOptions({ methods: ['polycam'], methodParams: { polycam: { variant: 'both' as 'pm' } } })).toThrow(/^--polycam-variant: /);
-    expect(() => resolveRunOptions({ methods: ['xgradcam'], gallerySize: -1 })).toThrow(/^--gallery: /);
+    expect(parseAuditRun({ methods: ['polycam'] }).methodParams).toEqual({ polycam: { variant: 'plus' } });
+    expect(() => parseAuditRun({ methods: ['polycam'], methodParams: { polycam: { variant: 'both' as 'pm' } } })).toThrow(/^--polycam-variant: /);
+    expect(() => parseAuditRun({ methods: ['xgradcam'], gallery: -1 })).toThrow(/^--gallery: /);
   });
 
   it('estimates the sampled frames from the probed frame count', () => {

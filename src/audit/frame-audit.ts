@@ -4,12 +4,12 @@ import { camMethod } from '../saliency/methods/index.js';
 import type { AuditableExplainer, CamMethodName, Detection, Frame, SaliencyMap, ScoredDetection } from '../types.js';
 import { checkpoint, engineDetectBatch, igMap, matchDetection } from './engine-bridge.js';
 import { measureFrame } from './frame.js';
-import type { FrameCurveStats } from './frame-curves.js';
+import type { FrameCurveStats, PerturbedRuns } from './frame-curves.js';
 import { prepareAuditImage, resolveBlurSigma } from './image.js';
 import { IG, isCamMethod, isSlowMethod, type AuditMethod } from './methods.js';
-import type { ResolvedRunOptions } from './run-options.js';
+import type { AuditRun } from './run-options.js';
 import { detectionThumbnail } from './thumbnail.js';
-import type { DetectionAudit, GalleryItem } from './types.js';
+import type { AuditSettings, DetectionAudit, GalleryItem } from './types.js';
 import type { WorstKeeper } from './worst.js';
 
 export interface FrameAudit {
@@ -22,7 +22,9 @@ export interface FrameAudit {
 
 export interface FrameAuditContext {
   engine: AuditableExplainer;
-  o: ResolvedRunOptions;
+  o: AuditRun;
+  /** The metric settings o stands for (metricSettings). */
+  s: AuditSettings;
   methods: readonly AuditMethod[];
   camMethods: readonly CamMethodName[];
   sensitivityFor: (m: AuditMethod) => boolean;
@@ -33,11 +35,11 @@ export interface FrameAuditContext {
   state: { framesDone: number; warnedSlow: boolean };
   signal?: AbortSignal;
   stats?: FrameCurveStats;
+  perturbed?: PerturbedRuns;
 }
 
 export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<FrameAudit> {
-  const { engine, o, signal } = c;
-  const s = o.settings;
+  const { engine, o, s, signal } = c;
   const { width: W, height: H } = frame;
   c.report(frame, 0, 0);
   // One forward pass for the detections with their score indices (IG needs them); explain decodes the same
@@ -106,6 +108,7 @@ export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<Fr
     settings: s,
     ...(signal ? { signal } : {}),
     ...(c.stats ? { stats: c.stats } : {}),
+    ...(c.perturbed ? { perturbed: c.perturbed } : {}),
   });
   return { found, audits, maps: ordered };
 }

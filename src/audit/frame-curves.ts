@@ -9,7 +9,7 @@ import { saliencyPixelOrder } from './order.js';
 import { trapezoidAuc } from './perturbation.js';
 import { roadImpute } from './road.js';
 import { mixSeed } from './rng.js';
-import type { Detection } from '../types.js';
+import type { AuditableExplainer, Detection } from '../types.js';
 import type { Curve, MapGrid, PerturbationResult } from './types.js';
 
 /** An image in the audit's perturbation space: RGB 0-255 floats, row-major, 3 values a pixel. */
@@ -26,6 +26,12 @@ export interface InputImage {
 
 /** Detector on perturbation-space images: the detections of each (boxes in the frame's pixels). */
 export type DetectInputs = (images: Float32Array[]) => Promise<Detection[][]>;
+
+/**
+ * Where perturbed and noisy copies go when not to the audited engine itself: a worker pool with the same model
+ * and options (WorkerPoolExplainer), `concurrency` calls at once.
+ */
+export type PerturbedRuns = Pick<AuditableExplainer, 'detectInputs' | 'explain'> & { readonly concurrency: number };
 
 /** One map to perturb and the detections (indices into the frame's list) its curves are read for. */
 export interface CurveJob {
@@ -49,7 +55,7 @@ export async function frameCurves(
   detections: readonly Detection[],
   jobs: readonly CurveJob[],
   detect: DetectInputs,
-  options: { steps: number; batchSize: number },
+  options: { steps: number; batchSize: number; /** Batches scored at once (a worker pool's size); 1 by default. */ concurrency?: number },
   stats?: FrameCurveStats,
 ): Promise<PerturbationResult[][]> {
   const { width, height, data, deletionBase, insertionBase } = image;
@@ -100,24 +106,36 @@ export async function frameCurves(
     }
   }
 
-  // scores[image][detection]: each forward is read for every detection of the frame.
-  const scores: Float64Array[] = [];
+  // scores[image][detection]: each forward is read for every detection of the frame. Up to `concurrency`
+  // batches are in flight (one per pool worker) while the next ones are made; results land by batch index.
+  const byBatch: Float64Array[][] = [];
+  const inFlight = new Set<Promise<void>>();
+  const concurrency = Math.max(1, options.concurrency ?? 1);
   let batch: Float32Array[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const t0 = performance.now();
-    const lists = await detect(batch);
-    if (stats) stats.detectMs += performance.now() - t0;
-    if (lists.length !== batch.length) throw new Error(`audit: detector returned ${lists.length} results for ${batch.length} images`);
-    if (stats) stats.runs += batch.length;
-    for (const found of lists) scores.push(Float64Array.from(detections, (d) => matchedScore(found, d)));
+    const images = batch;
+    const at = byBatch.push([]) - 1;
     batch = [];
+    const t0 = performance.now();
+    const run = detect(images).then((lists) => {
+      if (stats) stats.detectMs += performance.now() - t0;
+      if (lists.length !== images.length) throw new Error(`audit: detector returned ${lists.length} results for ${images.length} images`);
+      if (stats) stats.runs += images.length;
+      byBatch[at] = lists.map((found) => Float64Array.from(detections, (d) => matchedScore(found, d)));
+    });
+    const tracked = run.finally(() => inFlight.delete(tracked));
+    tracked.catch(() => undefined); // awaited below; a failure while another batch is awaited is not unhandled
+    inFlight.add(tracked);
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
   };
   for (const img of images()) {
     batch.push(img);
     if (batch.length >= options.batchSize) await flush();
   }
   await flush();
+  await Promise.all(inFlight);
+  const scores = byBatch.flat();
 
   const x = Array.from({ length: steps + 1 }, (_, k) => k / steps);
   const at = (img: number, d: number): number => scores[img]![d]!;

@@ -7,7 +7,7 @@
 import type { AuditableExplainer, CamMethodName, ExplainOptions, Frame, ScoredDetection } from '../types.js';
 import { detectionResult } from './detection.js';
 import { checkpoint, matchDetection } from './engine-bridge.js';
-import { frameCurves, type CurveJob, type FrameCurveStats } from './frame-curves.js';
+import { frameCurves, type CurveJob, type FrameCurveStats, type PerturbedRuns } from './frame-curves.js';
 import { baselineImage } from './image.js';
 import { mixSeed, randomMap } from './rng.js';
 import { maxSensitivities } from './sensitivity.js';
@@ -35,6 +35,8 @@ export interface FrameMeasureInput {
   settings: AuditSettings;
   signal?: AbortSignal;
   stats?: FrameCurveStats;
+  /** Perturbed copies scored and noisy copies explained on a worker pool (else by `engine`, one at a time). */
+  perturbed?: PerturbedRuns;
 }
 
 /** The frame's DetectionAudits, one per detection that has a map (in detection order). */
@@ -79,14 +81,15 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
 
   const detect = async (images: Float32Array[]) => {
     await checkpoint(signal);
-    return engine.detectInputs(images, space.width, space.height, W, H, input.rescoreThreshold);
+    return (input.perturbed ?? engine).detectInputs(images, space.width, space.height, W, H, input.rescoreThreshold);
   };
   const curves = await frameCurves(
     { width: space.width, height: space.height, data: space.data, deletionBase, insertionBase },
     detections,
     jobs,
     detect,
-    { steps: s.steps, batchSize: Math.min(s.batchSize, engine.batchLimit) },
+    // detectInputs runs its images one forward each, so batches here only set how much one call carries.
+    input.perturbed ? { steps: s.steps, batchSize: s.batchSize, concurrency: input.perturbed.concurrency } : { steps: s.steps, batchSize: Math.min(s.batchSize, engine.batchLimit) },
     input.stats,
   );
   const curveFor = (job: number, detection: number): PerturbationResult => curves[job]![jobs[job]!.targets.indexOf(detection)]!;
@@ -107,7 +110,7 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
       H,
       async (noisy) => {
         await checkpoint(signal);
-        const ex = await engine.explain({ ...frame, rgb: noisy }, { method: m, perDetection: input.perDetection, classes: labels, minScore, methodParams: input.explain.methodParams });
+        const ex = await (input.perturbed ?? engine).explain({ ...frame, rgb: noisy }, { method: m, perDetection: input.perDetection, classes: labels, minScore, methodParams: input.explain.methodParams });
         return have.map((i) => {
           const j = matchDetection(ex.detections, detections[i]!);
           if (j < 0) return undefined;
@@ -115,7 +118,7 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
         });
       },
       have.map((i) => per[i]!.data),
-      { samples: s.sensitivitySamples, radius: s.sensitivityRadius, seed: mixSeed(frame.index) },
+      { samples: s.sensitivitySamples, radius: s.sensitivityRadius, seed: mixSeed(frame.index), concurrency: input.perturbed?.concurrency ?? 1 },
     );
     const byDetection: number[] = [];
     have.forEach((i, k) => (byDetection[i] = values[k]!));

@@ -6,12 +6,13 @@ import { UserError } from '../errors.js';
 import type { Engine } from '../engine.js';
 import type { AuditableExplainer, Frame, ScoredDetection } from '../types.js';
 import { probeSource, type SourceInfo } from '../video/index.js';
-import { expectedSampledFrames, methodParamsOnRecord, resolveRunOptions, type AuditRunOptions, type ResolvedRunOptions } from './run-options.js';
+import { expectedSampledFrames, methodParamsOnRecord, type AuditRun } from './run-options.js';
+import { metricSettings } from './settings.js';
 import { runSanity } from './sanity-run.js';
 import { clusterBootstrap } from './bootstrap.js';
 import { AuditAborted } from './engine-bridge.js';
 import { auditFrame, galleryItems, type FrameAudit } from './frame-audit.js';
-import type { FrameCurveStats } from './frame-curves.js';
+import type { FrameCurveStats, PerturbedRuns } from './frame-curves.js';
 import { driveOrder, spreadFrames, type FrameSampler } from './frames.js';
 import { IG, isCamMethod, isSlowMethod, scoresBatches, type AuditMethod } from './methods.js';
 import type { GroundTruth } from './ground-truth.js';
@@ -20,8 +21,16 @@ import { TrackCollector } from './tracks.js';
 import type { AuditReportData, DetectionAudit, GalleryItem } from './types.js';
 import { WorstKeeper } from './worst.js';
 
-// The options live in run-options.ts; callers import them from here as before.
-export { auditRunOptions, DEFAULT_RUN_OPTIONS, expectedSampledFrames, resolveRunOptions, type AuditRunOptions, type ResolvedRunOptions } from './run-options.js';
+// The options' edge lives in run-options.ts; callers import it from here.
+export { expectedSampledFrames, parseAuditRun, type AuditRun, type AuditRunInput } from './run-options.js';
+
+/**
+ * Threshold of the detector runs on perturbed copies: low, so a falling score is tracked down instead of
+ * dropping off a cliff at --min-score (never above it).
+ */
+const RESCORE_THRESHOLD = 0.05;
+/** Width of the report's thumbnails (gallery, labels). */
+const THUMBNAIL_WIDTH = 480;
 
 export interface AuditProgress {
   /** Sampled frames fully audited. */
@@ -52,6 +61,8 @@ export interface AuditRunControl {
   info?: SourceInfo;
   /** Counts the detector runs on perturbed copies (bench:audit). */
   stats?: FrameCurveStats;
+  /** Scores the perturbed copies on a worker pool (`--workers`), several batches at once; else the engine does. */
+  perturbed?: PerturbedRuns;
   /** A fresh engine like the audited one, for --sanity (each randomisation step loads its own). */
   createEngine?: () => Promise<Engine>;
   /** `--labels`: ground truth for the labelled frames (ground-truth.ts); the report gains its `labels` section. */
@@ -72,13 +83,14 @@ const SANITY_FRAMES = 2;
 
 export async function runAudit(
   source: string,
-  options: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'>,
+  /** Parsed at the edge (parseAuditRun). */
+  o: AuditRun,
   engine: AuditableExplainer,
   onProgress: (p: AuditProgress) => void = () => undefined,
   control: AuditRunControl = {},
 ): Promise<AuditRunResult> {
-  const o = resolveRunOptions(options);
-  const s = o.settings;
+  const s = metricSettings(o);
+  const sensitivity = o.samples > 0;
   const { signal } = control;
   const warn = control.warn ?? (() => undefined);
   const methods = [...o.methods];
@@ -90,8 +102,8 @@ export async function runAudit(
   if (batching && engine.batchLimit === 1) {
     throw new UserError(`${batching} cannot run on model ${engine.model}: its graph takes one image per forward pass and ${batching} scores batches of masked inputs`);
   }
-  const sensitivityFor = (m: AuditMethod): boolean => o.sensitivity && !isSlowMethod(m, o.methodParams);
-  const skipped = methods.filter((m) => o.sensitivity && !sensitivityFor(m));
+  const sensitivityFor = (m: AuditMethod): boolean => sensitivity && !isSlowMethod(m, o.methodParams);
+  const skipped = methods.filter((m) => sensitivity && !sensitivityFor(m));
   if (skipped.length) warn(`max-sensitivity is not computed for ${skipped.join(', ')}: it would recompute each of their slow maps ${s.sensitivitySamples + 1} times`);
 
   if (o.sanity && !control.createEngine) warn('--sanity is not run here: it needs to load fresh copies of the model');
@@ -99,9 +111,9 @@ export async function runAudit(
   const startedAt = performance.now();
   const sampler = await openSampler(source, o, control, warn);
   const framesTotal = o.budget !== undefined ? undefined : sampler.candidates !== undefined && o.maxFrames !== undefined ? Math.min(sampler.candidates, o.maxFrames) : (sampler.candidates ?? o.maxFrames);
-  const rescoreThreshold = Math.min(o.rescoreThreshold, o.minScore);
+  const rescoreThreshold = Math.min(RESCORE_THRESHOLD, o.minScore);
   const tracks = new TrackCollector(s);
-  const keeper = new WorstKeeper<GalleryItem>(o.gallerySize);
+  const keeper = new WorstKeeper<GalleryItem>(o.gallery);
   const audits: DetectionAudit[] = [];
   const state = { framesDone: 0, detectionsDone: 0, warnedSlow: false };
   let interrupted = false;
@@ -113,7 +125,7 @@ export async function runAudit(
   const budgetTimer = budgetMs !== undefined ? setTimeout(() => budgetStop.abort(), Math.max(0, budgetMs - (performance.now() - startedAt))) : undefined;
   const frameSignal = signal ? AbortSignal.any([signal, budgetStop.signal]) : budgetStop.signal;
   const labels = control.labels
-    ? new LabelsCollector(control.labels, engine, { camMethods, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams, thumbnails: o.gallerySize, thumbnailWidth: o.thumbnailWidth, signal: frameSignal })
+    ? new LabelsCollector(control.labels, engine, { camMethods, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams, thumbnails: o.gallery, thumbnailWidth: THUMBNAIL_WIDTH, signal: frameSignal })
     : undefined;
 
   const report = (frame: Frame | undefined, inFrame: number, doneInFrame: number): void =>
@@ -147,7 +159,7 @@ export async function runAudit(
       const frame: Frame = { ...decoded, rgb: new Uint8Array(decoded.rgb.buffer, decoded.rgb.byteOffset, decoded.rgb.byteLength) };
       let got: FrameAudit;
       try {
-        got = await auditFrame(frame, { engine, o, methods, camMethods, sensitivityFor, rescoreThreshold, framesTotal, warn, report, state, signal: frameSignal, ...(control.stats ? { stats: control.stats } : {}) });
+        got = await auditFrame(frame, { engine, o, s, methods, camMethods, sensitivityFor, rescoreThreshold, framesTotal, warn, report, state, signal: frameSignal, ...(control.stats ? { stats: control.stats } : {}), ...(control.perturbed ? { perturbed: control.perturbed } : {}) });
       } catch (err) {
         if (err instanceof AuditAborted && budgetStop.signal.aborted && !signal?.aborted) {
           stoppedEarly = true;
@@ -158,7 +170,7 @@ export async function runAudit(
       audits.push(...got.audits);
       if (o.sanity && got.found.length && sanityFrames.length < SANITY_FRAMES) sanityFrames.push({ frame, found: got.found });
       tracks.add(frame, { ordinal, found: got.found, audits: got.audits, maps: got.maps });
-      for (const item of await galleryItems(frame, got, keeper, engine, o.thumbnailWidth)) keeper.offer(item.energyInBoxes, item);
+      for (const item of await galleryItems(frame, got, keeper, engine, THUMBNAIL_WIDTH)) keeper.offer(item.energyInBoxes, item);
       await labels?.add(frame, got);
       state.framesDone++;
       state.detectionsDone += got.audits.length;
@@ -199,10 +211,9 @@ export async function runAudit(
     rescoreThreshold,
     matchIou: 0.5,
     ...(control.labels ? { labels: control.labels.file } : {}),
-    maxSensitivity: o.sensitivity ? (skipped.length ? `on (not for ${skipped.join(', ')})` : 'on') : 'off',
+    maxSensitivity: sensitivity ? (skipped.length ? `on (not for ${skipped.join(', ')})` : 'on') : 'off',
     ...(methods.includes(IG) ? { igSteps: o.igSteps, igBaseline: o.igBaseline } : {}),
     ...methodParamsOnRecord(methods, o.methodParams),
-    ...s.extra,
   };
   const data: AuditReportData = {
     ...(o.title ? { title: o.title } : {}),
@@ -229,7 +240,7 @@ export async function runAudit(
 }
 
 /** Frames in drive order, or spread over the drive when there is a budget and the source can seek. */
-async function openSampler(source: string, o: ResolvedRunOptions, control: AuditRunControl, warn: (m: string) => void): Promise<FrameSampler> {
+async function openSampler(source: string, o: AuditRun, control: AuditRunControl, warn: (m: string) => void): Promise<FrameSampler> {
   const opts = { every: o.every, ...(o.start !== undefined ? { start: o.start } : {}), ...(o.duration !== undefined ? { duration: o.duration } : {}) };
   if (o.budget !== undefined) {
     const info = control.info ?? (await probeSource(source));

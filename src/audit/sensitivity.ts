@@ -60,19 +60,23 @@ export async function maxSensitivities(
   height: number,
   explainAll: (noisy: Uint8Array) => Promise<(Float32Array | undefined)[]>,
   baseMaps: readonly Float32Array[],
-  options: { samples: number; radius: number; seed: number },
+  options: { samples: number; radius: number; seed: number; /** Noisy copies explained at once (a worker pool's size); 1 by default. */ concurrency?: number },
 ): Promise<number[]> {
   checkImage(rgb, width, height);
   checkSensitivityOptions(options.samples, options.radius);
   const norms = baseMaps.map(l2);
   const worst = baseMaps.map(() => 0);
-  for (let s = 0; s < options.samples; s++) {
-    const maps = await explainAll(addUniformNoise(rgb, options.radius, mulberry32(mixSeed(options.seed, s))));
-    baseMaps.forEach((base, i) => {
-      const m = maps[i] ?? new Float32Array(base.length);
-      if (m.length !== base.length) throw new Error(`audit: explain returned ${m.length} values, expected ${base.length}`);
-      worst[i] = Math.max(worst[i]!, relativeDistance(m, base, norms[i]!));
-    });
+  const step = Math.max(1, options.concurrency ?? 1);
+  for (let first = 0; first < options.samples; first += step) {
+    // Each copy's noise is seeded by its index, so explaining several at once changes nothing but the time.
+    const group = Array.from({ length: Math.min(step, options.samples - first) }, (_, k) => addUniformNoise(rgb, options.radius, mulberry32(mixSeed(options.seed, first + k))));
+    for (const maps of await Promise.all(group.map(explainAll))) {
+      baseMaps.forEach((base, i) => {
+        const m = maps[i] ?? new Float32Array(base.length);
+        if (m.length !== base.length) throw new Error(`audit: explain returned ${m.length} values, expected ${base.length}`);
+        worst[i] = Math.max(worst[i]!, relativeDistance(m, base, norms[i]!));
+      });
+    }
   }
   return worst;
 }

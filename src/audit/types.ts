@@ -1,5 +1,6 @@
 // Types of the faithfulness audit: what the metrics take (small function types, so any engine plugs in)
 // and what they produce (per-detection results, the aggregated table, the report's data).
+import { DEFAULT_AUDIT } from '../settings.js';
 import type { Box } from '../types.js';
 import type { SanityMethodResult } from './sanity.js';
 import type { LabelsReport } from './labels-types.js';
@@ -63,15 +64,16 @@ export interface AuditSettings {
   extra?: Record<string, string | number | boolean>;
 }
 
+// The knobs the audit's flags set take the settings schema's defaults (auditSchema); the others are the metrics' own.
 export const DEFAULT_AUDIT_SETTINGS: Readonly<AuditSettings> = Object.freeze({
-  steps: 20,
-  deletionBaseline: 'blur',
-  insertionBaseline: 'blur',
+  steps: DEFAULT_AUDIT.steps,
+  deletionBaseline: DEFAULT_AUDIT.baseline,
+  insertionBaseline: DEFAULT_AUDIT.baseline,
   blurSigma: 'auto',
   batchSize: 8,
-  randomSeeds: [1, 2, 3],
-  sensitivitySamples: 8,
-  sensitivityRadius: 0.02,
+  randomSeeds: Array.from({ length: DEFAULT_AUDIT.randomMaps }, (_, i) => i + 1),
+  sensitivitySamples: DEFAULT_AUDIT.samples,
+  sensitivityRadius: DEFAULT_AUDIT.radius,
   temporalMeasure: 'l1',
   temporalRegion: 'box',
   trackIou: 0.5,

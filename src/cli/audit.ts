@@ -5,17 +5,20 @@ import { resolve } from 'node:path';
 import { aggregate } from '../audit/aggregate.js';
 import { groundTruth, readLabelsFile, sourceFiles } from '../audit/ground-truth.js';
 import { IG } from '../audit/methods.js';
-import { auditRunOptions, resolveRunOptions, runAudit, type AuditProgress, type AuditRunOptions } from '../audit/run.js';
+import { parseAuditRun, runAudit, type AuditProgress, type AuditRun } from '../audit/run.js';
 import type { AuditReportData, Spread } from '../audit/types.js';
 import { writeAuditJson, writeAuditReport } from '../audit/write.js';
 import { Engine } from '../engine.js';
+import { createInputPool } from '../explain/create.js';
+import type { WorkerPoolExplainer } from '../explain/worker-pool.js';
+import { initBackend } from '../model/backend.js';
 import { EXIT, UserError } from '../errors.js';
 import { checkOutputPath, probeSource } from '../video/index.js';
 import { createProgress, type ProgressUpdate } from './progress.js';
 import { onInterrupt } from './signals.js';
 import { addTopicOption, sourceWithTopic } from './topic.js';
-import { auditSchema, explainSchema, parseSettings, type AuditOptions } from '../settings.js';
-import { addMethodParamOptions, addModelOptions, auditMethodList, classList, engineOptions, methodParamsFromFlags, schemaOption, type ModelFlags } from './options.js';
+import { auditSchema, explainSchema, type AuditOptions } from '../settings.js';
+import { addMethodParamOptions, addModelOptions, addWorkerOption, auditMethodList, classList, engineOptions, methodParamsFromFlags, schemaOption, type ModelFlags } from './options.js';
 import { terminalSafe, terminalSafeLines } from '../terminal-text.js';
 
 interface Flags extends ModelFlags, Partial<AuditOptions> {
@@ -29,10 +32,10 @@ interface Flags extends ModelFlags, Partial<AuditOptions> {
   labels?: string;
 }
 
-/** The audit's settings from its flags, checked against the schema (bad values: the same one line as everywhere). */
-function auditSettings(flags: Flags): AuditOptions {
+/** The audit run its flags stand for, checked against the schema (bad values: the same one line as everywhere). */
+function auditRun(flags: Flags): AuditRun {
   const given = Object.fromEntries(Object.keys(auditSchema.shape).flatMap((k) => (flags[k as keyof Flags] !== undefined ? [[k, flags[k as keyof Flags]]] : [])));
-  return parseSettings(auditSchema, given, (m) => new UserError(m));
+  return parseAuditRun({ ...given, classes: flags.classes ?? [], minScore: flags.minScore, methodParams: methodParamsFromFlags(flags), ...(flags.title ? { title: flags.title } : {}) });
 }
 
 export function auditCommand(): Command {
@@ -57,20 +60,13 @@ export function auditCommand(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(terminalSafeLines(s.startsWith('error:') ? `saliencam: ${s}` : s)) });
   addTopicOption(cmd);
   addModelOptions(cmd);
+  addWorkerOption(cmd);
   return cmd.action(async (sourceArg: string, flags: Flags) => {
     const source = sourceWithTopic(sourceArg, flags.topic);
     if (!flags.report && !flags.json) throw new UserError('audit: give --report <file.html> and/or --json <file.json>');
     if (flags.report && flags.json && resolve(flags.report) === resolve(flags.json)) throw new UserError('--report and --json must be different files');
-    const a = auditSettings(flags);
-    const options: Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'> = {
-      ...auditRunOptions(a),
-      classes: flags.classes ?? [],
-      minScore: flags.minScore,
-      methodParams: methodParamsFromFlags(flags),
-      ...(flags.title ? { title: flags.title } : {}),
-    };
     // Everything that can be wrong with the command line fails here, before the model loads.
-    resolveRunOptions(options);
+    const a = auditRun(flags);
     if (flags.report) await checkOutputPath(flags.report);
     if (flags.json) await checkOutputPath(flags.json);
     const info = await probeSource(source);
@@ -87,16 +83,23 @@ export function auditCommand(): Command {
       controller.abort();
     });
 
-    const engine = await Engine.create({ ...engineOptions(flags), warn });
+    // The perturbed copies are scored, and max-sensitivity's noisy copies explained, on worker threads
+    // (--workers; auto: one per core on WASM/CPU), loaded beside the engine that detects and explains here.
+    const { engine, pool } = await loadEngines(flags, warn).catch((err: unknown) => {
+      progress.stop();
+      release();
+      throw err;
+    });
     let result;
     try {
       const createEngine = (): Promise<Engine> => Engine.create({ ...engineOptions(flags), warn });
       const labels = labelsFile ? groundTruth(labelsFile, engine.classNames, sourceFiles(source)) : undefined;
-      result = await runAudit(source, options, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine, ...(labels ? { labels } : {}) });
+      result = await runAudit(source, a, engine, (p) => progress.update(auditProgressUpdate(p)), { signal: controller.signal, warn, info, createEngine, ...(labels ? { labels } : {}), ...(pool ? { perturbed: pool } : {}) });
     } finally {
       progress.stop();
       release();
       engine.dispose();
+      pool?.dispose();
     }
     if (flags.report) await writeAuditReport(flags.report, result.data);
     if (flags.json) await writeAuditJson(flags.json, result.data);
@@ -110,6 +113,17 @@ export function auditCommand(): Command {
       process.exitCode = EXIT.partial;
     }
   });
+}
+
+/** The audit's engine and, unless --workers 0, its pool; neither is left running when the other fails. */
+async function loadEngines(flags: Flags, warn: (msg: string) => void): Promise<{ engine: Engine; pool: WorkerPoolExplainer | undefined }> {
+  // The backend is settled first: two `auto` set-ups racing each other fall back to cpu.
+  await initBackend(flags.backend, warn);
+  const [made, pooled] = await Promise.allSettled([Engine.create({ ...engineOptions(flags), warn }), createInputPool({ ...engineOptions(flags), warn })]);
+  if (made.status === 'fulfilled' && pooled.status === 'fulfilled') return { engine: made.value, pool: pooled.value };
+  if (made.status === 'fulfilled') made.value.dispose();
+  if (pooled.status === 'fulfilled') pooled.value?.dispose();
+  throw made.status === 'rejected' ? made.reason : (pooled as PromiseRejectedResult).reason;
 }
 
 /** The overall table in plain text: what the report's summary shows, for the terminal. */

@@ -23,3 +23,13 @@ export async function resolveWorkers(options: EngineOptions): Promise<{ workers:
   if (backend !== 'wasm' && backend !== 'cpu') return { workers: 0 };
   return { workers: Math.min(4, Math.max(1, availableParallelism())), backend };
 }
+
+/**
+ * Worker threads for the audit's perturbed copies (Engine.detectInputs): a pool when `workers` resolves to any
+ * here, as export's explaining does; undefined when the audit should score them in its own engine.
+ */
+export async function createInputPool(options: EngineOptions): Promise<WorkerPoolExplainer | undefined> {
+  const { workers, backend } = await resolveWorkers(options);
+  if (workers === 0) return undefined;
+  return WorkerPoolExplainer.start({ ...options, ...(backend ? { backend } : {}), workers: 0 }, workers);
+}

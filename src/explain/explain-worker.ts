@@ -5,16 +5,31 @@ import { Engine, type EngineOptions } from '../engine.js';
 import { UserError } from '../errors.js';
 import type { CamMethodName, ExplainOptions, Frame } from '../types.js';
 
-/** A frame on its way to a worker: its pixels are the first `bytes` of the worker's shared slot. */
-export interface SlotFrame {
-  meta: Omit<Frame, 'rgb'>;
+/** Data in the worker's shared slot: its first `bytes`. */
+export interface SlotData {
   bytes: number;
-  /** Sent with the first frame, and again when a larger frame needs a larger slot. */
+  /** Sent with the first task, and again when a larger one needs a larger slot. */
   slot?: SharedArrayBuffer;
+}
+
+/** A frame on its way to a worker: its pixels are the first `bytes` of the worker's shared slot. */
+export interface SlotFrame extends SlotData {
+  meta: Omit<Frame, 'rgb'>;
+}
+
+/** The audit's perturbed copies (Engine.detectInputs): `count` float32 images of width × height × 3, back to back in the slot. */
+export interface SlotInputs extends SlotData {
+  count: number;
+  width: number;
+  height: number;
+  frameWidth: number;
+  frameHeight: number;
+  minScore?: number;
 }
 
 export type WorkerRequest =
   | { type: 'explain'; id: number; frame: SlotFrame; overrides?: Partial<ExplainOptions>; source: string }
+  | { type: 'detectInputs'; id: number; inputs: SlotInputs }
   | { type: 'warmup'; id: number };
 
 export type WorkerReply =
@@ -25,11 +40,23 @@ export type WorkerReply =
 const port = parentPort!;
 let slot: SharedArrayBuffer | undefined;
 
-/** The frame, read in place from the shared slot (the pool writes the next one only after this one's reply). */
-function frameOf({ meta, bytes, slot: sent }: SlotFrame): Frame {
+/** The shared slot holding the task's data (the pool writes the next task's only after this one's reply). */
+function slotOf({ bytes, slot: sent }: SlotData): SharedArrayBuffer {
   if (sent) slot = sent;
   if (!slot || slot.byteLength < bytes) throw new Error('frame slot missing');
-  return { ...meta, rgb: new Uint8Array(slot, 0, bytes) };
+  return slot;
+}
+
+/** The frame, read in place from the shared slot. */
+function frameOf(f: SlotFrame): Frame {
+  return { ...f.meta, rgb: new Uint8Array(slotOf(f), 0, f.bytes) };
+}
+
+/** The perturbed copies, read in place (the engine copies each into a tensor). */
+function inputsOf(x: SlotInputs): Float32Array[] {
+  const at = slotOf(x);
+  const n = x.width * x.height * 3;
+  return Array.from({ length: x.count }, (_, i) => new Float32Array(at, i * n * 4, n));
 }
 
 try {
@@ -39,6 +66,12 @@ try {
     try {
       if (m.type === 'warmup') {
         port.postMessage({ type: 'result', id: m.id, result: await engine.warmUp() } satisfies WorkerReply);
+        return;
+      }
+      if (m.type === 'detectInputs') {
+        const x = m.inputs;
+        const result = await engine.detectInputs(inputsOf(x), x.width, x.height, x.frameWidth, x.frameHeight, x.minScore);
+        port.postMessage({ type: 'result', id: m.id, result } satisfies WorkerReply);
         return;
       }
       const r = await engine.explain(frameOf(m.frame), m.overrides, m.source);

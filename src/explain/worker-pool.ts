@@ -8,8 +8,8 @@ import { Worker } from 'node:worker_threads';
 import type { EngineOptions } from '../engine.js';
 import { UserError } from '../errors.js';
 import { REALTIME_METHODS } from '../saliency/methods/index.js';
-import type { CamMethodName, ExplainedFrame, ExplainOptions, Explainer, Frame } from '../types.js';
-import type { SlotFrame, WorkerReply, WorkerRequest } from './explain-worker.js';
+import type { CamMethodName, ExplainedFrame, ExplainOptions, Explainer, Frame, ScoredDetection } from '../types.js';
+import type { SlotData, SlotFrame, SlotInputs, WorkerReply, WorkerRequest } from './explain-worker.js';
 
 /** The compiled worker script (tests run from src/, so fall back to the build in dist/). */
 function workerScript(): URL {
@@ -21,7 +21,10 @@ function workerScript(): URL {
 }
 
 /** A task as queued here; `post` turns it into the worker's request. */
-type PoolRequest = { type: 'explain'; id: number; frame: Frame; overrides?: Partial<ExplainOptions>; source: string } | Extract<WorkerRequest, { type: 'warmup' }>;
+type PoolRequest =
+  | { type: 'explain'; id: number; frame: Frame; overrides?: Partial<ExplainOptions>; source: string }
+  | { type: 'detectInputs'; id: number; images: Float32Array[]; inputs: Omit<SlotInputs, keyof SlotData | 'count'> }
+  | Extract<WorkerRequest, { type: 'warmup' }>;
 
 interface Task {
   request: PoolRequest;
@@ -46,17 +49,30 @@ class PoolWorker {
    * it again in the worker (and both copies are garbage a frame later).
    */
   post(request: PoolRequest): void {
-    if (request.type !== 'explain') {
+    if (request.type === 'warmup') {
       this.worker.postMessage(request satisfies WorkerRequest);
-      return;
+    } else if (request.type === 'explain') {
+      const { rgb, ...meta } = request.frame;
+      const frame: SlotFrame = { meta, ...this.fill([rgb]) };
+      this.worker.postMessage({ ...request, frame } satisfies WorkerRequest);
+    } else {
+      // The audit's perturbed copies: 3 MB each at 512², a batch of them back to back in the slot.
+      const inputs: SlotInputs = { ...request.inputs, count: request.images.length, ...this.fill(request.images) };
+      this.worker.postMessage({ type: 'detectInputs', id: request.id, inputs } satisfies WorkerRequest);
     }
-    const { rgb, ...meta } = request.frame;
-    const bytes = rgb.byteLength;
+  }
+
+  /** Copies the arrays into the slot, back to back (grown first when they do not fit). */
+  private fill(parts: readonly (Uint8Array | Float32Array)[]): SlotData {
+    const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
     const grow = !this.slot || this.slot.byteLength < bytes;
     if (grow) this.slot = new SharedArrayBuffer(bytes);
-    new Uint8Array(this.slot!, 0, bytes).set(rgb);
-    const frame: SlotFrame = { meta, bytes, ...(grow ? { slot: this.slot! } : {}) };
-    this.worker.postMessage({ ...request, frame } satisfies WorkerRequest);
+    let at = 0;
+    for (const p of parts) {
+      new Uint8Array(this.slot!, at, p.byteLength).set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+      at += p.byteLength;
+    }
+    return { bytes, ...(grow ? { slot: this.slot! } : {}) };
   }
 }
 
@@ -104,6 +120,15 @@ export class WorkerPoolExplainer implements Explainer {
 
   explain(frame: Frame, overrides?: Partial<ExplainOptions>, source = '', signal?: AbortSignal): Promise<ExplainedFrame> {
     return this.submit({ type: 'explain', id: this.nextId++, frame, ...(overrides ? { overrides } : {}), source }, signal).then((r) => ({ ...(r as Omit<ExplainedFrame, 'frame'>), frame }));
+  }
+
+  /**
+   * Engine.detectInputs on a worker (the audit's perturbed copies): the same engine code on the same backend, so
+   * the same detections as in-process. Calls in flight at once go to different workers.
+   */
+  detectInputs(images: Float32Array[], width: number, height: number, frameWidth: number, frameHeight: number, minScore?: number, signal?: AbortSignal): Promise<ScoredDetection[][]> {
+    const inputs = { width, height, frameWidth, frameHeight, ...(minScore !== undefined ? { minScore } : {}) };
+    return this.submit({ type: 'detectInputs', id: this.nextId++, images, inputs }, signal) as Promise<ScoredDetection[][]>;
   }
 
   /** Warm every worker up (kernels compiled) in parallel; returns the slowest one's time. */

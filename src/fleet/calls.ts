@@ -1,8 +1,7 @@
 // The one place where fleet jobs call the export pipeline, the audit and the engine: a change of their
 // signatures is fixed in this file only.
 import { aggregate } from '../audit/aggregate.js';
-import { auditRunOptions, resolveRunOptions, runAudit, type AuditRunOptions } from '../audit/run.js';
-import { DEFAULT_AUDIT } from '../settings.js';
+import { parseAuditRun, runAudit, type AuditRun } from '../audit/run.js';
 import type { AuditReportData, AuditSummary } from '../audit/types.js';
 import { writeAuditJson, writeAuditReport } from '../audit/write.js';
 import { Engine, type EngineOptions } from '../engine.js';
@@ -59,21 +58,21 @@ export function exportSegment(engine: Engine, o: SegmentExport): Promise<ExportS
   });
 }
 
-function auditOptions(s: NonNullable<FleetSettings['audit']>, explain: FleetSettings['explain'], start?: number, duration?: number): Partial<AuditRunOptions> & Pick<AuditRunOptions, 'methods'> {
-  return {
-    // The settings a job leaves out take the audit's defaults (the same as `saliencam audit` without those flags).
-    ...auditRunOptions({ ...DEFAULT_AUDIT, ...s }),
+/** A job's audit run, parsed by the audit's schema (settings a job leaves out take its defaults, as `saliencam audit` without those flags). */
+function auditOptions(s: NonNullable<FleetSettings['audit']>, explain: FleetSettings['explain'], start?: number, duration?: number): AuditRun {
+  return parseAuditRun({
+    ...s,
     ...(start !== undefined ? { start } : {}),
     ...(duration !== undefined ? { duration } : {}),
     classes: explain.classes,
     minScore: explain.minScore,
     methodParams: explain.methodParams,
-  };
+  });
 }
 
 /** Fails on bad audit settings before anything is queued (the same checks and messages as `saliencam audit`). */
 export function checkAuditSettings(s: NonNullable<FleetSettings['audit']>, explain: FleetSettings['explain']): void {
-  resolveRunOptions(auditOptions(s, explain));
+  auditOptions(s, explain);
 }
 
 export interface SegmentAudit {
