@@ -2,7 +2,7 @@
 // choices and bounds, the WebSocket `set` command, the engine's checks, `hello`'s lists and the web app's
 // types (z.infer) all come from here, so a bad value gets the same one-line message wherever it is given.
 import { z } from 'zod';
-import { CAM_METHODS, DEFAULT_METHOD, METHOD_PARAM_SCHEMAS, type CamMethodName, type MethodParams, type MethodParamSchemas } from './saliency/methods/index.js';
+import { CAM_METHODS, DEFAULT_METHOD, METHODS_AUDITED_BY_DEFAULT, METHOD_PARAM_SCHEMAS, type CamMethodName, type MethodParams, type MethodParamSchemas } from './saliency/methods/index.js';
 
 // The method names and their parameters' schemas are the registry's (a new method is its file plus its
 // registry row, nothing here).
@@ -98,8 +98,7 @@ export const streamSchema = z.object({
 export const IG = 'ig';
 export type AuditMethod = CamMethodName | typeof IG;
 export const AUDIT_METHODS = [...CAM_METHODS, IG] as [AuditMethod, ...AuditMethod[]];
-/** What an audit compares when no methods are given: the methods cheap enough for a whole drive. */
-const DEFAULT_AUDIT_METHOD_LIST: AuditMethod[] = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'xpolycam'];
+const DEFAULT_AUDIT_METHOD_LIST: AuditMethod[] = [...METHODS_AUDITED_BY_DEFAULT];
 export const PERTURB_BASELINES = ['blur', 'mean', 'black', 'road'] as const;
 export const IG_BASELINES = ['blur', 'black'] as const;
 

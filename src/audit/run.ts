@@ -1,6 +1,7 @@
 // The audit of a whole source: samples frames, explains every detection with each method, scores every map
 // against random maps (deletion/insertion, pointing, max-sensitivity, temporal stability) and gathers the
 // report's data. The CLI (src/cli/audit.ts) only parses flags, shows progress and writes the files.
+import { DEFAULT_METHOD } from '../saliency/methods/index.js';
 import { basename } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Engine } from '../engine.js';
@@ -97,7 +98,7 @@ export async function runAudit(
   const camMethods = methods.filter(isCamMethod);
   const firstCam = camMethods[0];
   // Same checks as explain (class names against the model), before any frame is decoded.
-  engine.checkOptions({ ...engine.defaults, method: firstCam ?? 'xgradcam', classes: o.classes, minScore: o.minScore, perDetection: true, methodParams: o.methodParams });
+  engine.checkOptions({ ...engine.defaults, method: firstCam ?? DEFAULT_METHOD, classes: o.classes, minScore: o.minScore, perDetection: true, methodParams: o.methodParams });
   const batching = methods.find((m) => scoresBatches(m, o.methodParams));
   if (batching && engine.batchLimit === 1) {
     throw new UserError(`${batching} cannot run on model ${engine.model}: its graph takes one image per forward pass and ${batching} scores batches of masked inputs`);

@@ -1,5 +1,6 @@
 // `saliencam audit <source>`: how faithful is each saliency method on this drive? Samples frames, explains
 // every detection with each method, scores the maps against random maps and writes an HTML report and JSON.
+import { camMethod } from '../saliency/methods/index.js';
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { aggregate } from '../audit/aggregate.js';
@@ -74,7 +75,9 @@ export function auditCommand(): Command {
 
     const progress = createProgress('audit', { quiet: Boolean(flags.quiet), unit: 'sampled frames', lineEachUnit: true });
     const warn = (msg: string): void => progress.log(msg);
-    if (a.methods.includes('polycam')) warn('polycam runs one forward pass per feature channel (hundreds per frame): expect minutes per frame; --every / --max-frames bound the work');
+    for (const m of a.methods) {
+      if (m !== IG && camMethod(m).scoresBatches) warn(`${m} runs one forward pass per feature channel (hundreds per frame): expect minutes per frame; --every / --max-frames bound the work`);
+    }
     if (a.methods.includes(IG)) warn(`ig runs ${a.igSteps} gradient passes through the whole model per detection: expect minutes per detection on a CPU backend`);
 
     const controller = new AbortController();

@@ -67,6 +67,9 @@ export const CAM_METHODS = Object.keys(REGISTRY) as [CamMethodName, ...CamMethod
 /** What explains when nothing is asked for: XGrad-CAM (exact and as cheap as a forward pass on CenterNet). */
 export const DEFAULT_METHOD: CamMethodName = 'xgradcam';
 
+/** What an audit compares when no methods are given: the methods cheap enough for a whole drive. */
+export const METHODS_AUDITED_BY_DEFAULT: readonly CamMethodName[] = ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'xpolycam'];
+
 /** The methods that declare parameters, each with its parameter schema. */
 export type MethodParamSchemas = { [N in CamMethodName as Registry[N] extends { params: z.ZodObject } ? N : never]: Registry[N] extends { params: infer P } ? P : never };
 export const METHOD_PARAM_SCHEMAS = Object.fromEntries(
