@@ -14,7 +14,7 @@ import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../errors.js';
 import type { RenderedFrame } from '../types.js';
-import { asWriteError, checkOutputPath, nameTaken, openAtomic } from '../video/atomic.js';
+import { asWriteError, checkOutputPath, finishAtomic, nameTaken, openAtomic } from '../video/atomic.js';
 import type { SourceInfo } from '../video/probe.js';
 import { mapName, mapToPng } from './map-image.js';
 import { datasetCategories } from './categories.js';
@@ -112,7 +112,7 @@ export async function openFiftyOneOutput(dir: string, info: SourceInfo, classNam
     },
     async finish() {
       if (state !== 'open') throw new Error(`FiftyOne output ${dir} is already ${state}`);
-      try {
+      const last = async (): Promise<void> => {
         const source = info.recording ? { path: info.recording.path, topic: info.recording.topic } : { path: info.input };
         const coco = {
           info: { description: `saliencam detections of ${source.path}${info.recording ? ` (${info.recording.topic})` : ''}`, version: '1.0', year: new Date().getUTCFullYear(), date_created: new Date().toISOString() },
@@ -124,17 +124,8 @@ export async function openFiftyOneOutput(dir: string, info: SourceInfo, classNam
         await writeSynced(join(temp, FIFTYONE_FILES.labels), `${JSON.stringify(coco)}\n`);
         await writeSynced(join(temp, FIFTYONE_FILES.saliency), `${JSON.stringify({ version: 1, source, heatmap_range: [0, 255], frames }, null, 1)}\n`);
         await writeSynced(join(temp, FIFTYONE_FILES.readme), readme(basename(target)));
-      } catch (err) {
-        state = 'aborted';
-        await atomic.discard();
-        throw asWriteError(dir, err);
-      }
-      try {
-        await atomic.commit();
-      } catch (err) {
-        state = 'aborted';
-        throw err;
-      }
+      };
+      await finishAtomic(atomic, last, { shown: dir, aborted: () => void (state = 'aborted') });
       state = 'finished';
       return { path: target };
     },

@@ -13,7 +13,7 @@ import type { Detection, RenderedFrame } from '../types.js';
 import type { SourceInfo } from '../video/probe.js';
 import { mapName, mapToPng } from './map-image.js';
 import { frameLogTime, type FrameOutput, type OutputFormatRow } from './output.js';
-import { asWriteError, checkOutputPath, openAtomic } from '../video/atomic.js';
+import { asWriteError, checkOutputPath, finishAtomic, openAtomic } from '../video/atomic.js';
 
 export const TOPICS = { overlay: '/saliency/overlay', detections: '/saliency/detections', record: '/saliency/record', mapPrefix: '/saliency/map/' } as const;
 const FRAME_ID = 'camera';
@@ -133,21 +133,12 @@ export async function openMcapOutput(path: string, info: SourceInfo): Promise<Fr
     },
     async finish() {
       if (state !== 'open') throw new Error(`MCAP output ${path} is already ${state}`);
-      try {
+      const last = async (): Promise<void> => {
         await chain;
         await ready;
         await writer.end();
-      } catch (err) {
-        state = 'aborted';
-        await target.discard();
-        throw asWriteError(path, err);
-      }
-      try {
-        await target.commit();
-      } catch (err) {
-        state = 'aborted';
-        throw err;
-      }
+      };
+      await finishAtomic(target, last, { shown: path, aborted: () => void (state = 'aborted') });
       state = 'finished';
       return { path: target.path };
     },

@@ -2,7 +2,7 @@
 // and renamed on finish(). An output beside the format's (`--sidecar`), of the same shape.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { asWriteError, checkOutputPath, openAtomic } from '../video/atomic.js';
+import { asWriteError, checkOutputPath, finishAtomic, openAtomic } from '../video/atomic.js';
 import type { OutputWriter } from './output.js';
 
 export const sidecarOutput: OutputWriter = {
@@ -68,18 +68,11 @@ export async function openSidecar(path: string): Promise<Sidecar> {
     async finish() {
       if (state === 'finished') return { records, path: target.path };
       if ((state as string) === 'aborted') throw new Error(`sidecar ${path} was aborted`);
-      await endStream();
-      if (failure) {
-        state = 'aborted';
-        await target.discard();
-        throw failure;
-      }
-      try {
-        await target.commit();
-      } catch (err) {
-        state = 'aborted';
-        throw err;
-      }
+      const last = async (): Promise<void> => {
+        await endStream();
+        if (failure) throw failure;
+      };
+      await finishAtomic(target, last, { shown: path, aborted: () => void (state = 'aborted') });
       state = 'finished';
       return { records, path: target.path };
     },

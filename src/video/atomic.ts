@@ -138,6 +138,27 @@ export async function openAtomic(path: string, kind: AtomicKind, o: { shown?: st
   };
 }
 
+/**
+ * The end of every output's open → finished | aborted lifecycle, written once: the output's last writes, then
+ * the commit. Any failure discards the temp, tells the output it is aborted and rethrows (as a `UserError` where
+ * the user can act); what is at the final path is then always whole or absent.
+ */
+export async function finishAtomic(target: AtomicTarget, lastWrites: () => Promise<void>, o: { shown: string; aborted: () => void }): Promise<string> {
+  try {
+    await lastWrites();
+  } catch (err) {
+    o.aborted();
+    await target.discard();
+    throw asWriteError(o.shown, err);
+  }
+  try {
+    return await target.commit();
+  } catch (err) {
+    o.aborted();
+    throw err;
+  }
+}
+
 /** fsync a file someone else wrote, opened without following a symlink. */
 async function syncFile(path: string): Promise<void> {
   const fh = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));

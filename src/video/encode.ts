@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import ffmpeg from 'fluent-ffmpeg';
 import { EXIT, oneLine, UserError } from '../errors.js';
-import { openAtomic } from './atomic.js';
+import { finishAtomic, openAtomic } from './atomic.js';
 import { classifySource } from './source.js';
 import { LOG_ARGS, isErrorLevel, parseLogLine, pickErrorLine, type LogLine } from './ffmpeg-log.js';
 import { killFfmpeg, startFfmpeg, type FfmpegExit, type FfmpegRun } from './run-ffmpeg.js';
@@ -190,25 +190,14 @@ export async function openEncoder(outPath: string, opts: EncodeOptions): Promise
       if (state === 'finished' && result) return result;
       if (state !== 'open') throw new Error(`encoder for ${outPath} is ${state}`);
       state = 'finishing';
-      if (!stdin.destroyed) stdin.end();
-      const exit = await run.exited;
-      if ((state as string) === 'aborted') throw new Error(`encoder for ${outPath} was aborted`);
-      if (frames === 0) {
-        state = 'aborted';
-        await atomic.discard();
-        throw new UserError(`nothing written to ${outPath}: no frames were encoded`);
-      }
-      if (!cleanExit(exit)) {
-        state = 'aborted';
-        await atomic.discard();
-        throw stoppedError(exit, true);
-      }
-      try {
-        await atomic.commit();
-      } catch (err) {
-        state = 'aborted';
-        throw err;
-      }
+      const last = async (): Promise<void> => {
+        if (!stdin.destroyed) stdin.end();
+        const exit = await run.exited;
+        if ((state as string) === 'aborted') throw new Error(`encoder for ${outPath} was aborted`);
+        if (frames === 0) throw new UserError(`nothing written to ${outPath}: no frames were encoded`);
+        if (!cleanExit(exit)) throw stoppedError(exit, true);
+      };
+      await finishAtomic(atomic, last, { shown: outPath, aborted: () => void (state = 'aborted') });
       state = 'finished';
       result = { frames, path: target };
       return result;
