@@ -63,8 +63,8 @@ export function weightsFromGradients(w: SumWeights): GradientWeights {
   return (A, G) => tf.tidy(() => w.finish(A, sumsOfGradients(A, G, w.weighting)));
 }
 
-/** A single-layer gradient CAM whose channel weights are a function of the gradient sums alone. */
-export function sumCam(name: string, w: SumWeights): CamMethod {
+/** A single-layer gradient CAM: the row every such method shares, and its map from the layer's activation. */
+export function singleLayerCam(name: string, map: (A: tf.Tensor4D, ctx: CamContext, layer: string, targets: CamTarget[]) => tf.Tensor3D): CamMethod {
   return {
     name,
     needsGradients: true,
@@ -74,30 +74,17 @@ export function sumCam(name: string, w: SumWeights): CamMethod {
     needsClassWeights: false,
     compute(ctx, layers, targets) {
       const layer = layers[0]!;
-      return tf.tidy(() => {
-        const A = ctx.activation(layer);
-        return weightedSum(A, w.finish(A, ctx.gradientSums(layer, targets, w.weighting)));
-      });
+      return tf.tidy(() => map(ctx.activation(layer), ctx, layer, targets));
     },
   };
 }
 
+/** A single-layer gradient CAM whose channel weights are a function of the gradient sums alone. */
+export function sumCam(name: string, w: SumWeights): CamMethod {
+  return singleLayerCam(name, (A, ctx, layer, targets) => weightedSum(A, w.finish(A, ctx.gradientSums(layer, targets, w.weighting))));
+}
+
 /** A single-layer gradient CAM from its channel-weight function over the whole gradient map. */
 export function gradientCam(name: string, weights: GradientWeights): CamMethod {
-  return {
-    name,
-    needsGradients: true,
-    multiLayer: false,
-    realtime: true,
-    classAgnostic: false,
-    needsClassWeights: false,
-    compute(ctx, layers, targets) {
-      const layer = layers[0]!;
-      return tf.tidy(() => {
-        const A = ctx.activation(layer);
-        const [G] = ctx.gradients([layer], targets);
-        return weightedSum(A, weights(A, G!));
-      });
-    },
-  };
+  return singleLayerCam(name, (A, ctx, layer, targets) => weightedSum(A, weights(A, ctx.gradients([layer], targets)[0]!)));
 }
