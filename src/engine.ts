@@ -133,11 +133,11 @@ export class Engine implements AuditableExplainer {
   }
 
   /** Calls are queued: one TF.js engine runs one frame at a time (callers may still fire them eagerly). */
-  explain(frame: Frame, overrides: Partial<ExplainOptions> = {}, source = '', signal?: AbortSignal): Promise<ExplainedFrame> {
+  explain(frame: Frame, overrides: Partial<ExplainOptions> = {}, signal?: AbortSignal): Promise<ExplainedFrame> {
     const run = this.queue.then(() => {
       // Cancelled while queued: skip it. A frame already running cannot be stopped in this thread.
       signal?.throwIfAborted();
-      return this.explainNow(frame, overrides, source);
+      return this.explainNow(frame, overrides);
     });
     this.queue = run.catch(() => undefined);
     return run;
@@ -145,14 +145,14 @@ export class Engine implements AuditableExplainer {
 
   /** Maps for given detections instead of the frame's own (the audit's sanity check: same targets, changed weights). */
   explainDetections(frame: Frame, given: DetectedObject[], overrides: Partial<ExplainOptions> = {}): Promise<ExplainedFrame> {
-    const run = this.queue.then(() => this.explainNow(frame, overrides, '', given));
+    const run = this.queue.then(() => this.explainNow(frame, overrides, given));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   private queue: Promise<unknown> = Promise.resolve();
 
-  private async explainNow(frame: Frame, overrides: Partial<ExplainOptions>, source: string, given?: DetectedObject[]): Promise<ExplainedFrame> {
+  private async explainNow(frame: Frame, overrides: Partial<ExplainOptions>, given?: DetectedObject[]): Promise<ExplainedFrame> {
     if (this.disposed) throw new Error('engine disposed');
     const o: ExplainOptions = { ...this.defaults, ...overrides };
     // The defaults were checked in create(); only overrides need a check (not a re-parse of every frame's defaults).
@@ -222,7 +222,7 @@ export class Engine implements AuditableExplainer {
         detections,
         maps,
         record: {
-          source,
+          source: '',
           width: frame.width,
           height: frame.height,
           model: d.name,

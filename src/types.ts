@@ -146,9 +146,10 @@ export interface Explainer {
   /**
    * Rejects with an AbortError when `signal` fires before the frame is done: a queued frame is dropped and a
    * frame being explained in a worker stops there (the worker is replaced). In this thread, a frame already
-   * running finishes first.
+   * running finishes first. The record's `source` is empty: whoever knows where the frame came from stamps it
+   * (the pipeline's `explainFrames`, or the caller of a still), once.
    */
-  explain(frame: Frame, options?: Partial<ExplainOptions>, source?: string, signal?: AbortSignal): Promise<ExplainedFrame>;
+  explain(frame: Frame, options?: Partial<ExplainOptions>, signal?: AbortSignal): Promise<ExplainedFrame>;
   /** Run a dummy frame so that kernels are compiled before the first real one; returns its time in ms. */
   warmUp(): Promise<number>;
   dispose(): void;

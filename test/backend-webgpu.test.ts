@@ -31,7 +31,7 @@ beforeAll(async () => {
   for (const backend of ['webgpu', 'wasm'] as const) {
     const engine = await Engine.create({ backend, warn: (w) => warnings.push(w) });
     try {
-      results[backend] = await engine.explain(frame, {}, 'test1.jpg');
+      results[backend] = await engine.explain(frame, {});
     } finally {
       engine.dispose();
     }

@@ -15,7 +15,7 @@ afterAll(() => engine?.dispose());
 async function carScores(method: CamMethodName) {
   const rows: { still: string; hit: boolean; lift: number }[] = [];
   for (const still of STILLS) {
-    const r = await engine.explain(await stillFrame(still), { method }, still);
+    const r = await engine.explain(await stillFrame(still), { method });
     const car = r.record.saliency.find((s) => s.label === 'car');
     if (car) rows.push({ still, hit: car.pointingHit, lift: car.energyInBoxes / car.areaInBoxes });
   }
@@ -30,7 +30,7 @@ describe('CenterNet + CAMs on the Udacity stills', () => {
   it('detects cars with boxes inside the image on most stills', async () => {
     let withCars = 0;
     for (const still of STILLS) {
-      const r = await engine.explain(await stillFrame(still), {}, still);
+      const r = await engine.explain(await stillFrame(still), {});
       const cars = r.detections.filter((d) => d.label === 'car');
       if (cars.length) withCars++;
       for (const d of r.detections) {

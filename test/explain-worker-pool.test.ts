@@ -37,9 +37,9 @@ describe('the worker pool', () => {
     expect(frames[0]!.width).toBe(640);
     expect(frames[1]!.width).toBe(1280);
     // All at once: one worker takes them one by one, each from the slot the previous one used.
-    const fromPool = await Promise.all(frames.map((f, i) => pool.explain(f, { perDetection: true }, `f${i}`)));
+    const fromPool = await Promise.all(frames.map((f, i) => pool.explain(f, { perDetection: true })));
     for (const [i, f] of frames.entries()) {
-      const inProcess = await engine.explain(f, { perDetection: true }, `f${i}`);
+      const inProcess = await engine.explain(f, { perDetection: true });
       expect(fromPool[i]!.detections.length).toBeGreaterThan(0);
       expect(comparable(fromPool[i]!)).toEqual(comparable(inProcess));
       expect(fromPool[i]!.frame).toBe(f);

@@ -89,8 +89,8 @@ export async function createExplainer(options: ExplainerOptions = {}): Promise<E
     methods: inner.methods,
     async explain(input, overrides = {}) {
       const { frame, source } = await frameOf(input);
-      const ex = await inner.explain(frame, checkSettings(overrides as Record<string, unknown>), source);
-      return { record: ex.record, maps: ex.maps.map(publicMap) };
+      const ex = await inner.explain(frame, checkSettings(overrides as Record<string, unknown>));
+      return { record: { ...ex.record, source }, maps: ex.maps.map(publicMap) };
     },
     dispose: () => inner.dispose(),
   };

@@ -40,7 +40,8 @@ export function explainCommand(): Command {
     const frame = isRecordingInput(input) ? await firstRecordingFrame(input) : await readImageFrame(image);
     const engine = await Engine.create(engineOptions(flags));
     try {
-      const explained = await engine.explain(frame, undefined, basename(image));
+      const got = await engine.explain(frame);
+      const explained = { ...got, record: { ...got.record, source: basename(image) } };
       if (flags.output) await saveImage(await renderFrame(explained, renderOptions(flags)), flags.output);
       if (flags.json) await writeFileAtomic(flags.json, `${JSON.stringify(explained.record, null, 2)}\n`);
       if (flags.maps) await writeFileAtomic(flags.maps, `${JSON.stringify({ maps: explained.maps.map((m) => ({ ...m, data: Array.from(m.data), ...(m.raw ? { raw: Array.from(m.raw) } : {}) })) })}\n`);

@@ -28,7 +28,7 @@ export interface SlotInputs extends SlotData {
 }
 
 export type WorkerRequest =
-  | { type: 'explain'; id: number; frame: SlotFrame; overrides?: Partial<ExplainOptions>; source: string }
+  | { type: 'explain'; id: number; frame: SlotFrame; overrides?: Partial<ExplainOptions> }
   | { type: 'detectInputs'; id: number; inputs: SlotInputs }
   | { type: 'warmup'; id: number };
 
@@ -74,7 +74,7 @@ try {
         port.postMessage({ type: 'result', id: m.id, result } satisfies WorkerReply);
         return;
       }
-      const r = await engine.explain(frameOf(m.frame), m.overrides, m.source);
+      const r = await engine.explain(frameOf(m.frame), m.overrides);
       // The frame stays with the caller; maps travel back without a copy.
       const result = { detections: r.detections, maps: r.maps, record: r.record };
       port.postMessage({ type: 'result', id: m.id, result } satisfies WorkerReply, r.maps.flatMap((x) => [x.data.buffer as ArrayBuffer, ...(x.raw ? [x.raw.buffer as ArrayBuffer] : [])]));

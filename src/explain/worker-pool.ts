@@ -22,7 +22,7 @@ function workerScript(): URL {
 
 /** A task as queued here; `post` turns it into the worker's request. */
 type PoolRequest =
-  | { type: 'explain'; id: number; frame: Frame; overrides?: Partial<ExplainOptions>; source: string }
+  | { type: 'explain'; id: number; frame: Frame; overrides?: Partial<ExplainOptions> }
   | { type: 'detectInputs'; id: number; images: Float32Array[]; inputs: Omit<SlotInputs, keyof SlotData | 'count'> }
   | Extract<WorkerRequest, { type: 'warmup' }>;
 
@@ -118,8 +118,8 @@ export class WorkerPoolExplainer implements Explainer {
     return new WorkerPoolExplainer(workers.map((w) => new PoolWorker(w)), data, first.backend, first.model, first.classNames, first.methods);
   }
 
-  explain(frame: Frame, overrides?: Partial<ExplainOptions>, source = '', signal?: AbortSignal): Promise<ExplainedFrame> {
-    return this.submit({ type: 'explain', id: this.nextId++, frame, ...(overrides ? { overrides } : {}), source }, signal).then((r) => ({ ...(r as Omit<ExplainedFrame, 'frame'>), frame }));
+  explain(frame: Frame, overrides?: Partial<ExplainOptions>, signal?: AbortSignal): Promise<ExplainedFrame> {
+    return this.submit({ type: 'explain', id: this.nextId++, frame, ...(overrides ? { overrides } : {}) }, signal).then((r) => ({ ...(r as Omit<ExplainedFrame, 'frame'>), frame }));
   }
 
   /**

@@ -33,7 +33,7 @@ export function explainFrames(explainer: Explainer, o: ExplainStageOptions = {})
           const fresh = seen++ % every === 0;
           let result: Promise<ExplainedFrame>;
           if (fresh || !last) {
-            last = explainer.explain(frame, o.overrides, undefined, o.signal);
+            last = explainer.explain(frame, o.overrides, o.signal);
             result = last.then((e) => stamped(e, frame, source));
           } else {
             // Reused result: the detections and maps of the last explained frame, on this frame's pixels.

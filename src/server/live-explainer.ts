@@ -29,9 +29,9 @@ export function settingsExplainer(inner: Explainer, settings: SettingsHolder, al
     }
     return { method: s.method, methodParams: s.methodParams, perDetection: s.perDetection, classes, why: s.why, versus: s.versus };
   };
-  const run = (frame: Frame, s: DashboardSettings, over: Partial<ExplainOptions> | undefined, source: string, signal?: AbortSignal): Promise<ExplainedFrame> => {
+  const run = (frame: Frame, s: DashboardSettings, over: Partial<ExplainOptions> | undefined, signal?: AbortSignal): Promise<ExplainedFrame> => {
     const o = optionsFor(s);
-    return o ? inner.explain(frame, { ...o, ...over }, source, signal) : Promise.resolve(nothingShown(frame, inner, s, source));
+    return o ? inner.explain(frame, { ...o, ...over }, signal) : Promise.resolve(nothingShown(frame, inner, s));
   };
   return {
     get backend() {
@@ -49,17 +49,17 @@ export function settingsExplainer(inner: Explainer, settings: SettingsHolder, al
     get concurrency() {
       return inner.concurrency;
     },
-    async explain(frame, options, source = '', signal) {
+    async explain(frame, options, signal) {
       const s = settings.get();
       try {
-        const r = await run(frame, s, options, source, signal);
+        const r = await run(frame, s, options, signal);
         good = s;
         return r;
       } catch (err) {
         if (!(err instanceof UserError) || explainKey(s) === explainKey(good)) throw err;
         const back = good;
         settings.fellBack(back, oneLine(err));
-        return run(frame, back, options, source, signal);
+        return run(frame, back, options, signal);
       }
     },
     warmUp: () => inner.warmUp(),
@@ -68,13 +68,13 @@ export function settingsExplainer(inner: Explainer, settings: SettingsHolder, al
 }
 
 /** Every class hidden: the frame as it is, no model run. */
-function nothingShown(frame: Frame, e: Explainer, s: DashboardSettings, source: string): ExplainedFrame {
+function nothingShown(frame: Frame, e: Explainer, s: DashboardSettings): ExplainedFrame {
   return {
     frame,
     detections: [],
     maps: [],
     record: {
-      source,
+      source: '',
       width: frame.width,
       height: frame.height,
       model: e.model,

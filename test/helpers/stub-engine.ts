@@ -28,7 +28,7 @@ export function stubEngine(options: { maps?: boolean; delayMs?: number } = {}): 
     calls,
     warmUp: async () => 0,
     dispose: () => undefined,
-    async explain(frame: Frame, o: Partial<ExplainOptions> = {}, source = ''): Promise<ExplainedFrame> {
+    async explain(frame: Frame, o: Partial<ExplainOptions> = {}): Promise<ExplainedFrame> {
       calls.push(o);
       if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
       const allowed = o.classes?.length ? new Set(o.classes) : undefined;
@@ -45,7 +45,7 @@ export function stubEngine(options: { maps?: boolean; delayMs?: number } = {}): 
         detections,
         maps,
         record: {
-          source,
+          source: '',
           width: frame.width,
           height: frame.height,
           model: 'stub',
