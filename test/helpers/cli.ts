@@ -11,21 +11,22 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The unprivileged user (nobody) a root test run drops to where root's rights would hide the behaviour tested. */
-export const NOBODY = { uid: 65534, gid: 65534 } as const;
-
 export interface RunCliOptions {
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   onSpawn?: (child: ChildProcess) => void;
-  /** Run as this user (needs root and util-linux's `setpriv`; the built CLI must be readable by that user). */
-  as?: { uid: number; gid: number };
+  /**
+   * Run without root's right to read any file (util-linux's `setpriv` drops CAP_DAC_OVERRIDE and
+   * CAP_DAC_READ_SEARCH from the bounding set): file permissions then apply to root too, while the checkout,
+   * wherever CI cloned it, stays readable by its owner.
+   */
+  withoutFileOverride?: boolean;
 }
 
 export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const argv = [process.execPath, BIN, ...args];
-    const [cmd, ...rest] = opts.as ? ['setpriv', `--reuid=${opts.as.uid}`, `--regid=${opts.as.gid}`, '--clear-groups', ...argv] : argv;
+    const [cmd, ...rest] = opts.withoutFileOverride ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', ...argv] : argv;
     const child = spawn(cmd!, rest, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
