@@ -35,15 +35,22 @@ try {
   await (await import(resolve('dist/model/backend.js'))).initBackend('wasm'); // once, before both load side by side
   const [engine, pool] = await Promise.all([Engine.create({ backend: 'wasm' }), createInputPool({ backend: 'wasm', workers })]);
   const inside = { ms: 0, runs: 0 };
+  // Per engine call: how many, how many images, and the time inside (summed over threads).
+  const byCall = {};
   const timed = (name, runs, on = engine) => {
     const f = on[name].bind(on);
+    const row = (byCall[name] ??= { calls: 0, images: 0, ms: 0 });
     on[name] = async (...args) => {
       const t = performance.now();
       try {
         return await f(...args);
       } finally {
-        inside.ms += performance.now() - t;
+        const ms = performance.now() - t;
+        inside.ms += ms;
         inside.runs += runs(args);
+        row.calls += 1;
+        row.images += runs(args);
+        row.ms += ms;
       }
     };
   };
@@ -85,6 +92,7 @@ try {
     detections: dets,
     detectorRunsPerDetection: dets ? +(inside.runs / dets).toFixed(1) : null,
     shareInsideEngine: +(inside.ms / loopMs).toFixed(3),
+    byCall: Object.fromEntries(Object.entries(byCall).map(([k, v]) => [k, { calls: v.calls, images: v.images, s: +(v.ms / 1000).toFixed(1) }])),
   };
   console.log(`export ${out.exportS} s · audit ${out.auditS} s (--every ${out.every}, ${out.framesSampled} frames, ${dets} detections) · ratio ${out.ratio}`);
   console.log(`detector runs per detection ${out.detectorRunsPerDetection} · share of the audit inside the engine's calls ${(out.shareInsideEngine * 100).toFixed(0)} % (summed over ${out.workers} workers + this thread)`);
