@@ -5,14 +5,17 @@
 // (forward passes and CAMs, summed over threads) rather than around them. As the CLI does, the perturbed and noisy
 // copies go to a worker pool (--workers, auto: one per core). Options: --every <n> (10), --methods <list>
 // (default set), --workers <n|auto> (auto; 0: all in this thread).
+// Then `saliencam audit --budget <s>` of the same clip (a child process, as a user runs it; --budget, 120 by
+// default, 0 to skip): its wall time, the frames it audited and whether every method and metric has a 95 %
+// interval of non-zero width in its JSON.
 // Needs `npm run build` first (it imports dist/).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values: opt } = parseArgs({ options: { every: { type: 'string', default: '10' }, methods: { type: 'string' }, workers: { type: 'string', default: 'auto' } } });
+const { values: opt } = parseArgs({ options: { every: { type: 'string', default: '10' }, methods: { type: 'string' }, workers: { type: 'string', default: 'auto' }, budget: { type: 'string', default: '120' } } });
 const BIN = resolve('bin/saliencam.js');
 const CLIP = resolve('clips/test_video.mp4');
 const dir = mkdtempSync(join(tmpdir(), 'saliencam-bench-audit-'));
@@ -96,6 +99,20 @@ try {
   };
   console.log(`export ${out.exportS} s · audit ${out.auditS} s (--every ${out.every}, ${out.framesSampled} frames, ${dets} detections) · ratio ${out.ratio}`);
   console.log(`detector runs per detection ${out.detectorRunsPerDetection} · share of the audit inside the engine's calls ${(out.shareInsideEngine * 100).toFixed(0)} % (summed over ${out.workers} workers + this thread)`);
+
+  // 3. a budgeted audit, as the CLI runs it
+  if (Number(opt.budget) > 0) {
+    t0 = performance.now();
+    const json = join(dir, 'budget.json');
+    const run = spawnSync(process.execPath, [BIN, 'audit', CLIP, '--budget', opt.budget, '--json', json, '--quiet'], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`audit --budget failed: ${run.stderr}`);
+    const wallS = (performance.now() - t0) / 1000;
+    const b = JSON.parse(readFileSync(json, 'utf8'));
+    const cells = Object.values(b.summary.overall).flatMap((row) => Object.entries(row).filter(([k]) => k !== 'msPerMap').map(([, v]) => v));
+    const withWidth = cells.filter((c) => c.n > 0 && c.ci95 && c.ci95[1] > c.ci95[0]).length;
+    out.budget = { budgetS: Number(opt.budget), wallS: +wallS.toFixed(1), frames: b.framesSampled, detections: b.detections.length, skippedForBudget: b.settings.extra.skippedForBudget, intervals: `${withWidth}/${cells.length}` };
+    console.log(`audit --budget ${opt.budget}: ${out.budget.wallS} s wall (process start and model load included), ${b.framesSampled} frames, ${b.detections.length} detections, ${withWidth} of ${cells.length} method × metric cells with an interval of non-zero width${run.stderr.trim() ? `; it said: ${run.stderr.trim()}` : ''}`);
+  }
   console.log(JSON.stringify(out));
 } finally {
   rmSync(dir, { recursive: true, force: true });

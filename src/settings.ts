@@ -118,7 +118,7 @@ export const auditSchema = z.object({
     .refine((m) => new Set(m).size === m.length, { message: 'a method is listed twice' })
     .default(() => [...DEFAULT_AUDIT_METHOD_LIST])
     .describe(`comma-separated: ${DEFAULT_AUDIT_METHOD_LIST.join(',')} (default), polycam, ig`),
-  steps: z.number().int().min(2).max(1000).default(20).describe('deletion/insertion steps (curves have n + 1 points)'),
+  steps: z.number().int().min(2).max(1000).default(10).describe('deletion/insertion steps (curves have n + 1 points)'),
   samples: z.number().int().min(0).max(1000).default(8).describe('max-sensitivity: noisy copies per map (0 = skip the metric)'),
   radius: z.number().min(0).max(1).default(0.02).describe('max-sensitivity: noise radius as a share of 0-255'),
   baseline: z.enum(PERTURB_BASELINES).default('blur').describe('what deleted pixels become / insertion starts from'),

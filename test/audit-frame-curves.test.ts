@@ -109,7 +109,7 @@ describe('TrackCollector', () => {
       const a = audit(f.ordinal, f.box);
       audits.push(a);
       const map = randomMap(4, 4, f.ordinal);
-      c.add({ width: 64, height: 48 }, { ordinal: f.ordinal, found: [{ label: 'car', classId: 2, score: 0.9, box: f.box }], audits: [a], maps: new Map([['m', [{ ...map, label: 'car', classId: 2 }]]]) });
+      c.add({ width: 64, height: 48 }, { found: [{ label: 'car', classId: 2, score: 0.9, box: f.box }], audits: [a], maps: new Map([['m', [{ ...map, label: 'car', classId: 2 }]]]) }, f.ordinal);
     }
     return { temporal: c.results(), tracks: audits.sort((a, b) => a.frame - b.frame).map((a) => a.trackId) };
   };

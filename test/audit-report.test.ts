@@ -140,7 +140,7 @@ describe('toAuditJson', () => {
     expect(j.summary.comparisons.some((c: { a: string; b: string }) => c.a === 'gradcam' && c.b === 'random')).toBe(true);
     expect(j.detections).toHaveLength(4);
     expect(j.detections[3].methods.gradcam.deletionAuc).toBeNull(); // NaN -> null
-    expect(j.settings.steps).toBe(20);
+    expect(j.settings.steps).toBe(10);
   });
 });
 
@@ -180,8 +180,8 @@ describe('writing the outputs', () => {
 describe('metricSettings', () => {
   it('are what the parsed audit options stand for, the metrics\' own knobs at their defaults', () => {
     expect(metricSettings(DEFAULT_AUDIT)).toEqual(DEFAULT_AUDIT_SETTINGS);
-    expect(metricSettings({ ...DEFAULT_AUDIT, steps: 10, baseline: 'road', randomMaps: 2, samples: 4, radius: 0.1 })).toMatchObject({
-      steps: 10,
+    expect(metricSettings({ ...DEFAULT_AUDIT, steps: 15, baseline: 'road', randomMaps: 2, samples: 4, radius: 0.1 })).toMatchObject({
+      steps: 15,
       deletionBaseline: 'road',
       insertionBaseline: 'road',
       randomSeeds: [1, 2],

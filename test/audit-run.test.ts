@@ -221,7 +221,7 @@ describe('audit run options', () => {
     expect(() => parseAuditRun({ methods: [] })).toThrow(/at least one method/);
     expect(() => parseAuditRun({ methods: ['xgradcam'], every: 0 })).toThrow(/--every/);
     expect(() => parseAuditRun({ methods: ['xgradcam'], steps: 1 })).toThrow(/^--steps: /);
-    expect(parseAuditRun({ methods: ['xgradcam'] })).toMatchObject({ every: 10, minScore: 0.3, igSteps: 50, steps: 20, samples: 8, randomMaps: 3, gallery: 12 });
+    expect(parseAuditRun({ methods: ['xgradcam'] })).toMatchObject({ every: 10, minScore: 0.3, igSteps: 50, steps: 10, samples: 8, randomMaps: 3, gallery: 12 });
     expect(parseAuditRun({})).toMatchObject({ methods: ['xgradcam', 'gradcam', 'gradcam++', 'eigencam', 'xpolycam'] });
     // Method parameters are the settings schema's, nested under the method; a bad one names its flag.
     expect(parseAuditRun({ methods: ['polycam'] }).methodParams).toEqual({ polycam: { variant: 'plus' } });

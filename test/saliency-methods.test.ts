@@ -248,7 +248,7 @@ describe('the registry is the one list of methods', () => {
   });
 
   it("the audit's settings have their defaults and bounds, and bad values name the flag", () => {
-    expect(auditSchema.parse({})).toMatchObject({ every: 10, steps: 20, samples: 8, radius: 0.02, baseline: 'blur', randomMaps: 3, igSteps: 50, gallery: 12 });
+    expect(auditSchema.parse({})).toMatchObject({ every: 10, steps: 10, samples: 8, radius: 0.02, baseline: 'blur', randomMaps: 3, igSteps: 50, gallery: 12 });
     for (const [value, flag] of [[{ steps: 1 }, '--steps'], [{ every: 0.5 }, '--every'], [{ randomMaps: 101 }, '--random-maps'], [{ methods: ['xgradcam', 'foo'] }, '--methods'], [{ methods: ['ig', 'ig'] }, '--methods']] as const) {
       const r = auditSchema.safeParse(value);
       expect(r.success, JSON.stringify(value)).toBe(false);

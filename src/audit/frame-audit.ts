@@ -18,6 +18,8 @@ export interface FrameAudit {
   audits: DetectionAudit[];
   /** method -> map per detection index. */
   maps: Map<string, (SaliencyMap | undefined)[]>;
+  /** Time spent making the frame's CAM maps (every method once). */
+  explainMs: number;
 }
 
 export interface FrameAuditContext {
@@ -38,18 +40,37 @@ export interface FrameAuditContext {
   perturbed?: PerturbedRuns;
 }
 
-export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<FrameAudit> {
+/**
+ * The frame's detections in the audited classes: one forward pass, with their score indices (IG needs them);
+ * explain decodes the same heads, so its per-detection maps are matched to these by class and box.
+ */
+export async function detectFrame(frame: Frame, c: Pick<FrameAuditContext, 'engine' | 'o' | 'signal'>): Promise<ScoredDetection[]> {
+  const found = (await engineDetectBatch(c.engine, c.o.minScore, c.signal)([frame.rgb], frame.width, frame.height))[0] ?? [];
+  return c.o.classes.length ? found.filter((d) => c.o.classes.includes(d.label)) : found;
+}
+
+/**
+ * The frame's distinct maps (what its cost grows with, frame-curves.ts): per method one per class (one per
+ * detection with `--maps detection`, one for all for a class-agnostic method, one per detection for IG), plus
+ * the random maps.
+ */
+export function distinctMaps(found: readonly ScoredDetection[], o: Pick<AuditRun, 'methods' | 'maps' | 'methodParams' | 'randomMaps'>): number {
+  if (found.length === 0) return 0;
+  const classes = new Set(found.map((d) => d.classId)).size;
+  const per = (m: AuditMethod): number =>
+    !isCamMethod(m) ? found.length : camMethod(m, o.methodParams).classAgnostic ? 1 : o.maps === 'detection' ? found.length : classes;
+  return o.methods.reduce((n, m) => n + per(m), o.randomMaps);
+}
+
+/** Explains and measures a frame's detections (from detectFrame) with every method. */
+export async function auditFrame(frame: Frame, found: ScoredDetection[], c: FrameAuditContext): Promise<FrameAudit> {
   const { engine, o, s, signal } = c;
   const { width: W, height: H } = frame;
-  c.report(frame, 0, 0);
-  // One forward pass for the detections with their score indices (IG needs them); explain decodes the same
-  // heads, so its per-detection maps are matched to these by class and box.
-  let found: ScoredDetection[] = (await engineDetectBatch(engine, o.minScore, signal)([frame.rgb], W, H))[0] ?? [];
-  if (o.classes.length) found = found.filter((d) => o.classes.includes(d.label));
   const maps = new Map<string, (SaliencyMap | undefined)[]>();
-  if (found.length === 0) return { found, audits: [], maps };
+  if (found.length === 0) return { found, audits: [], maps, explainMs: 0 };
 
   const msPerMap = new Map<string, (number | undefined)[]>();
+  const explainStart = performance.now();
   for (const m of c.camMethods) {
     await checkpoint(signal);
     const t0 = performance.now();
@@ -64,6 +85,7 @@ export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<Fr
       c.warn(`${m} took ${(ms / 1000).toFixed(0)} s on this frame${left ? `; roughly ${((left * ms) / 60000).toFixed(0)} min more for the other ${left} sampled frames` : ''}`);
     }
   }
+  const explainMs = performance.now() - explainStart;
   if (c.methods.includes(IG)) {
     const mapSize = [...maps.values()].flat().find((m) => m !== undefined);
     const igMaps: SaliencyMap[] = [];
@@ -110,7 +132,7 @@ export async function auditFrame(frame: Frame, c: FrameAuditContext): Promise<Fr
     ...(c.stats ? { stats: c.stats } : {}),
     ...(c.perturbed ? { perturbed: c.perturbed } : {}),
   });
-  return { found, audits, maps: ordered };
+  return { found, audits, maps: ordered, explainMs };
 }
 
 /** One thumbnail per (frame, method) at most: the lowest energy in box, rendered only when it would be kept. */

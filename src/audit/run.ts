@@ -2,25 +2,25 @@
 // against random maps (deletion/insertion, pointing, max-sensitivity, temporal stability) and gathers the
 // report's data. The CLI (src/cli/audit.ts) only parses flags, shows progress and writes the files.
 import { DEFAULT_METHOD } from '../saliency/methods/index.js';
-import { basename } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Engine } from '../engine.js';
-import type { AuditableExplainer, Frame, ScoredDetection } from '../types.js';
+import type { AuditableExplainer, CamMethodName, Frame, ScoredDetection } from '../types.js';
 import { probeSource, type SourceInfo } from '../video/index.js';
-import { expectedSampledFrames, methodParamsOnRecord, type AuditRun } from './run-options.js';
-import { metricSettings } from './settings.js';
-import { runSanity } from './sanity-run.js';
-import { clusterBootstrap } from './bootstrap.js';
+import { AuditBudget, BudgetAdmission, priorFrameCost } from './budget.js';
+import { DetectionsCollector, GalleryCollector, SanityFrames, type FrameCollector } from './collectors.js';
 import { AuditAborted } from './engine-bridge.js';
-import { auditFrame, galleryItems, type FrameAudit } from './frame-audit.js';
+import { auditFrame, detectFrame, distinctMaps, type FrameAuditContext } from './frame-audit.js';
 import type { FrameCurveStats, PerturbedRuns } from './frame-curves.js';
 import { driveOrder, spreadFrames, type FrameSampler } from './frames.js';
-import { IG, isCamMethod, isSlowMethod, scoresBatches, type AuditMethod } from './methods.js';
 import type { GroundTruth } from './ground-truth.js';
 import { LabelsCollector } from './labels-collector.js';
+import { isCamMethod, isSlowMethod, scoresBatches, type AuditMethod } from './methods.js';
+import { auditReportData } from './report-data.js';
+import { expectedSampledFrames, type AuditRun } from './run-options.js';
+import { planSanity, runSanity, sanityCostMs, type SanityPlan } from './sanity-run.js';
+import { metricSettings } from './settings.js';
 import { TrackCollector } from './tracks.js';
-import type { AuditReportData, DetectionAudit, GalleryItem } from './types.js';
-import { WorstKeeper } from './worst.js';
+import type { AuditReportData, AuditSettings } from './types.js';
 
 // The options' edge lives in run-options.ts; callers import it from here.
 export { expectedSampledFrames, parseAuditRun, type AuditRun, type AuditRunInput } from './run-options.js';
@@ -79,8 +79,20 @@ export interface AuditRunResult {
   interrupted: boolean;
 }
 
-/** Frames (with detections) the sanity check explains again at every step of its cascade. */
-const SANITY_FRAMES = 2;
+/** What a run derives from its options once, before any frame. */
+interface RunPlan {
+  /** The metric settings (metricSettings); `s` is the name the frame's context reads. */
+  settings: AuditSettings;
+  s: AuditSettings;
+  methods: AuditMethod[];
+  camMethods: CamMethodName[];
+  sensitivityFor: (m: AuditMethod) => boolean;
+  skippedSensitivity: AuditMethod[];
+  rescoreThreshold: number;
+}
+
+/** Frames (with detections) the sanity check explains again at every step of its cascade, spread over the drive. */
+const SANITY_FRAMES = 4;
 
 export async function runAudit(
   source: string,
@@ -90,45 +102,29 @@ export async function runAudit(
   onProgress: (p: AuditProgress) => void = () => undefined,
   control: AuditRunControl = {},
 ): Promise<AuditRunResult> {
-  const s = metricSettings(o);
-  const sensitivity = o.samples > 0;
-  const { signal } = control;
   const warn = control.warn ?? (() => undefined);
-  const methods = [...o.methods];
-  const camMethods = methods.filter(isCamMethod);
-  const firstCam = camMethods[0];
-  // Same checks as explain (class names against the model), before any frame is decoded.
-  engine.checkOptions({ ...engine.defaults, method: firstCam ?? DEFAULT_METHOD, classes: o.classes, minScore: o.minScore, perDetection: true, methodParams: o.methodParams });
-  const batching = methods.find((m) => scoresBatches(m, o.methodParams));
-  if (batching && engine.batchLimit === 1) {
-    throw new UserError(`${batching} cannot run on model ${engine.model}: its graph takes one image per forward pass and ${batching} scores batches of masked inputs`);
-  }
-  const sensitivityFor = (m: AuditMethod): boolean => sensitivity && !isSlowMethod(m, o.methodParams);
-  const skipped = methods.filter((m) => sensitivity && !sensitivityFor(m));
-  if (skipped.length) warn(`max-sensitivity is not computed for ${skipped.join(', ')}: it would recompute each of their slow maps ${s.sensitivitySamples + 1} times`);
-
-  if (o.sanity && !control.createEngine) warn('--sanity is not run here: it needs to load fresh copies of the model');
-  const sanityFrames: { frame: Frame; found: ScoredDetection[] }[] = [];
+  const plan = planRun(o, engine, warn);
   const startedAt = performance.now();
+  const sanityPlan = o.sanity && control.createEngine ? await planSanity(control.createEngine) : undefined;
+  if (o.sanity && !control.createEngine) warn('--sanity is not run here: it needs to load fresh copies of the model');
   const sampler = await openSampler(source, o, control, warn);
   const framesTotal = o.budget !== undefined ? undefined : sampler.candidates !== undefined && o.maxFrames !== undefined ? Math.min(sampler.candidates, o.maxFrames) : (sampler.candidates ?? o.maxFrames);
-  const rescoreThreshold = Math.min(RESCORE_THRESHOLD, o.minScore);
-  const tracks = new TrackCollector(s);
-  const keeper = new WorstKeeper<GalleryItem>(o.gallery);
-  const audits: DetectionAudit[] = [];
-  const state = { framesDone: 0, detectionsDone: 0, warnedSlow: false };
-  let interrupted = false;
-  let stoppedEarly = false;
-  // The budget: frames are not started when the mean frame so far would overrun it, and a frame still running
-  // when it is spent is dropped (its partial work discarded); the outputs cover the frames done.
-  const budgetMs = o.budget !== undefined ? o.budget * 1000 : undefined;
-  const budgetStop = new AbortController();
-  const budgetTimer = budgetMs !== undefined ? setTimeout(() => budgetStop.abort(), Math.max(0, budgetMs - (performance.now() - startedAt))) : undefined;
-  const frameSignal = signal ? AbortSignal.any([signal, budgetStop.signal]) : budgetStop.signal;
-  const labels = control.labels
-    ? new LabelsCollector(control.labels, engine, { camMethods, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams, thumbnails: o.gallery, thumbnailWidth: THUMBNAIL_WIDTH, signal: frameSignal })
-    : undefined;
+  const budget = o.budget !== undefined ? new AuditBudget(o.budget * 1000, startedAt) : undefined;
+  const signal = budget ? (control.signal ? AbortSignal.any([control.signal, budget.signal]) : budget.signal) : control.signal;
 
+  const detections = new DetectionsCollector();
+  // Under a budget the cascade may take at most half of it: frames are not kept for it beyond that.
+  const sanityFrames = sanityPlan
+    ? new SanityFrames(SANITY_FRAMES, budget ? undefined : framesTotal, budget ? (ms) => sanityCostMs(sanityPlan, ms) <= budget.totalMs / 2 : undefined)
+    : undefined;
+  const labels = control.labels
+    ? new LabelsCollector(control.labels, engine, { camMethods: plan.camMethods, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams, thumbnails: o.gallery, thumbnailWidth: THUMBNAIL_WIDTH, ...(signal ? { signal } : {}) })
+    : undefined;
+  const tracks = new TrackCollector(plan.settings);
+  const gallery = new GalleryCollector(o.gallery, engine, THUMBNAIL_WIDTH);
+  const collectors: FrameCollector[] = [detections, tracks, gallery, ...(labels ? [labels] : []), ...(sanityFrames ? [sanityFrames] : [])];
+
+  const state = { framesDone: 0, warnedSlow: false, skippedForBudget: 0 };
   const report = (frame: Frame | undefined, inFrame: number, doneInFrame: number): void =>
     onProgress({
       framesDone: state.framesDone,
@@ -136,108 +132,119 @@ export async function runAudit(
       ...(frame ? { frame: frame.index, time: frame.time } : {}),
       detectionsInFrame: inFrame,
       detectionsDoneInFrame: doneInFrame,
-      detectionsDone: state.detectionsDone,
+      detectionsDone: detections.count,
       value: state.framesDone + (inFrame > 0 ? doneInFrame / inFrame : 0),
-      ...(budgetMs !== undefined ? { budget: { spentS: (performance.now() - startedAt) / 1000, totalS: budgetMs / 1000 } } : {}),
-      intervalWidths: intervalWidths(audits, methods),
+      ...(budget ? { budget: { spentS: budget.spentMs / 1000, totalS: budget.totalMs / 1000 } } : {}),
+      intervalWidths: detections.intervalWidths(plan.methods),
     });
+  const context: FrameAuditContext = { engine, o, ...plan, framesTotal, warn, report, state, ...(signal ? { signal } : {}), ...(control.stats ? { stats: control.stats } : {}), ...(control.perturbed ? { perturbed: control.perturbed } : {}) };
+  const admit = budget ? budgetAdmission(budget, o, plan, control.perturbed?.concurrency ?? 1, sanityPlan && sanityFrames ? { plan: sanityPlan, frames: sanityFrames } : undefined) : undefined;
 
+  let ended: 'source' | 'asked' | 'interrupted' = 'source';
   try {
     for await (const { frame: decoded, ordinal } of sampler.frames) {
-      if (signal?.aborted) {
-        interrupted = true;
+      if (control.signal?.aborted) {
+        ended = 'interrupted';
         break;
       }
-      if (budgetMs !== undefined) {
-        const spent = performance.now() - startedAt;
-        const perFrame = state.framesDone > 0 ? spent / state.framesDone : 0;
-        if (budgetStop.signal.aborted || spent + perFrame > budgetMs) {
-          stoppedEarly = true;
-          break;
-        }
+      if (admit && !admit.anyFits()) {
+        ended = 'asked';
+        break;
       }
       // The decoder hands out Node Buffers, whose slice() is a view, not a copy: keep a plain Uint8Array.
       const frame: Frame = { ...decoded, rgb: new Uint8Array(decoded.rgb.buffer, decoded.rgb.byteOffset, decoded.rgb.byteLength) };
-      let got: FrameAudit;
-      try {
-        got = await auditFrame(frame, { engine, o, s, methods, camMethods, sensitivityFor, rescoreThreshold, framesTotal, warn, report, state, signal: frameSignal, ...(control.stats ? { stats: control.stats } : {}), ...(control.perturbed ? { perturbed: control.perturbed } : {}) });
-      } catch (err) {
-        if (err instanceof AuditAborted && budgetStop.signal.aborted && !signal?.aborted) {
-          stoppedEarly = true;
-          break;
-        }
-        throw err;
+      report(frame, 0, 0);
+      const t0 = performance.now();
+      const found = await detectFrame(frame, context);
+      const units = distinctMaps(found, o);
+      if (admit && !admit.fits(units, performance.now() - t0, ordinal)) {
+        state.skippedForBudget++;
+        continue;
       }
-      audits.push(...got.audits);
-      if (o.sanity && got.found.length && sanityFrames.length < SANITY_FRAMES) sanityFrames.push({ frame, found: got.found });
-      tracks.add(frame, { ordinal, found: got.found, audits: got.audits, maps: got.maps });
-      for (const item of await galleryItems(frame, got, keeper, engine, THUMBNAIL_WIDTH)) keeper.offer(item.energyInBoxes, item);
-      await labels?.add(frame, got);
+      const got = await auditFrame(frame, found, context);
+      admit?.record(units, performance.now() - t0);
+      for (const c of collectors) await c.add(frame, got, ordinal);
       state.framesDone++;
-      state.detectionsDone += got.audits.length;
       report(undefined, 0, 0);
       if (o.maxFrames !== undefined && state.framesDone >= o.maxFrames) {
-        stoppedEarly = true;
+        ended = 'asked';
         break;
       }
     }
   } catch (err) {
     if (!(err instanceof AuditAborted)) throw err;
-    interrupted = true;
+    // The budget's deadline drops the frame then running; the user's Ctrl-C interrupts the run.
+    ended = budget?.signal.aborted && !control.signal?.aborted ? 'asked' : 'interrupted';
   } finally {
-    if (budgetTimer) clearTimeout(budgetTimer);
+    budget?.dispose();
   }
   const decoded = await sampler.close();
-  // Frames were visited out of drive order with a budget: the report lists them in drive order.
-  audits.sort((a, b) => a.frame - b.frame || a.detectionIndex - b.detectionIndex);
-  const temporal = tracks.results();
+  if (admit && ended !== 'interrupted' && state.framesDone < 2) {
+    const one = Number.isFinite(admit.cheapestMs) ? ` (a frame with one class takes about ${Math.ceil(admit.cheapestMs / 1000)} s here)` : '';
+    warn(`--budget ${o.budget}: ${state.framesDone === 0 ? 'no frame' : 'one frame'} fit in it${one}; intervals need two frames or more`);
+  }
   const sanity =
-    o.sanity && !interrupted && control.createEngine && sanityFrames.length
-      ? await runSanity({ createEngine: control.createEngine, frames: sanityFrames, methods: camMethods, methodParams: o.methodParams })
+    sanityPlan && sanityFrames?.frames.length && ended !== 'interrupted'
+      ? await runSanity({ createEngine: control.createEngine!, plan: sanityPlan, frames: sanityFrames.frames, methods: plan.camMethods, methodParams: o.methodParams })
       : undefined;
-
-  const extra: Record<string, string | number | boolean> = {
-    model: engine.model,
-    backend: engine.backend,
-    methods: methods.join(', '),
-    every: o.every,
-    ...(o.start !== undefined ? { start: o.start } : {}),
-    ...(o.duration !== undefined ? { duration: o.duration } : {}),
-    ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}),
-    ...(o.budget !== undefined ? { budget: o.budget, frameOrder: sampler.candidates !== undefined ? 'spread' : 'drive' } : {}),
-    ...(sanity ? { sanityFrames: sanityFrames.length, sanityLayers: sanity.layers.length, sanityThreshold: sanity.threshold } : {}),
-    maps: o.maps,
-    classes: o.classes.length ? o.classes.join(', ') : 'all',
-    minScore: o.minScore,
-    rescoreThreshold,
-    matchIou: 0.5,
-    ...(control.labels ? { labels: control.labels.file } : {}),
-    maxSensitivity: sensitivity ? (skipped.length ? `on (not for ${skipped.join(', ')})` : 'on') : 'off',
-    ...(methods.includes(IG) ? { igSteps: o.igSteps, igBaseline: o.igBaseline } : {}),
-    ...methodParamsOnRecord(methods, o.methodParams),
-  };
-  const data: AuditReportData = {
-    ...(o.title ? { title: o.title } : {}),
-    source: o.sourceLabel ?? (source === '-' ? 'stdin' : basename(source)),
-    model: engine.model,
-    backend: engine.backend,
-    createdAt: new Date().toISOString(),
-    methods,
-    settings: { ...s, extra },
+  const data = auditReportData(source, o, engine, {
+    ...plan,
     framesSampled: state.framesDone,
-    detections: audits,
-    temporal,
-    gallery: keeper.items().map((k) => k.item),
-    ...(sanity ? { sanity: sanity.methods } : {}),
-    ...(labels ? { labels: labels.results() } : {}),
-  };
+    detections: detections.results(),
+    temporal: tracks.results(),
+    gallery: gallery.results(),
+    // A budget visits a seekable file's frames spread over it (openSampler), else in drive order.
+    frameOrder: o.budget !== undefined && sampler.candidates !== undefined ? 'spread' : 'drive',
+    ...(budget ? { skippedForBudget: state.skippedForBudget } : {}),
+    ...(sanity ? { sanity: { result: sanity, frames: sanityFrames!.frames.length } } : {}),
+    ...(labels && control.labels ? { labels: { report: labels.results(), file: control.labels.file } } : {}),
+  });
   return {
     data,
     // Stopping at --max-frames or the budget is what was asked for; only a source that broke off is incomplete.
-    complete: interrupted ? false : stoppedEarly || decoded.complete,
-    ...(decoded.error && !stoppedEarly && !interrupted ? { decodeError: decoded.error } : {}),
-    interrupted,
+    complete: ended === 'interrupted' ? false : ended === 'asked' || decoded.complete,
+    ...(decoded.error && ended === 'source' ? { decodeError: decoded.error } : {}),
+    interrupted: ended === 'interrupted',
   };
+}
+
+/** The checks made before any frame is decoded, and what the run derives from its options once. */
+function planRun(o: AuditRun, engine: AuditableExplainer, warn: (msg: string) => void): RunPlan {
+  const settings = metricSettings(o);
+  const methods = [...o.methods];
+  const camMethods = methods.filter(isCamMethod);
+  // Same checks as explain (class names against the model), before any frame is decoded.
+  engine.checkOptions({ ...engine.defaults, method: camMethods[0] ?? DEFAULT_METHOD, classes: o.classes, minScore: o.minScore, perDetection: true, methodParams: o.methodParams });
+  const batching = methods.find((m) => scoresBatches(m, o.methodParams));
+  if (batching && engine.batchLimit === 1) {
+    throw new UserError(`${batching} cannot run on model ${engine.model}: its graph takes one image per forward pass and ${batching} scores batches of masked inputs`);
+  }
+  const sensitivity = o.samples > 0;
+  const sensitivityFor = (m: AuditMethod): boolean => sensitivity && !isSlowMethod(m, o.methodParams);
+  const skippedSensitivity = methods.filter((m) => sensitivity && !sensitivityFor(m));
+  if (skippedSensitivity.length) warn(`max-sensitivity is not computed for ${skippedSensitivity.join(', ')}: it would recompute each of their slow maps ${settings.sensitivitySamples + 1} times`);
+  return { s: settings, settings, methods, camMethods, sensitivityFor, skippedSensitivity, rescoreThreshold: Math.min(RESCORE_THRESHOLD, o.minScore) };
+}
+
+/**
+ * Admission under a budget: a frame is audited when its predicted cost, plus the sanity check's (which runs
+ * after the frames and is part of the budget), fits in what is left.
+ */
+function budgetAdmission(budget: AuditBudget, o: AuditRun, plan: RunPlan, concurrency: number, sanity?: { plan: SanityPlan; frames: SanityFrames }): BudgetAdmission {
+  const camCount = plan.camMethods.length;
+  const explains = camCount + plan.camMethods.filter(plan.sensitivityFor).length * o.samples;
+  return new BudgetAdmission(budget, {
+    // The cheapest frame: one detection, so one map per method.
+    cheapestUnits: distinctMaps([{ classId: 0 } as ScoredDetection], o),
+    prior: (detectMs) => priorFrameCost(detectMs, { steps: o.steps, concurrency, explains }),
+    reserve(frame) {
+      if (!sanity) return 0;
+      // A frame the sanity check would keep adds its explanations (each ~2 forwards, budget.ts) to every step.
+      const explainMs = frame ? 2 * frame.detectMs * camCount : 0;
+      const extra = frame && sanity.frames.wants(frame.ordinal, explainMs) ? explainMs : 0;
+      return sanityCostMs(sanity.plan, sanity.frames.explainMs + extra);
+    },
+  });
 }
 
 /** Frames in drive order, or spread over the drive when there is a budget and the source can seek. */
@@ -253,16 +260,4 @@ async function openSampler(source: string, o: AuditRun, control: AuditRunControl
   const d = await driveOrder(source, { ...opts, ...(control.info ? { info: control.info } : {}) });
   const candidates = expectedSampledFrames(d.info, { ...opts, ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}) });
   return { ...d, ...(candidates !== undefined ? { candidates } : {}) };
-}
-
-/** Current 95 % interval width of each method's deletion AUC (what the progress bar shows). */
-function intervalWidths(audits: readonly DetectionAudit[], methods: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  // One frame's resamples are all alike: no width to show yet.
-  if (new Set(audits.map((a) => a.frame)).size < 2) return out;
-  for (const m of methods) {
-    const ci = clusterBootstrap(audits.map((a) => ({ value: a.methods[m]?.deletionAuc ?? NaN, cluster: a.frame })), { resamples: 200 }).ci95;
-    if (Number.isFinite(ci[0]) && Number.isFinite(ci[1])) out[m] = ci[1] - ci[0];
-  }
-  return out;
 }

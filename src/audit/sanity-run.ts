@@ -38,12 +38,33 @@ export function randomiseWeights(engine: Engine, names: readonly string[], seed:
   executor.weightMap = map;
 }
 
-export async function runSanity(input: SanityInput): Promise<SanityResult> {
-  const probe = await input.createEngine();
-  const camLayer = probe.layersFor(false)[0]!;
-  const output = probe.detector.scoreNodes[0]!;
-  const layers = layersAfter(probe.detector.graph.nodes, camLayer, output);
-  probe.dispose();
+/** The cascade's steps, found on a probe load of the model (whose load time is what each step costs too). */
+export interface SanityPlan {
+  layers: { name: string; weights: string[] }[];
+  /** One engine load, measured on the probe (each of the cascade's layers.length + 1 steps loads one). */
+  loadMs: number;
+}
+
+export async function planSanity(createEngine: () => Promise<Engine>): Promise<SanityPlan> {
+  const t0 = performance.now();
+  const probe = await createEngine();
+  const loadMs = performance.now() - t0;
+  try {
+    const camLayer = probe.layersFor(false)[0]!;
+    const output = probe.detector.scoreNodes[0]!;
+    return { layers: layersAfter(probe.detector.graph.nodes, camLayer, output), loadMs };
+  } finally {
+    probe.dispose();
+  }
+}
+
+/** What the cascade will cost: each step loads the model and explains the frames again (`explainMs`: once, all methods). */
+export function sanityCostMs(plan: SanityPlan, explainMs: number): number {
+  return (plan.layers.length + 1) * (plan.loadMs + explainMs);
+}
+
+export async function runSanity(input: SanityInput & { plan: SanityPlan }): Promise<SanityResult> {
+  const { layers } = input.plan;
   const targets = input.frames.flatMap((f) => f.found.map((d) => ({ label: d.label })));
   const mapsAt = async (k: number): Promise<MapsByMethod> => {
     const engine = await input.createEngine();

@@ -1,6 +1,7 @@
 // Tracks and temporal stability for frames that may arrive out of drive order (a budgeted audit visits them
 // spread over the drive). Frames are taken in drive order as soon as they are contiguous; a gap between two
 // audited frames (a candidate frame never visited) ends every track, as a missed frame does.
+import type { FrameCollector } from './collectors.js';
 import { TemporalCollector } from './temporal.js';
 import { IouTracker } from './tracker.js';
 import type { Detection, SaliencyMap } from '../types.js';
@@ -15,7 +16,7 @@ interface Visited {
   maps: ReadonlyMap<string, readonly (SaliencyMap | undefined)[]>;
 }
 
-export class TrackCollector {
+export class TrackCollector implements FrameCollector {
   private readonly pending = new Map<number, Visited>();
   private next = 0;
   private tracker: IouTracker;
@@ -29,9 +30,9 @@ export class TrackCollector {
   }
 
   /** Sets `trackId` on the frame's audits once its turn in drive order comes (now, or when the gap fills). */
-  add(frame: { width: number; height: number }, visited: Visited): void {
+  add(frame: { width: number; height: number }, got: Omit<Visited, 'ordinal'>, ordinal: number): void {
     this.temporal ??= TemporalCollector.fromSettings(frame.width, frame.height, this.settings);
-    this.pending.set(visited.ordinal, visited);
+    this.pending.set(ordinal, { ordinal, found: got.found, audits: got.audits, maps: got.maps });
     while (this.pending.has(this.next)) this.take(this.pending.get(this.next)!, false);
   }
 
