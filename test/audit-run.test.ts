@@ -189,6 +189,25 @@ describe('runAudit on test_video.mp4', () => {
     expect([0, 24, 12, 36].slice(0, tiny.data.framesSampled)).toEqual(expect.arrayContaining(visited));
   });
 
+  it('--sanity: XGrad-CAM changes when the head is randomised, Eigen-CAM does not, on frames spread over the run', async () => {
+    const r = await runAudit(
+      video,
+      parseAuditRun({ methods: ['xgradcam', 'eigencam'], every: 12, maxFrames: 2, classes: ['car'], minScore: 0.4, samples: 0, gallery: 0, steps: 2, randomMaps: 1, sanity: true }),
+      engine,
+      undefined,
+      { createEngine: () => Engine.create({ backend: 'wasm' }) },
+    );
+    // Two sampled frames (0 and 12), both kept for the cascade; its layers are the head's after the CAM layer.
+    expect(r.data.settings.extra).toMatchObject({ sanityFrames: 2 });
+    expect(r.data.settings.extra.sanityLayers).toBeGreaterThan(1);
+    const s = r.data.sanity!;
+    expect(s.xgradcam!.detections).toBe(r.data.detections.length);
+    expect(s.xgradcam!.similarity).toBeLessThan(0.5);
+    expect(s.xgradcam!.passed).toBe(true);
+    expect(s.eigencam!.similarity).toBeGreaterThan(0.9);
+    expect(s.eigencam!.passed).toBe(false);
+  }, 600_000);
+
   it('runs Integrated Gradients as a reference method, scored like the CAMs', async () => {
     const before = tf.memory().numTensors;
     const r = await runAudit(
