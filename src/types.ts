@@ -126,6 +126,8 @@ export interface MethodsExplainedFrame {
   detections: Detection[];
   /** Per method asked, its maps: those `explain` with that method returns (region maps included). */
   mapsByMethod: Partial<Record<CamMethodName, SaliencyMap[]>>;
+  /** Per method, ms spent on its maps plus an even share of the forward pass (together about the call's time). */
+  msByMethod: Partial<Record<CamMethodName, number>>;
 }
 
 /** A frame ready to show or encode. */
