@@ -200,7 +200,7 @@ export class Engine implements AuditableExplainer {
     const o: ExplainOptions = { ...this.defaults, ...overrides };
     // The defaults were checked in create(); only overrides need a check (not a re-parse of every frame's defaults).
     if (Object.keys(overrides).length > 0) checkExplainOptions(o, this.detector);
-    const asked = names ?? [o.method];
+    const asked = [...new Set(names ?? [o.method])];
     const methods = asked.map((n) => camMethod(n, o.methodParams));
     const layersOf = methods.map((m) => this.layersFor(m.multiLayer));
     methods.forEach((m, i) => {
