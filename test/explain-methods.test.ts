@@ -8,13 +8,19 @@ import { METHODS_AUDITED_BY_DEFAULT } from '../src/saliency/methods/index.js';
 import type { CamMethodName, Frame, SaliencyMap } from '../src/types.js';
 import { stillFrame } from './helpers/frames.js';
 
-let engine: Engine;
+let sequential: Engine;
+// WASM's default is one backward pass per target; GPU backends batch the targets: both share the same way.
+let batched: Engine;
 let frame: Frame;
 beforeAll(async () => {
-  engine = await Engine.create({ backend: 'wasm' });
+  sequential = await Engine.create({ backend: 'wasm' });
+  batched = await Engine.create({ backend: 'wasm', batching: 'batched' });
   frame = await stillFrame('test1.jpg');
 }, 300_000);
-afterAll(() => engine?.dispose());
+afterAll(() => {
+  sequential?.dispose();
+  batched?.dispose();
+});
 
 const methods: readonly CamMethodName[] = METHODS_AUDITED_BY_DEFAULT;
 
@@ -25,13 +31,20 @@ function expectSameMaps(got: SaliencyMap[] | undefined, want: SaliencyMap[], met
     const w = want[i]!;
     let worst = 0;
     for (let j = 0; j < w.data.length; j++) worst = Math.max(worst, Math.abs(m.data[j]! - w.data[j]!));
+    // Bit for bit in practice (the same kernels on the same tensors); 1e-6 leaves room for another backend's rounding.
     expect(worst, `${method} map ${i}: largest difference`).toBeLessThanOrEqual(1e-6);
   });
 }
 
 describe('Engine.explainMethods', () => {
-  for (const perDetection of [false, true]) {
-    it(`gives each method its own call's maps from one forward pass, with fewer backward passes (${perDetection ? 'per detection' : 'class maps'})`, async () => {
+  const cases = [
+    { perDetection: false, mode: 'sequential' },
+    { perDetection: true, mode: 'sequential' },
+    { perDetection: true, mode: 'batched' },
+  ] as const;
+  for (const { perDetection, mode } of cases) {
+    it(`gives each method its own call's maps from one forward pass, with fewer backward passes (${perDetection ? 'per detection' : 'class maps'}, ${mode})`, async () => {
+      const engine = mode === 'batched' ? batched : sequential;
       const options = { perDetection, classes: ['car', 'truck'], minScore: 0.3 };
       const counts = () => ({ forwards: engine.explainForwards, backward: engine.gradientCounts.backward });
       let before = counts();
@@ -56,10 +69,10 @@ describe('Engine.explainMethods', () => {
   }
 
   it('leaves tf.memory().numTensors flat', async () => {
-    await engine.explainMethods(frame, methods, { classes: ['car'] });
+    await sequential.explainMethods(frame, methods, { classes: ['car'] });
     const start = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
-      await engine.explainMethods(frame, methods, { classes: ['car'], perDetection: i % 2 === 1 });
+      await sequential.explainMethods(frame, methods, { classes: ['car'], perDetection: i % 2 === 1 });
       expect(tf.memory().numTensors).toBe(start);
     }
   }, 300_000);
