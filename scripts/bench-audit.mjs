@@ -58,10 +58,13 @@ try {
     };
   };
   timed('explain', () => 1);
+  // One forward pass for all methods of a frame (or a noisy copy).
+  timed('explainMethods', () => 1);
   timed('detectInputs', (a) => a[0].length);
   timed('detectBatch', (a) => a[0].length);
   if (pool) {
     timed('explain', () => 1, pool);
+    timed('explainMethods', () => 1, pool);
     timed('detectInputs', (a) => a[0].length, pool);
   }
   const methods = opt.methods ? opt.methods.split(',') : DEFAULT_AUDIT.methods;

@@ -8,21 +8,11 @@ import { resizedFrame } from './model/frame-input.js';
 import { loadDetector } from './model/registry.js';
 import { DEFAULT_EXPLAIN, explainSchema, settingsIssue } from './settings.js';
 import { camMethod, methodsFor } from './saliency/methods/index.js';
-import { DetectorGraph, GraphCamContext, type GradientCounts, type GradientPath, type TargetBatching } from './saliency/graph-context.js';
-import { minMaxPerMap } from './saliency/normalise.js';
-import { mapStats } from './saliency/stats.js';
-import { gatheredScore, type CamTarget } from './saliency/targets.js';
-import type { CamMethod } from './saliency/method.js';
-import { checkFailureOptions, detectionTargetsFor, REGION_METHOD, regionTargetsFor, whyStats } from './saliency/failure-targets.js';
-import {
-  type CamMethodName,
-  type Detection,
-  type ExplainedFrame,
-  type ExplainOptions,
-  type AuditableExplainer,
-  type Frame,
-  type SaliencyMap,
-} from './types.js';
+import { DetectorGraph, GraphCamContext, sharedLayers, type GradientCounts, type GradientPath, type TargetBatching } from './saliency/graph-context.js';
+import { gatheredScore } from './saliency/targets.js';
+import { checkFailureOptions, detectionTargetsFor, REGION_METHOD, regionTargetsFor, type RegionFound } from './saliency/failure-targets.js';
+import { camMaps, frameRecord, round } from './engine-maps.js';
+import type { CamMethodName, Detection, ExplainedFrame, ExplainOptions, AuditableExplainer, Frame, MethodsExplainedFrame, SaliencyMap } from './types.js';
 
 export interface EngineOptions {
   model?: string;
@@ -49,6 +39,19 @@ export interface EngineOptions {
 }
 
 export { DEFAULT_EXPLAIN };
+
+/** explainNow's result: every asked method's maps from one forward pass, before a record is made of one of them. */
+interface Explained {
+  frame: Frame;
+  o: ExplainOptions;
+  found: DetectedObject[];
+  detections: Detection[];
+  mapsByMethod: Map<CamMethodName, SaliencyMap[]>;
+  msByMethod: Map<CamMethodName, number>;
+  regionMaps: SaliencyMap[];
+  regions?: RegionFound;
+  times: [number, number, number];
+}
 
 /** Validate explain options up front (torch-cam style), against the settings schema: bad values never reach the model. */
 export function checkExplainOptions(o: ExplainOptions, detector: Detector): void {
@@ -134,47 +137,95 @@ export class Engine implements AuditableExplainer {
 
   /** Calls are queued: one TF.js engine runs one frame at a time (callers may still fire them eagerly). */
   explain(frame: Frame, overrides: Partial<ExplainOptions> = {}, signal?: AbortSignal): Promise<ExplainedFrame> {
+    return this.enqueue(signal, async () => {
+      const x = await this.explainNow(frame, overrides);
+      return this.explained(x, x.o.method);
+    });
+  }
+
+  /**
+   * The frame explained by each of `methods` (they replace the options' `method`) from one forward pass: the
+   * union of their layers is fetched once, each method computes on the same context, and gradients are shared
+   * where one backward pass serves several methods. Each method's maps equal `explain`'s with that method.
+   */
+  explainMethods(frame: Frame, methods: readonly CamMethodName[], overrides: Partial<ExplainOptions> = {}, signal?: AbortSignal): Promise<MethodsExplainedFrame> {
+    return this.enqueue(signal, async () => {
+      const x = await this.explainNow(frame, overrides, undefined, methods);
+      return {
+        frame,
+        detections: x.detections,
+        mapsByMethod: Object.fromEntries(methods.map((m) => [m, [...x.mapsByMethod.get(m)!, ...x.regionMaps]])),
+        msByMethod: Object.fromEntries(x.msByMethod),
+      };
+    });
+  }
+
+  /** Maps for given detections instead of the frame's own (the audit's sanity check: same targets, changed weights). */
+  explainDetections(frame: Frame, given: DetectedObject[], overrides: Partial<ExplainOptions> = {}): Promise<ExplainedFrame> {
+    return this.enqueue(undefined, async () => {
+      const x = await this.explainNow(frame, overrides, given);
+      return this.explained(x, x.o.method);
+    });
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private enqueue<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(() => {
       // Cancelled while queued: skip it. A frame already running cannot be stopped in this thread.
       signal?.throwIfAborted();
-      return this.explainNow(frame, overrides);
+      return work();
     });
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  /** Maps for given detections instead of the frame's own (the audit's sanity check: same targets, changed weights). */
-  explainDetections(frame: Frame, given: DetectedObject[], overrides: Partial<ExplainOptions> = {}): Promise<ExplainedFrame> {
-    const run = this.queue.then(() => this.explainNow(frame, overrides, given));
-    this.queue = run.catch(() => undefined);
-    return run;
+  /** One method's result as `explain` returns it: its maps, the region maps, and the JSON record. */
+  private explained(x: Explained, method: CamMethodName): ExplainedFrame {
+    const maps = [...x.mapsByMethod.get(method)!, ...x.regionMaps];
+    const record = frameRecord({ frame: x.frame, model: this.detector.name, backend: this.backend, o: x.o, found: x.found, detections: x.detections, maps, ...(x.regions ? { regions: x.regions } : {}), times: x.times });
+    return { frame: x.frame, detections: x.detections, maps, record };
   }
 
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Forward counts: how many frames `explain`/`explainMethods` ran through the model (a test proves the sharing by it). */
+  get explainForwards(): number {
+    return this.forwards;
+  }
 
-  private async explainNow(frame: Frame, overrides: Partial<ExplainOptions>, given?: DetectedObject[]): Promise<ExplainedFrame> {
+  private forwards = 0;
+
+  /** The one explain path: one forward pass, then each method's maps on the same context (and the region maps). */
+  private async explainNow(frame: Frame, overrides: Partial<ExplainOptions>, given?: DetectedObject[], names?: readonly CamMethodName[]): Promise<Explained> {
     if (this.disposed) throw new Error('engine disposed');
     const o: ExplainOptions = { ...this.defaults, ...overrides };
     // The defaults were checked in create(); only overrides need a check (not a re-parse of every frame's defaults).
     if (Object.keys(overrides).length > 0) checkExplainOptions(o, this.detector);
-    const method = camMethod(o.method, o.methodParams);
-    const layers = this.layersFor(method.multiLayer);
-    if (method.multiLayer && layers.length < 2) throw new UserError(`${o.method} needs the model adapter to list polyLayers`);
+    const asked = [...new Set(names ?? [o.method])];
+    const methods = asked.map((n) => camMethod(n, o.methodParams));
+    const layersOf = methods.map((m) => this.layersFor(m.multiLayer));
+    methods.forEach((m, i) => {
+      if (m.multiLayer && layersOf[i]!.length < 2) throw new UserError(`${m.name} needs the model adapter to list polyLayers`);
+    });
     const d = this.detector;
     const t0 = performance.now();
 
     const input = d.preprocess(frame);
     // maxTargets 0 (detection only): the forward fetches the decode nodes alone, nothing kept for saliency.
     const explaining = o.maxTargets !== 0 || o.why.length > 0;
-    const gradientFeeds = explaining && method.needsGradients ? this.graph.gradientFetches(this.graph.feedLayer(layers)) : [];
+    const gradientLayers = explaining ? methods.flatMap((m, i) => (m.needsGradients ? [layersOf[i]!] : [])) : [];
+    // Several gradient methods whose layers nest: one backward pass over the widest set serves them all.
+    const shared = gradientLayers.length > 1 ? sharedLayers(gradientLayers) : undefined;
+    const gradientFeeds = [...gradientLayers, ...(shared ? [shared] : [])].flatMap((l) => this.graph.gradientFetches(this.graph.feedLayer(l)));
     // Region targets are explained element-wise at the single CAM layer (failure-targets.ts says why).
     const regionLayer = this.layersFor(false);
     const regionFeeds = o.why.length ? [...regionLayer, ...this.graph.frontierOf(regionLayer[0]!)] : [];
-    const fetchNames = [...new Set([...d.decodeNodes, ...(explaining ? layers : []), ...gradientFeeds, ...regionFeeds])];
+    const fetchNames = [...new Set([...d.decodeNodes, ...(explaining ? layersOf.flat() : []), ...gradientFeeds, ...regionFeeds])];
     // TF.js returns a bare tensor, not a list, when one node is fetched (a single-output model, detection only).
     const executed = d.graph.model.execute({ [d.inputName]: input }, fetchNames);
+    this.forwards++;
     const fetchedList = Array.isArray(executed) ? executed : [executed];
     const fetched = new Map(fetchNames.map((n, i) => [n, fetchedList[i]!]));
+    let ctx: GraphCamContext | undefined;
     try {
       let found = given ?? (await d.decode(d.decodeNodes.map((n) => fetched.get(n)!), frame.width, frame.height, o.minScore, o.classes));
       if (o.classes.length) found = found.filter((x) => o.classes.includes(x.label));
@@ -184,66 +235,29 @@ export class Engine implements AuditableExplainer {
       if (o.maxTargets !== undefined) targets = targets.slice(0, o.maxTargets);
       // Region targets ("why not here") come after the detections' and are never cut.
       const regions = o.why.length ? await regionTargetsFor(d, d.decodeNodes.map((n) => fetched.get(n)!), o, frame.width, frame.height) : undefined;
-      const groups: [CamMethod, string[], CamTarget[]][] = [[method, layers, targets]];
-      if (regions) groups.push([REGION_METHOD, regionLayer, regions.targets]);
-      const maps: SaliencyMap[] = [];
-      for (const [m, mLayers, mTargets] of groups) {
-        if (!mTargets.length) continue;
-        const probed = m.needsGradients && m.multiLayer ? await this.graph.probedModel(mLayers.filter((l) => l !== this.graph.feedLayer(mLayers))) : undefined;
-        const ctx = new GraphCamContext(this.graph, input, fetched, this.options.batching as TargetBatching, probed);
-        const raw = await m.compute(ctx, mLayers, mTargets);
-        const [k, h, w] = raw.shape;
-        let data: Float32Array;
-        try {
-          data = (await raw.data()) as Float32Array;
-        } finally {
-          raw.dispose();
-        }
-        if (k !== mTargets.length) throw new Error(`method ${m.name} returned ${k} maps for ${mTargets.length} targets`);
-        const normed = minMaxPerMap(data, k, h * w);
-        mTargets.forEach((t, i) =>
-          maps.push({
-            label: t.label,
-            classId: t.classId,
-            ...(t.detectionIndex !== undefined ? { detectionIndex: t.detectionIndex } : {}),
-            ...(t.region ? { region: t.region } : {}),
-            ...(t.versus ? { versus: t.versus } : {}),
-            width: w,
-            height: h,
-            data: normed[i]!,
-            raw: data.slice(i * h * w, (i + 1) * h * w),
-          }),
-        );
+      // Every multi-layer method asks for the same layers (the detector's polyLayers): one probed twin serves them.
+      const multi = targets.length ? gradientLayers.find((l) => l.length > 1) : undefined;
+      const probed = multi ? await this.graph.probedModel(multi.filter((l) => l !== this.graph.feedLayer(multi))) : undefined;
+      ctx = new GraphCamContext(this.graph, input, fetched, this.options.batching as TargetBatching, probed, shared ? { layers: shared, targets } : undefined);
+      const mapsByMethod = new Map<CamMethodName, SaliencyMap[]>();
+      const msByMethod = new Map<CamMethodName, number>();
+      // The method that asks for the shared layers itself goes first: it pays the backward pass it would pay
+      // alone, and the others reuse it (so each method's time stays what it costs given the others).
+      const widest = (i: number) => Number(methods[i]!.needsGradients && layersOf[i]!.join() === shared?.join());
+      const order = [...methods.keys()].sort((a, b) => widest(b) - widest(a));
+      for (const i of order) {
+        const t = performance.now();
+        mapsByMethod.set(asked[i]!, await camMaps(ctx, methods[i]!, layersOf[i]!, targets));
+        msByMethod.set(asked[i]!, performance.now() - t);
       }
+      const regionMaps = regions ? await camMaps(ctx, REGION_METHOD, regionLayer, regions.targets) : [];
       const t2 = performance.now();
       const detections: Detection[] = found.map(({ label, classId, score, box }) => ({ label, classId, score: round(score, 4), box }));
-      return {
-        frame,
-        detections,
-        maps,
-        record: {
-          source: '',
-          width: frame.width,
-          height: frame.height,
-          model: d.name,
-          backend: this.backend,
-          method: o.method,
-          // A method's own parameters go on record beside it (only a method that has some).
-          ...(o.method in o.methodParams ? { methodParams: (o.methodParams as Record<string, Record<string, string | number | boolean>>)[o.method] } : {}),
-          detections,
-          saliency: maps
-            .filter((m) => !m.region)
-            .map((m) => ({
-              label: m.label,
-              ...(m.detectionIndex !== undefined ? { detectionIndex: m.detectionIndex } : {}),
-              ...(m.versus ? { versus: m.versus } : {}),
-              ...roundStats(mapStats(m, boxesFor(m, found), frame.width, frame.height)),
-            })),
-          ...(regions ? { why: maps.filter((m) => m.region).map((m, i) => whyStats(m, regions.best[i]!, frame.width, frame.height)) } : {}),
-          timing: { detectMs: round(t1 - t0, 1), saliencyMs: round(t2 - t1, 1), totalMs: round(t2 - t0, 1) },
-        },
-      };
+      // Each method's time: its own maps, plus an even share of the one forward pass and decode.
+      for (const m of asked) msByMethod.set(m, msByMethod.get(m)! + (t1 - t0) / asked.length);
+      return { frame, o, found, detections, mapsByMethod, msByMethod, regionMaps, ...(regions ? { regions } : {}), times: [t0, t1, t2] };
     } finally {
+      ctx?.dispose();
       input.dispose();
       tf.dispose(fetchedList);
     }
@@ -329,18 +343,4 @@ export class Engine implements AuditableExplainer {
     this.graph.dispose();
     this.detector.graph.model.dispose();
   }
-}
-
-function boxesFor(map: SaliencyMap, found: DetectedObject[]) {
-  if (map.detectionIndex !== undefined) return [found[map.detectionIndex]!.box];
-  return found.filter((d) => d.classId === map.classId).map((d) => d.box);
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
-}
-
-function roundStats(s: ReturnType<typeof mapStats>) {
-  return { ...s, energyInBoxes: round(s.energyInBoxes, 4), areaInBoxes: round(s.areaInBoxes, 4) };
 }

@@ -120,6 +120,16 @@ export interface ExplainedFrame {
   record: ExplainRecord;
 }
 
+/** A frame explained by several CAM methods from one forward pass (`AuditableExplainer.explainMethods`). */
+export interface MethodsExplainedFrame {
+  frame: Frame;
+  detections: Detection[];
+  /** Per method asked, its maps: those `explain` with that method returns (region maps included). */
+  mapsByMethod: Partial<Record<CamMethodName, SaliencyMap[]>>;
+  /** Per method, ms spent on its maps plus an even share of the forward pass (together about the call's time). */
+  msByMethod: Partial<Record<CamMethodName, number>>;
+}
+
 /** A frame ready to show or encode. */
 export interface RenderedFrame {
   explained: ExplainedFrame;
@@ -169,6 +179,8 @@ export interface AuditableExplainer extends Explainer {
   readonly batchLimit: number;
   /** Throws a UserError (one line) when the options cannot be explained with this model. */
   checkOptions(options: ExplainOptions): void;
+  /** `explain` with each of `methods` (replacing the options' method) from one forward pass, gradients shared. */
+  explainMethods(frame: Frame, methods: readonly CamMethodName[], options?: Partial<ExplainOptions>, signal?: AbortSignal): Promise<MethodsExplainedFrame>;
   detectBatch(images: Uint8Array[], width: number, height: number, minScore?: number): Promise<ScoredDetection[][]>;
   /** The frame in the space the audit perturbs (the model's input size where the model stretches frames). */
   auditInput(frame: Frame): { width: number; height: number; data: Float32Array };

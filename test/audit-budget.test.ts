@@ -24,8 +24,8 @@ describe('FrameCostModel', () => {
     expect(m.predict(2)).toBe(1000); // 5000 ms over 10 maps
   });
 
-  it('prior: 2·(steps − 1) runs per map shared by the threads, plus ~2 forwards per explanation', () => {
-    expect(priorFrameCost(100, { steps: 11, concurrency: 2, explains: 5 })(3)).toBe(100 * ((20 * 3) / 2 + 10));
+  it('prior: 2·(steps − 1) runs per map shared by the threads, plus ~1 forward per method map explained', () => {
+    expect(priorFrameCost(100, { steps: 11, concurrency: 2, explains: 5 })(3)).toBe(100 * ((20 * 3) / 2 + 5));
   });
 });
 

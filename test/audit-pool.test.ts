@@ -8,7 +8,9 @@ import type { DetectionAudit, MetricValues } from '../src/audit/types.js';
 import { Engine } from '../src/engine.js';
 import { createInputPool } from '../src/explain/create.js';
 import type { WorkerPoolExplainer } from '../src/explain/worker-pool.js';
+import { METHODS_AUDITED_BY_DEFAULT } from '../src/saliency/methods/index.js';
 import { clipPath } from './helpers/clips.js';
+import { stillFrame } from './helpers/frames.js';
 
 let engine: Engine;
 let pool: WorkerPoolExplainer;
@@ -32,14 +34,16 @@ describe('audit with the perturbed copies on the worker pool', () => {
     expect(pool).toBeDefined();
     // 14 perturbed copies in batches of 8, 2 in flight on one worker: the second queues in the pool, the slot is
     // reused, the last batch is partial; 3 noisy copies, 2 at once.
-    const options = parseAuditRun({ methods: ['eigencam'], classes: ['car'], steps: 4, randomMaps: 1, samples: 3 });
+    // Two methods: each noisy copy is explained once for both (explainMethods), on the pool or in-process.
+    const options = parseAuditRun({ methods: ['eigencam', 'xgradcam'], classes: ['car'], steps: 4, randomMaps: 1, samples: 3 });
     const still = clipPath('test1.jpg');
     const local = await runAudit(still, options, engine);
     const stats = { runs: 0, detectMs: 0 };
-    const pooled = await runAudit(still, options, engine, undefined, { perturbed: { detectInputs: pool.detectInputs.bind(pool), explain: pool.explain.bind(pool), concurrency: 2 }, stats });
+    const pooled = await runAudit(still, options, engine, undefined, { perturbed: { detectInputs: pool.detectInputs.bind(pool), explain: pool.explain.bind(pool), explainMethods: pool.explainMethods.bind(pool), concurrency: 2 }, stats });
     expect(local.data.detections.length).toBeGreaterThan(1);
     expect(stats.runs).toBeGreaterThan(6);
     expect(local.data.detections[0]!.methods.eigencam!.maxSensitivity).toBeGreaterThan(0);
+    expect(local.data.detections[0]!.methods.xgradcam!.maxSensitivity).toBeGreaterThan(0);
     const a = local.data.detections.map(numbers);
     const b = pooled.data.detections.map(numbers);
     expect(b.length).toBe(a.length);
@@ -51,4 +55,21 @@ describe('audit with the perturbed copies on the worker pool', () => {
     expect(fb.length).toBe(fa.length);
     fa.forEach((x, i) => (Number.isNaN(x) ? expect(fb[i]).toBeNaN() : expect(fb[i]).toBeCloseTo(x, 6)));
   }, 600_000);
+
+  it('explains a frame with several methods at once as the engine in this thread does', async () => {
+    const frame = await stillFrame('test1.jpg');
+    const methods = METHODS_AUDITED_BY_DEFAULT;
+    const options = { classes: ['car'], perDetection: true };
+    const local = await engine.explainMethods(frame, methods, options);
+    const pooled = await pool.explainMethods(frame, methods, options);
+    expect(pooled.detections).toEqual(local.detections);
+    expect(Object.keys(pooled.mapsByMethod)).toEqual([...methods]);
+    for (const m of methods) {
+      const a = local.mapsByMethod[m]!;
+      expect(a.length).toBeGreaterThan(1);
+      // Maps come back as transferred Float32Arrays; equal up to float rounding (in practice bit for bit).
+      expect(pooled.mapsByMethod[m]!.map((x) => x.data.length)).toEqual(a.map((x) => x.data.length));
+      pooled.mapsByMethod[m]!.forEach((x, i) => x.data.forEach((v, j) => expect(Math.abs(v - a[i]!.data[j]!)).toBeLessThanOrEqual(1e-6)));
+    }
+  }, 300_000);
 });

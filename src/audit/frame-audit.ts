@@ -71,15 +71,31 @@ export async function auditFrame(frame: Frame, found: ScoredDetection[], c: Fram
 
   const msPerMap = new Map<string, (number | undefined)[]>();
   const explainStart = performance.now();
-  for (const m of c.camMethods) {
+  const perDetection = o.maps === 'detection';
+  const options = { perDetection, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams };
+  const pick = (list: SaliencyMap[], dets: Detection[]) =>
+    found.map((d) => (perDetection ? list.find((map) => map.detectionIndex === matchDetection(dets, d)) : list.find((map) => map.classId === d.classId)));
+  // The realtime methods in one call: one forward pass, backward passes shared (Engine.explainMethods). Their
+  // msPerMap is each method's own time in that call (its maps, plus an even share of the forward pass) per map.
+  // A slow method (PolyCAM: minutes) keeps a call of its own, timed and warned about alone.
+  const shared = c.camMethods.filter((m) => !isSlowMethod(m, o.methodParams));
+  if (shared.length) {
+    await checkpoint(signal);
+    const ex = await engine.explainMethods(frame, shared, options);
+    for (const m of shared) {
+      const list = ex.mapsByMethod[m] ?? [];
+      maps.set(m, pick(list, ex.detections));
+      msPerMap.set(m, found.map(() => (list.length ? ex.msByMethod[m]! / list.length : undefined)));
+    }
+  }
+  for (const m of c.camMethods.filter((x) => !shared.includes(x))) {
     await checkpoint(signal);
     const t0 = performance.now();
-    const perDetection = o.maps === 'detection';
-    const ex = await engine.explain(frame, { method: m, perDetection, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams });
+    const ex = await engine.explain(frame, { ...options, method: m });
     const ms = performance.now() - t0;
-    maps.set(m, found.map((d) => (perDetection ? ex.maps.find((map) => map.detectionIndex === matchDetection(ex.detections, d)) : ex.maps.find((map) => map.classId === d.classId))));
+    maps.set(m, pick(ex.maps, ex.detections));
     msPerMap.set(m, found.map(() => (ex.maps.length ? ms / ex.maps.length : undefined)));
-    if (isSlowMethod(m, o.methodParams) && !c.state.warnedSlow) {
+    if (!c.state.warnedSlow) {
       c.state.warnedSlow = true;
       const left = c.framesTotal !== undefined ? c.framesTotal - c.state.framesDone - 1 : undefined;
       c.warn(`${m} took ${(ms / 1000).toFixed(0)} s on this frame${left ? `; roughly ${((left * ms) / 60000).toFixed(0)} min more for the other ${left} sampled frames` : ''}`);

@@ -31,7 +31,7 @@ export type DetectInputs = (images: Float32Array[]) => Promise<Detection[][]>;
  * Where perturbed and noisy copies go when not to the audited engine itself: a worker pool with the same model
  * and options (WorkerPoolExplainer), `concurrency` calls at once.
  */
-export type PerturbedRuns = Pick<AuditableExplainer, 'detectInputs' | 'explain'> & { readonly concurrency: number };
+export type PerturbedRuns = Pick<AuditableExplainer, 'detectInputs' | 'explain' | 'explainMethods'> & { readonly concurrency: number };
 
 /** One map to perturb and the detections (indices into the frame's list) its curves are read for. */
 export interface CurveJob {

@@ -3,7 +3,8 @@
 // - perturbed copies live in the model's input space (`auditInput`) and one forward scores every detection;
 // - a class-agnostic method's map (the registry's `classAgnostic`) and the random maps are per frame, so they
 //   are perturbed once for all detections;
-// - each noisy copy of max-sensitivity is explained once and read for every detection.
+// - each noisy copy of max-sensitivity is explained once, by every method from one forward pass, and read for
+//   every detection.
 import type { AuditableExplainer, CamMethodName, ExplainOptions, Frame, ScoredDetection } from '../types.js';
 import { detectionResult } from './detection.js';
 import { checkpoint, matchDetection } from './engine-bridge.js';
@@ -94,35 +95,40 @@ export async function measureFrame(input: FrameMeasureInput): Promise<DetectionA
   );
   const curveFor = (job: number, detection: number): PerturbationResult => curves[job]![jobs[job]!.targets.indexOf(detection)]!;
 
-  // Max-sensitivity: each noisy copy explained once per method, read for every detection.
+  // Max-sensitivity: each noisy copy explained once for all methods, read for every method and detection.
   const sensitivity = new Map<string, number[]>();
   const labels = [...new Set(audited.map((i) => detections[i]!.label))];
   // A detection's own map is found again under noise with a lower threshold (a slightly weaker detection keeps
   // its map); a class map is made of the class's detections above the threshold, so it keeps the threshold.
   const minScore = input.perDetection ? Math.max(0.05, 0.5 * input.explain.minScore) : input.explain.minScore;
-  for (const m of input.sensitivity) {
+  // All methods' maps on one list: each noisy copy is explained once for every method (one forward pass), and
+  // the copies are the same as one method at a time would get (seeded by the frame), so the values are too.
+  const have = input.sensitivity.flatMap((m) => {
     const per = maps.get(m);
-    if (!per) continue;
-    const have = audited.filter((i) => per[i]);
+    return per ? audited.filter((i) => per[i]).map((i) => ({ m, i, base: per[i]!.data })) : [];
+  });
+  if (have.length) {
     const values = await maxSensitivities(
       frame.rgb,
       W,
       H,
       async (noisy) => {
         await checkpoint(signal);
-        const ex = await (input.perturbed ?? engine).explain({ ...frame, rgb: noisy }, { method: m, perDetection: input.perDetection, classes: labels, minScore, methodParams: input.explain.methodParams });
-        return have.map((i) => {
+        const ex = await (input.perturbed ?? engine).explainMethods({ ...frame, rgb: noisy }, [...new Set(have.map((h) => h.m))], { perDetection: input.perDetection, classes: labels, minScore, methodParams: input.explain.methodParams });
+        return have.map(({ m, i }) => {
           const j = matchDetection(ex.detections, detections[i]!);
           if (j < 0) return undefined;
-          return (input.perDetection ? ex.maps.find((x) => x.detectionIndex === j) : ex.maps.find((x) => x.classId === detections[i]!.classId))?.data;
+          const list = ex.mapsByMethod[m] ?? [];
+          return (input.perDetection ? list.find((x) => x.detectionIndex === j) : list.find((x) => x.classId === detections[i]!.classId))?.data;
         });
       },
-      have.map((i) => per[i]!.data),
+      have.map((h) => h.base),
       { samples: s.sensitivitySamples, radius: s.sensitivityRadius, seed: mixSeed(frame.index), concurrency: input.perturbed?.concurrency ?? 1 },
     );
-    const byDetection: number[] = [];
-    have.forEach((i, k) => (byDetection[i] = values[k]!));
-    sensitivity.set(m, byDetection);
+    have.forEach(({ m, i }, k) => {
+      if (!sensitivity.has(m)) sensitivity.set(m, []);
+      sensitivity.get(m)![i] = values[k]!;
+    });
   }
 
   return audited.map((i) => {

@@ -232,6 +232,7 @@ function planRun(o: AuditRun, engine: AuditableExplainer, warn: (msg: string) =>
  */
 function budgetAdmission(budget: AuditBudget, o: AuditRun, plan: RunPlan, concurrency: number, sanity?: { plan: SanityPlan; frames: SanityFrames }): BudgetAdmission {
   const camCount = plan.camMethods.length;
+  // Method maps explained per frame: its own, and each noisy copy's for the methods getting max-sensitivity.
   const explains = camCount + plan.camMethods.filter(plan.sensitivityFor).length * o.samples;
   return new BudgetAdmission(budget, {
     // The cheapest frame: one detection, so one map per method.

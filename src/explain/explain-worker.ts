@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Engine, type EngineOptions } from '../engine.js';
 import { UserError } from '../errors.js';
-import type { CamMethodName, ExplainOptions, Frame } from '../types.js';
+import type { CamMethodName, ExplainOptions, Frame, SaliencyMap } from '../types.js';
 
 /** Data in the worker's shared slot: its first `bytes`. */
 export interface SlotData {
@@ -29,6 +29,7 @@ export interface SlotInputs extends SlotData {
 
 export type WorkerRequest =
   | { type: 'explain'; id: number; frame: SlotFrame; overrides?: Partial<ExplainOptions> }
+  | { type: 'explainMethods'; id: number; frame: SlotFrame; methods: CamMethodName[]; overrides?: Partial<ExplainOptions> }
   | { type: 'detectInputs'; id: number; inputs: SlotInputs }
   | { type: 'warmup'; id: number };
 
@@ -59,6 +60,11 @@ function inputsOf(x: SlotInputs): Float32Array[] {
   return Array.from({ length: x.count }, (_, i) => new Float32Array(at, i * n * 4, n));
 }
 
+/** The maps' buffers, each once (a region map is in every method's list), to transfer instead of copy. */
+function buffersOf(maps: readonly SaliencyMap[]): ArrayBuffer[] {
+  return [...new Set(maps.flatMap((x) => [x.data.buffer as ArrayBuffer, ...(x.raw ? [x.raw.buffer as ArrayBuffer] : [])]))];
+}
+
 try {
   const engine = await Engine.create(workerData as EngineOptions);
   port.postMessage({ type: 'ready', backend: engine.backend, model: engine.model, classNames: [...engine.classNames], methods: [...engine.methods] } satisfies WorkerReply);
@@ -74,10 +80,16 @@ try {
         port.postMessage({ type: 'result', id: m.id, result } satisfies WorkerReply);
         return;
       }
+      if (m.type === 'explainMethods') {
+        const r = await engine.explainMethods(frameOf(m.frame), m.methods, m.overrides);
+        const result = { detections: r.detections, mapsByMethod: r.mapsByMethod, msByMethod: r.msByMethod };
+        port.postMessage({ type: 'result', id: m.id, result } satisfies WorkerReply, buffersOf(Object.values(r.mapsByMethod).flat()));
+        return;
+      }
       const r = await engine.explain(frameOf(m.frame), m.overrides);
       // The frame stays with the caller; maps travel back without a copy.
       const result = { detections: r.detections, maps: r.maps, record: r.record };
-      port.postMessage({ type: 'result', id: m.id, result } satisfies WorkerReply, r.maps.flatMap((x) => [x.data.buffer as ArrayBuffer, ...(x.raw ? [x.raw.buffer as ArrayBuffer] : [])]));
+      port.postMessage({ type: 'result', id: m.id, result } satisfies WorkerReply, buffersOf(r.maps));
     } catch (err) {
       port.postMessage({ type: 'error', id: m.id, message: (err as Error).message, ...(err instanceof UserError ? { exitCode: err.exitCode } : {}) } satisfies WorkerReply);
     }

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { EngineOptions } from '../engine.js';
 import { UserError } from '../errors.js';
 import { REALTIME_METHODS } from '../saliency/methods/index.js';
-import type { CamMethodName, ExplainedFrame, ExplainOptions, Explainer, Frame, ScoredDetection } from '../types.js';
+import type { CamMethodName, ExplainedFrame, ExplainOptions, Explainer, Frame, MethodsExplainedFrame, ScoredDetection } from '../types.js';
 import type { SlotData, SlotFrame, SlotInputs, WorkerReply, WorkerRequest } from './explain-worker.js';
 
 /** The compiled worker script (tests run from src/, so fall back to the build in dist/). */
@@ -23,6 +23,7 @@ function workerScript(): URL {
 /** A task as queued here; `post` turns it into the worker's request. */
 type PoolRequest =
   | { type: 'explain'; id: number; frame: Frame; overrides?: Partial<ExplainOptions> }
+  | { type: 'explainMethods'; id: number; frame: Frame; methods: CamMethodName[]; overrides?: Partial<ExplainOptions> }
   | { type: 'detectInputs'; id: number; images: Float32Array[]; inputs: Omit<SlotInputs, keyof SlotData | 'count'> }
   | Extract<WorkerRequest, { type: 'warmup' }>;
 
@@ -51,7 +52,7 @@ class PoolWorker {
   post(request: PoolRequest): void {
     if (request.type === 'warmup') {
       this.worker.postMessage(request satisfies WorkerRequest);
-    } else if (request.type === 'explain') {
+    } else if (request.type === 'explain' || request.type === 'explainMethods') {
       const { rgb, ...meta } = request.frame;
       const frame: SlotFrame = { meta, ...this.fill([rgb]) };
       this.worker.postMessage({ ...request, frame } satisfies WorkerRequest);
@@ -122,6 +123,12 @@ export class WorkerPoolExplainer implements Explainer {
     return this.submit({ type: 'explain', id: this.nextId++, frame, ...(overrides ? { overrides } : {}) }, signal).then((r) => ({ ...(r as Omit<ExplainedFrame, 'frame'>), frame }));
   }
 
+  /** Engine.explainMethods on a worker: one forward pass for every method (the audit's noisy copies). */
+  explainMethods(frame: Frame, methods: readonly CamMethodName[], overrides?: Partial<ExplainOptions>, signal?: AbortSignal): Promise<MethodsExplainedFrame> {
+    const request = { type: 'explainMethods' as const, id: this.nextId++, frame, methods: [...methods], ...(overrides ? { overrides } : {}) };
+    return this.submit(request, signal).then((r) => ({ ...(r as Omit<MethodsExplainedFrame, 'frame'>), frame }));
+  }
+
   /**
    * Engine.detectInputs on a worker (the audit's perturbed copies): the same engine code on the same backend, so
    * the same detections as in-process. Calls in flight at once go to different workers.
@@ -163,8 +170,9 @@ export class WorkerPoolExplainer implements Explainer {
       if (!w) return; // already answered
       // A realtime method's frame finishes soon: its result is dropped and the worker stays (a model reload
       // costs more). A slow method's (PolyCAM: minutes) worker is stopped and replaced at once.
-      const method = task.request.type === 'explain' ? task.request.overrides?.method : undefined;
-      if (method && !REALTIME_METHODS.includes(method)) this.replace(w);
+      const r = task.request;
+      const methods = r.type === 'explain' ? [r.overrides?.method] : r.type === 'explainMethods' ? r.methods : [];
+      if (methods.some((m) => m && !REALTIME_METHODS.includes(m))) this.replace(w);
       else w.busy = { request: task.request, resolve: () => undefined, reject: () => undefined };
     }
     task.reject(task.signal?.reason);

@@ -117,7 +117,26 @@ function repeatBatch(t: tf.Tensor, k: number): tf.Tensor {
   return k === 1 ? tf.clone(t) : tf.concat(new Array<tf.Tensor>(k).fill(t), 0);
 }
 
+/**
+ * Gradients several methods of one frame share: for `targets` (the same list, by identity), any request for
+ * layers among `layers` is answered from one backward pass over all of them (e.g. Grad-CAM++ at the CAM layer
+ * from XPolyCAM's pass over the PolyCAM layers, which contain it).
+ */
+export interface SharedGradients {
+  layers: string[];
+  targets: readonly CamTarget[];
+}
+
+/** The union of several methods' gradient layers when one of them contains all the others (else none to share). */
+export function sharedLayers(layerLists: readonly string[][]): string[] | undefined {
+  const widest = [...layerLists].sort((a, b) => b.length - a.length)[0];
+  return widest && layerLists.every((l) => l.every((x) => widest.includes(x))) ? widest : undefined;
+}
+
 export class GraphCamContext implements CamContext {
+  /** Gradients computed so far, per target list: kept until `dispose` (callers get clones). */
+  private readonly memo: { targets: readonly CamTarget[]; layers: string[]; grads: tf.Tensor4D[] }[] = [];
+
   constructor(
     private readonly graph: DetectorGraph,
     readonly input: tf.Tensor4D,
@@ -126,7 +145,13 @@ export class GraphCamContext implements CamContext {
     private readonly batching: TargetBatching,
     /** The probed twin, when multi-layer gradients are needed (see DetectorGraph.probedModel). */
     private readonly probed?: LoadedGraph,
+    private readonly shared?: SharedGradients,
   ) {}
+
+  /** Frees the memoised gradients. */
+  dispose(): void {
+    for (const m of this.memo.splice(0)) tf.dispose(m.grads);
+  }
 
   activation(layer: string): tf.Tensor4D {
     const t = this.fetched.get(layer);
@@ -148,6 +173,20 @@ export class GraphCamContext implements CamContext {
   }
 
   gradients(layers: string[], targets: CamTarget[]): tf.Tensor4D[] {
+    let hit = this.memo.find((m) => m.targets === targets && layers.every((l) => m.layers.includes(l)));
+    if (!hit) {
+      // Layers another method of the frame will ask for too: all of them from this one backward pass.
+      const s = this.shared;
+      const all = s && s.targets === targets && layers.every((l) => s.layers.includes(l)) ? s.layers : layers;
+      hit = { targets, layers: all, grads: this.computeGradients(all, targets) };
+      hit.grads.forEach((g) => tf.keep(g));
+      this.memo.push(hit);
+    }
+    const { layers: have, grads } = hit;
+    return layers.map((l) => tf.clone(grads[have.indexOf(l)]!));
+  }
+
+  private computeGradients(layers: string[], targets: CamTarget[]): tf.Tensor4D[] {
     // Sequential: one backward per target. Batched: one per group of MAX_BATCH targets (the backward keeps
     // K copies of every intermediate, so an unbounded K could exhaust WASM's heap).
     const size = this.batching === 'sequential' ? 1 : MAX_BATCH;
