@@ -149,23 +149,21 @@ export class Engine implements AuditableExplainer {
    * where one backward pass serves several methods. Each method's maps equal `explain`'s with that method.
    */
   explainMethods(frame: Frame, methods: readonly CamMethodName[], overrides: Partial<ExplainOptions> = {}, signal?: AbortSignal): Promise<MethodsExplainedFrame> {
-    return this.enqueue(signal, async () => {
-      const x = await this.explainNow(frame, overrides, undefined, methods);
-      return {
-        frame,
-        detections: x.detections,
-        mapsByMethod: Object.fromEntries(methods.map((m) => [m, [...x.mapsByMethod.get(m)!, ...x.regionMaps]])),
-        msByMethod: Object.fromEntries(x.msByMethod),
-      };
-    });
+    return this.enqueue(signal, async () => this.byMethod(await this.explainNow(frame, overrides, undefined, methods), methods));
   }
 
-  /** Maps for given detections instead of the frame's own (the audit's sanity check: same targets, changed weights). */
-  explainDetections(frame: Frame, given: DetectedObject[], overrides: Partial<ExplainOptions> = {}): Promise<ExplainedFrame> {
-    return this.enqueue(undefined, async () => {
-      const x = await this.explainNow(frame, overrides, given);
-      return this.explained(x, x.o.method);
-    });
+  /** explainMethods for given detections instead of the frame's own (the audit's sanity check: same targets, changed weights). */
+  explainDetections(frame: Frame, given: DetectedObject[], methods: readonly CamMethodName[], overrides: Partial<ExplainOptions> = {}): Promise<MethodsExplainedFrame> {
+    return this.enqueue(undefined, async () => this.byMethod(await this.explainNow(frame, overrides, given, methods), methods));
+  }
+
+  private byMethod(x: Explained, methods: readonly CamMethodName[]): MethodsExplainedFrame {
+    return {
+      frame: x.frame,
+      detections: x.detections,
+      mapsByMethod: Object.fromEntries(methods.map((m) => [m, [...x.mapsByMethod.get(m)!, ...x.regionMaps]])),
+      msByMethod: Object.fromEntries(x.msByMethod),
+    };
   }
 
   private queue: Promise<unknown> = Promise.resolve();

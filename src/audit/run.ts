@@ -240,8 +240,9 @@ function budgetAdmission(budget: AuditBudget, o: AuditRun, plan: RunPlan, concur
     prior: (detectMs) => priorFrameCost(detectMs, { steps: o.steps, concurrency, explains }),
     reserve(frame) {
       if (!sanity) return 0;
-      // A frame the sanity check would keep adds its explanations (each ~2 forwards, budget.ts) to every step.
-      const explainMs = frame ? 2 * frame.detectMs * camCount : 0;
+      // A frame the sanity check would keep adds its explanation (all methods at once, ~1 forward a method,
+      // budget.ts) to every step of the cascade.
+      const explainMs = frame ? frame.detectMs * camCount : 0;
       const extra = frame && sanity.frames.wants(frame.ordinal, explainMs) ? explainMs : 0;
       return sanityCostMs(sanity.plan, sanity.frames.explainMs + extra);
     },

@@ -70,14 +70,13 @@ export async function runSanity(input: SanityInput & { plan: SanityPlan }): Prom
     const engine = await input.createEngine();
     try {
       if (k > 0) randomiseWeights(engine, layers.slice(0, k).flatMap((l) => l.weights), input.seed ?? 1);
-      const out: MapsByMethod = {};
-      for (const m of input.methods) {
-        const maps: (Float32Array | undefined)[] = [];
-        for (const { frame, found } of input.frames) {
-          const ex = await engine.explainDetections(frame, found, { method: m, perDetection: true, classes: [], minScore: 0, methodParams: input.methodParams });
-          for (let i = 0; i < found.length; i++) maps.push(ex.maps.find((x) => x.detectionIndex === i)?.data);
+      const out: MapsByMethod = Object.fromEntries(input.methods.map((m) => [m, []]));
+      // Each frame once for every method (one forward pass, Engine.explainMethods), maps in frame then detection order.
+      for (const { frame, found } of input.frames) {
+        const ex = await engine.explainDetections(frame, found, input.methods, { perDetection: true, classes: [], minScore: 0, methodParams: input.methodParams });
+        for (const m of input.methods) {
+          for (let i = 0; i < found.length; i++) out[m]!.push(ex.mapsByMethod[m]?.find((x) => x.detectionIndex === i)?.data);
         }
-        out[m] = maps;
       }
       return out;
     } finally {
