@@ -111,10 +111,11 @@ try {
     if (run.status !== 0) throw new Error(`audit --budget failed: ${run.stderr}`);
     const wallS = (performance.now() - t0) / 1000;
     const b = JSON.parse(readFileSync(json, 'utf8'));
-    const cells = Object.values(b.summary.overall).flatMap((row) => Object.entries(row).filter(([k]) => k !== 'msPerMap').map(([, v]) => v));
-    const withWidth = cells.filter((c) => c.n > 0 && c.ci95 && c.ci95[1] > c.ci95[0]).length;
-    out.budget = { budgetS: Number(opt.budget), wallS: +wallS.toFixed(1), frames: b.framesSampled, detections: b.detections.length, skippedForBudget: b.settings.extra.skippedForBudget, intervals: `${withWidth}/${cells.length}` };
-    console.log(`audit --budget ${opt.budget}: ${out.budget.wallS} s wall (process start and model load included), ${b.framesSampled} frames, ${b.detections.length} detections, ${withWidth} of ${cells.length} method × metric cells with an interval of non-zero width${run.stderr.trim() ? `; it said: ${run.stderr.trim()}` : ''}`);
+    const cells = Object.entries(b.summary.overall).flatMap(([m, row]) => Object.entries(row).filter(([k]) => k !== 'msPerMap').map(([k, v]) => ({ name: `${m}.${k}`, ...v })));
+    const flat = cells.filter((c) => !(c.n > 0 && c.ci95 && c.ci95[1] > c.ci95[0]));
+    const withWidth = cells.length - flat.length;
+    out.budget = { budgetS: Number(opt.budget), wallS: +wallS.toFixed(1), frames: b.framesSampled, detections: b.detections.length, skippedForBudget: b.settings.extra.skippedForBudget, intervals: `${withWidth}/${cells.length}`, withoutWidth: flat.map((c) => `${c.name} (n ${c.n})`) };
+    console.log(`audit --budget ${opt.budget}: ${out.budget.wallS} s wall (process start and model load included), ${b.framesSampled} frames, ${b.detections.length} detections, ${withWidth} of ${cells.length} method × metric cells with an interval of non-zero width${flat.length ? ` (not: ${out.budget.withoutWidth.join(', ')})` : ''}${run.stderr.trim() ? `; it said: ${run.stderr.trim()}` : ''}`);
   }
   console.log(JSON.stringify(out));
 } finally {
