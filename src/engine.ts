@@ -103,6 +103,14 @@ export class Engine implements AuditableExplainer {
     return performance.now() - t0;
   }
 
+  /**
+   * Changes the model's weights (the sanity check's randomisation), in every copy the engine uses: the probed
+   * twin that multi-layer gradients run on included.
+   */
+  editWeights(edit: (model: Detector['graph']['model']) => void): void {
+    this.graph.editWeights(edit);
+  }
+
   /** How gradients were computed so far (shortcut sums, backward passes). */
   get gradientCounts(): Readonly<GradientCounts> {
     return this.graph.counts;

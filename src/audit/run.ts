@@ -81,8 +81,7 @@ export interface AuditRunResult {
 
 /** What a run derives from its options once, before any frame. */
 interface RunPlan {
-  /** The metric settings (metricSettings); `s` is the name the frame's context reads. */
-  settings: AuditSettings;
+  /** The metric settings (metricSettings). */
   s: AuditSettings;
   methods: AuditMethod[];
   camMethods: CamMethodName[];
@@ -120,7 +119,7 @@ export async function runAudit(
   const labels = control.labels
     ? new LabelsCollector(control.labels, engine, { camMethods: plan.camMethods, classes: o.classes, minScore: o.minScore, methodParams: o.methodParams, thumbnails: o.gallery, thumbnailWidth: THUMBNAIL_WIDTH, ...(signal ? { signal } : {}) })
     : undefined;
-  const tracks = new TrackCollector(plan.settings);
+  const tracks = new TrackCollector(plan.s);
   const gallery = new GalleryCollector(o.gallery, engine, THUMBNAIL_WIDTH);
   const collectors: FrameCollector[] = [detections, tracks, gallery, ...(labels ? [labels] : []), ...(sanityFrames ? [sanityFrames] : [])];
 
@@ -189,6 +188,7 @@ export async function runAudit(
       : undefined;
   const data = auditReportData(source, o, engine, {
     ...plan,
+    settings: plan.s,
     framesSampled: state.framesDone,
     detections: detections.results(),
     temporal: tracks.results(),
@@ -223,7 +223,7 @@ function planRun(o: AuditRun, engine: AuditableExplainer, warn: (msg: string) =>
   const sensitivityFor = (m: AuditMethod): boolean => sensitivity && !isSlowMethod(m, o.methodParams);
   const skippedSensitivity = methods.filter((m) => sensitivity && !sensitivityFor(m));
   if (skippedSensitivity.length) warn(`max-sensitivity is not computed for ${skippedSensitivity.join(', ')}: it would recompute each of their slow maps ${settings.sensitivitySamples + 1} times`);
-  return { s: settings, settings, methods, camMethods, sensitivityFor, skippedSensitivity, rescoreThreshold: Math.min(RESCORE_THRESHOLD, o.minScore) };
+  return { s: settings, methods, camMethods, sensitivityFor, skippedSensitivity, rescoreThreshold: Math.min(RESCORE_THRESHOLD, o.minScore) };
 }
 
 /**

@@ -17,25 +17,31 @@ export interface SanityInput {
   seed?: number;
 }
 
-/** Replaces the named weights by normal values of each tensor's own spread (Adebayo et al.: re-initialised). */
+/**
+ * Replaces the named weights by normal values of each tensor's own spread (Adebayo et al.: re-initialised), in
+ * every copy of the model the engine runs (Engine.editWeights): the same values in each, as they are drawn from
+ * the same seed and the same original spread.
+ */
 export function randomiseWeights(engine: Engine, names: readonly string[], seed: number): void {
-  const executor = (engine.detector.graph.model as unknown as { executor: { weightMap: Record<string, tf.Tensor[]> } }).executor;
-  const map = { ...executor.weightMap };
-  names.forEach((name, i) => {
-    const old = map[name]?.[0];
-    if (!old) throw new Error(`sanity: no weight ${name}`);
-    const v = old.dataSync();
-    let mean = 0;
-    for (const x of v) mean += x;
-    mean /= v.length || 1;
-    let sd = 0;
-    for (const x of v) sd += (x - mean) ** 2;
-    sd = Math.sqrt(sd / (v.length || 1)) || 0.05;
-    map[name] = [tf.randomNormal(old.shape, 0, sd, 'float32', seed + i)];
-    old.dispose();
+  engine.editWeights((model) => {
+    const executor = (model as unknown as { executor: { weightMap: Record<string, tf.Tensor[]> } }).executor;
+    const map = { ...executor.weightMap };
+    names.forEach((name, i) => {
+      const old = map[name]?.[0];
+      if (!old) throw new Error(`sanity: no weight ${name}`);
+      const v = old.dataSync();
+      let mean = 0;
+      for (const x of v) mean += x;
+      mean /= v.length || 1;
+      let sd = 0;
+      for (const x of v) sd += (x - mean) ** 2;
+      sd = Math.sqrt(sd / (v.length || 1)) || 0.05;
+      map[name] = [tf.randomNormal(old.shape, 0, sd, 'float32', seed + i)];
+      old.dispose();
+    });
+    // Through the setter, so the executor knows the new tensors are weights (it does not dispose those).
+    executor.weightMap = map;
   });
-  // Through the setter, so the executor knows the new tensors are weights (it does not dispose those).
-  executor.weightMap = map;
 }
 
 /** The cascade's steps, found on a probe load of the model (whose load time is what each step costs too). */

@@ -7,6 +7,7 @@ import { registerMissingGradients } from '../model/gradients.js';
 import { addGradientProbes, PROBE_SUFFIX } from '../model/graph.js';
 import { descendants, frontier } from '../model/graph-walk.js';
 import { loadGraphModelFromFile, type LoadedGraph } from '../model/load.js';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { sumsOfGradients, type CamContext } from './method.js';
 import { batchedScore, targetScore, type CamTarget } from './targets.js';
 
@@ -99,9 +100,29 @@ export class DetectorGraph {
       const old = this.probed;
       void old?.then((g) => g.model.dispose());
       this.probedLayers = key;
-      this.probed = loadGraphModelFromFile(this.detector.graph.path, (nodes) => addGradientProbes(nodes, layers));
+      this.probed = loadGraphModelFromFile(this.detector.graph.path, (nodes) => addGradientProbes(nodes, layers)).then((g) => {
+        // The twin is loaded from the file: it gets the weight edits the model had (the sanity check's randomisation).
+        for (const edit of this.weightEdits) edit(g.model);
+        return g;
+      });
     }
     return this.probed;
+  }
+
+  private readonly weightEdits: ((model: GraphModel) => void)[] = [];
+
+  /**
+   * Changes the model's weights, and those of every copy loaded after (the probed twin): multi-layer gradients
+   * must come from the same weights as the forward pass. Cached gradient shortcuts are dropped.
+   */
+  editWeights(edit: (model: GraphModel) => void): void {
+    this.weightEdits.push(edit);
+    edit(this.detector.graph.model);
+    // A twin already loaded is dropped: the next one loads with every edit.
+    void this.probed?.then((g) => g.model.dispose());
+    this.probed = undefined;
+    for (const a of this.shortcuts.values()) a?.dispose();
+    this.shortcuts.clear();
   }
 
   dispose(): void {
