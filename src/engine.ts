@@ -103,10 +103,7 @@ export class Engine implements AuditableExplainer {
     return performance.now() - t0;
   }
 
-  /**
-   * Changes the model's weights (the sanity check's randomisation), in every copy the engine uses: the probed
-   * twin that multi-layer gradients run on included.
-   */
+  /** Changes the model's weights (the sanity check) in every copy the engine runs, the probed twin included. */
   editWeights(edit: (model: Detector['graph']['model']) => void): void {
     this.graph.editWeights(edit);
   }
