@@ -252,7 +252,7 @@ describe('fleet add checks each drive', () => {
       expect(killed).toBe(true);
       expect(r.code, r.stderr).toBe(4);
       const line = expectOneLineError(r);
-      expect(line).toMatch(/^saliencam: lost Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ while adding \S+ \(.+\): \d+ of 40 drives queued before that \(listed above\).*run the same fleet add again/);
+      expect(line).toMatch(/^saliencam: lost Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ while adding \S+ \(.+\): \d+ of 40 drives queued before that \(listed above\), \S+ perhaps .*run the same fleet add again/);
       expect(r.stderr).not.toMatch(/mid-add-pass|\[ioredis\]/);
       const queued = Number(/: (\d+) of 40 drives queued/.exec(line)![1]);
       const listed = r.stdout.split('\n').filter((l) => l.startsWith('added: '));
@@ -262,8 +262,12 @@ describe('fleet add checks each drive', () => {
       await own.start();
       const queue = new Queue(QUEUE_NAME, { connection: { url: own.url } });
       try {
-        const inRedis = (await queue.getJobs(['waiting-children'])).filter((j) => j?.name === DRIVE_JOB).map((j) => j.id);
-        expect(inRedis.sort()).toEqual(listed.map((l) => l.split(' ').at(-1)).sort());
+        const inRedis = (await queue.getJobs(['waiting-children'])).filter((j) => j?.name === DRIVE_JOB).map((j) => j.id!);
+        // Every drive listed is there; beside them at most the drive being added when Redis went, which Redis
+        // may have stored before its reply was lost (the message says "perhaps").
+        expect(inRedis).toEqual(expect.arrayContaining(listed.map((l) => l.split(' ').at(-1))));
+        expect(inRedis.length - listed.length).toBeGreaterThanOrEqual(0);
+        expect(inRedis.length - listed.length).toBeLessThanOrEqual(1);
       } finally {
         await queue.close();
       }

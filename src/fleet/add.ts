@@ -83,7 +83,7 @@ export async function addDrives(redis: string, patterns: string[], out: string, 
         if (err instanceof RedisCallError) {
           const queued = results.filter((r) => r.outcome === 'added').length;
           throw new RedisLostError(
-            `lost Redis at ${maskUrl(redis)} while adding ${drive} (${lastError ?? err.message}): ${queued} of ${drives.length} drives queued before that (listed above), ${drive} and the ${drives.length - results.length - 1} after it not; run the same fleet add again once Redis is back (queued drives are skipped)`,
+            `lost Redis at ${maskUrl(redis)} while adding ${drive} (${lastError ?? err.message}): ${queued} of ${drives.length} drives queued before that (listed above), ${drive} perhaps (Redis may have stored it before it went), the ${drives.length - results.length - 1} after it not; run the same fleet add again once Redis is back (queued drives are skipped)`,
             results,
           );
         }
